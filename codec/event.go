@@ -1,0 +1,135 @@
+// Package codec holds the event types every stage of openclaw-trace passes
+// around, and the decoding and validation of wire protocol v1 (JSON or
+// msgpack, one object or an array of objects).
+package codec
+
+// Transport says where an event entered the process. Every counter of the
+// accounting (received = written + Σ drops) is kept per transport.
+type Transport uint8
+
+// The transports, in the order counters list them.
+const (
+	HTTP Transport = iota
+	Unixgram
+	UDP
+	Sampler
+	Logtail
+	NumTransports
+)
+
+var transportNames = [NumTransports]string{"http", "unixgram", "udp", "metrics", "logtail"}
+
+func (t Transport) String() string {
+	if t < NumTransports {
+		return transportNames[t]
+	}
+	return "unknown"
+}
+
+// Event is one unit of work for the writer: exactly one of Trace, Error,
+// Metric or Log is set.
+type Event struct {
+	TraceID   string // UUIDv7, assigned by the stage that accepts the event
+	Transport Transport
+	Trace     *Trace
+	Error     *Error
+	Metric    *Metric
+	Log       *Log
+}
+
+// Table names the SQLite table the event belongs in.
+func (e *Event) Table() string {
+	switch {
+	case e.Trace != nil:
+		return "llm_traces"
+	case e.Error != nil:
+		return "error_events"
+	case e.Metric != nil:
+		return "system_metrics"
+	case e.Log != nil:
+		return "log_events"
+	}
+	return ""
+}
+
+// Trace is one LLM call (table llm_traces). Optional numbers are pointers so
+// that "absent" is stored as NULL, not 0.
+type Trace struct {
+	CreatedAt        int64 // unix ms
+	Provider         string
+	Model            string
+	InputText        *string
+	OutputText       *string
+	PromptTokens     *int64
+	CompletionTokens *int64
+	TotalTokens      *int64
+	CacheReadTokens  *int64
+	CacheWriteTokens *int64
+	ReasoningTokens  *int64
+	CostUSD          *float64
+	LatencyMS        *int64
+	TTFTMS           *int64
+	Status           string
+	ErrorType        *string
+	Metadata         map[string]any
+}
+
+// Error is one error event (table error_events).
+type Error struct {
+	CreatedAt  int64
+	ErrorType  string
+	Message    string
+	Code       *string
+	StackTrace *string
+	Severity   string
+	Metadata   map[string]any
+}
+
+// Metric is one system sample (table system_metrics).
+type Metric struct {
+	CreatedAt    int64
+	CPUPercent   *float64
+	MemCurrent   *int64 // bytes charged to the container (cgroup) or used on the host
+	MemLimit     *int64 // cgroup limit, or host total when unlimited
+	MemRSS       *int64 // resident set of the container's processes
+	DiskTotal    *int64 // volume holding the DB
+	DiskUsed     *int64
+	DiskFree     *int64
+	DiskPercent  *float64
+	IOReadBytes  *int64 // since the previous sample
+	IOWriteBytes *int64
+	Metadata     map[string]any // at least "source": cgroup2 | cgroup1 | host
+}
+
+// Log is one gateway log event (table log_events).
+type Log struct {
+	CreatedAt int64
+	Kind      string // channel_in | channel_out | gateway_error | config_change | lifecycle | other
+	Subsystem string
+	Channel   string
+	Level     string
+	Message   string
+	Metadata  map[string]any
+	// Cursor, when set, is saved in the same transaction as the row, so a
+	// restart resumes after the last stored line: no loss, no repeat.
+	Cursor *Cursor
+}
+
+// Cursor is a position in a followed file.
+type Cursor struct {
+	Key    string // what is followed (the configured path)
+	File   string // the file being read
+	Dev    uint64
+	Inode  uint64
+	Offset int64 // byte offset after the line
+}
+
+// Log event kinds.
+const (
+	KindChannelIn    = "channel_in"
+	KindChannelOut   = "channel_out"
+	KindGatewayError = "gateway_error"
+	KindConfigChange = "config_change"
+	KindLifecycle    = "lifecycle"
+	KindOther        = "other"
+)

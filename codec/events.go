@@ -1,0 +1,184 @@
+package codec
+
+import "github.com/google/uuid"
+
+// Event types named by the "type" field of a datagram event.
+const (
+	TypeTrace       = "trace"
+	TypeError       = "error"
+	TypeClientStats = "client_stats"
+)
+
+// Error types and severities of wire protocol v1.
+var (
+	ErrorTypes = []string{"llm_error", "crash", "system_error"}
+	Severities = []string{"warning", "error", "critical"}
+	Statuses   = []string{"ok", "error", "timeout"}
+)
+
+// NewTraceID returns a UUID version 7: unique, 36 characters, time-ordered
+// so the UNIQUE index and push reads stay in insertion order.
+func NewTraceID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		// crypto/rand does not fail on Linux; fall back to v4 anyway.
+		return uuid.NewString()
+	}
+	return id.String()
+}
+
+// Trace validates one decoded trace object.
+func (p *Parser) Trace(v any) (*Trace, *FieldError) {
+	o, err := p.newObject(v)
+	if err != nil {
+		return nil, err
+	}
+	t := &Trace{}
+	if t.Provider, err = o.requiredString("provider"); err != nil {
+		return nil, err
+	}
+	if t.Model, err = o.requiredString("model"); err != nil {
+		return nil, err
+	}
+	if t.InputText, err = o.optText("input_text"); err != nil {
+		return nil, err
+	}
+	if t.OutputText, err = o.optText("output_text"); err != nil {
+		return nil, err
+	}
+	counts := []struct {
+		key string
+		dst **int64
+	}{
+		{"prompt_tokens", &t.PromptTokens},
+		{"completion_tokens", &t.CompletionTokens},
+		{"total_tokens", &t.TotalTokens},
+		{"cache_read_tokens", &t.CacheReadTokens},
+		{"cache_write_tokens", &t.CacheWriteTokens},
+		{"reasoning_tokens", &t.ReasoningTokens},
+		{"latency_ms", &t.LatencyMS},
+		{"ttft_ms", &t.TTFTMS},
+	}
+	for _, c := range counts {
+		if *c.dst, err = o.optCount(c.key); err != nil {
+			return nil, err
+		}
+	}
+	if t.TotalTokens == nil && (t.PromptTokens != nil || t.CompletionTokens != nil) {
+		var sum int64
+		if t.PromptTokens != nil {
+			sum += *t.PromptTokens
+		}
+		if t.CompletionTokens != nil {
+			sum += *t.CompletionTokens
+		}
+		t.TotalTokens = &sum
+	}
+	if t.CostUSD, err = o.optAmount("cost_usd"); err != nil {
+		return nil, err
+	}
+	if t.Status, err = o.enum("status", "ok", Statuses...); err != nil {
+		return nil, err
+	}
+	if t.ErrorType, err = o.optString("error_type"); err != nil {
+		return nil, err
+	}
+	if t.CreatedAt, err = o.timestamp(); err != nil {
+		return nil, err
+	}
+	if t.Metadata, err = o.metadata(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Error validates one decoded error object.
+func (p *Parser) Error(v any) (*Error, *FieldError) {
+	o, err := p.newObject(v)
+	if err != nil {
+		return nil, err
+	}
+	e := &Error{}
+	if _, present := o.get("error_type"); !present {
+		return nil, fieldErr("error_type", "required, one of %v", ErrorTypes)
+	}
+	if e.ErrorType, err = o.enum("error_type", "", ErrorTypes...); err != nil {
+		return nil, err
+	}
+	if _, err = o.requiredString("message"); err != nil {
+		return nil, err
+	}
+	msg, _ := o.optText("message")
+	e.Message = *msg
+	if e.Code, err = o.optString("code"); err != nil {
+		return nil, err
+	}
+	if e.StackTrace, err = o.optText("stack_trace"); err != nil {
+		return nil, err
+	}
+	if e.Severity, err = o.enum("severity", "error", Severities...); err != nil {
+		return nil, err
+	}
+	if e.CreatedAt, err = o.timestamp(); err != nil {
+		return nil, err
+	}
+	if e.Metadata, err = o.metadata(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// TypeOf returns the "type" field of a datagram event, or "" when absent
+// or not a string.
+func TypeOf(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return ""
+	}
+	s, _ := m["type"].(string)
+	return s
+}
+
+// ClientStats validates a client_stats report and returns the client's
+// name and the drops it counted since its last report.
+func ClientStats(v any) (client string, dropped int64, ferr *FieldError) {
+	o, ferr := (&Parser{}).newObject(v)
+	if ferr != nil {
+		return "", 0, ferr
+	}
+	s, ferr := o.optString("client")
+	if ferr != nil {
+		return "", 0, ferr
+	}
+	if s != nil {
+		client = *s
+	}
+	n, ferr := o.optCount("dropped")
+	if ferr != nil {
+		return "", 0, ferr
+	}
+	if n == nil {
+		return "", 0, fieldErr("dropped", "required integer >= 0")
+	}
+	return client, *n, nil
+}
+
+// Datagram validates one element of a datagram: a trace or an error as its
+// "type" says. The caller handles client_stats before calling it.
+func (p *Parser) Datagram(v any) (*Event, *FieldError) {
+	switch TypeOf(v) {
+	case TypeTrace:
+		t, err := p.Trace(v)
+		if err != nil {
+			return nil, err
+		}
+		return &Event{TraceID: NewTraceID(), Trace: t}, nil
+	case TypeError:
+		e, err := p.Error(v)
+		if err != nil {
+			return nil, err
+		}
+		return &Event{TraceID: NewTraceID(), Error: e}, nil
+	}
+	return nil, fieldErr("type", "must be %q or %q", TypeTrace, TypeError)
+}

@@ -1,0 +1,281 @@
+package codec
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+	"unicode/utf8"
+)
+
+// DefaultMaxTextBytes caps input_text, output_text, message and stack_trace.
+const DefaultMaxTextBytes = 16384
+
+// FieldError says which field of an event is invalid and why.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+func fieldErr(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Parser turns decoded objects into validated events.
+type Parser struct {
+	MaxTextBytes int              // 0 means DefaultMaxTextBytes
+	Now          func() time.Time // default time of an event without ts
+}
+
+// NewParser returns a Parser with the default text cap and the wall clock.
+func NewParser() *Parser {
+	return &Parser{MaxTextBytes: DefaultMaxTextBytes, Now: time.Now}
+}
+
+// object wraps one decoded object and remembers which keys were read, so
+// the others can be kept in metadata.
+type object struct {
+	m         map[string]any
+	used      map[string]bool
+	truncated map[string]any
+	p         *Parser
+}
+
+func (p *Parser) newObject(v any) (*object, *FieldError) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fieldErr("", "event is not an object")
+	}
+	return &object{m: m, used: map[string]bool{"type": true}, p: p}, nil
+}
+
+func (o *object) get(key string) (any, bool) {
+	o.used[key] = true
+	v, ok := o.m[key]
+	if v == nil {
+		return nil, false // null is absent
+	}
+	return v, ok
+}
+
+func (o *object) requiredString(key string) (string, *FieldError) {
+	s, err := o.optString(key)
+	if err != nil {
+		return "", err
+	}
+	if s == nil || *s == "" {
+		return "", fieldErr(key, "required non-empty string")
+	}
+	return *s, nil
+}
+
+func (o *object) optString(key string) (*string, *FieldError) {
+	v, ok := o.get(key)
+	if !ok {
+		return nil, nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return nil, fieldErr(key, "must be a string, got %s", typeName(v))
+	}
+	return &s, nil
+}
+
+// optText reads a string and cuts it at MaxTextBytes without splitting a
+// UTF-8 sequence; the original length is recorded under metadata.truncated.
+func (o *object) optText(key string) (*string, *FieldError) {
+	s, err := o.optString(key)
+	if err != nil || s == nil {
+		return s, err
+	}
+	limit := o.p.MaxTextBytes
+	if limit <= 0 {
+		limit = DefaultMaxTextBytes
+	}
+	if len(*s) <= limit {
+		return s, nil
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart((*s)[cut]) {
+		cut--
+	}
+	t := (*s)[:cut]
+	if o.truncated == nil {
+		o.truncated = map[string]any{}
+	}
+	o.truncated[key] = len(*s)
+	return &t, nil
+}
+
+func (o *object) enum(key, def string, allowed ...string) (string, *FieldError) {
+	s, err := o.optString(key)
+	if err != nil {
+		return "", err
+	}
+	if s == nil {
+		return def, nil
+	}
+	for _, a := range allowed {
+		if *s == a {
+			return a, nil
+		}
+	}
+	return "", fieldErr(key, "must be one of %v, got %q", allowed, *s)
+}
+
+func (o *object) optCount(key string) (*int64, *FieldError) {
+	v, ok := o.get(key)
+	if !ok {
+		return nil, nil
+	}
+	n, err := toInt(v)
+	if err != "" {
+		return nil, fieldErr(key, "%s", err)
+	}
+	if n < 0 {
+		return nil, fieldErr(key, "must be >= 0, got %d", n)
+	}
+	return &n, nil
+}
+
+func (o *object) optAmount(key string) (*float64, *FieldError) {
+	v, ok := o.get(key)
+	if !ok {
+		return nil, nil
+	}
+	f, isNum := toFloat(v)
+	if !isNum {
+		return nil, fieldErr(key, "must be a number, got %s", typeName(v))
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+		return nil, fieldErr(key, "must be a finite number >= 0, got %v", f)
+	}
+	return &f, nil
+}
+
+func (o *object) timestamp() (int64, *FieldError) {
+	ts, err := o.optCount("ts")
+	if err != nil {
+		return 0, err
+	}
+	if ts == nil {
+		return o.p.Now().UnixMilli(), nil
+	}
+	return *ts, nil
+}
+
+// metadata returns the metadata object merged with every key no field
+// read, plus the truncation record. Unknown keys never overwrite explicit
+// metadata: on a clash they are kept under "_"+key.
+func (o *object) metadata() (map[string]any, *FieldError) {
+	var md map[string]any
+	if v, ok := o.get("metadata"); ok {
+		m, isMap := v.(map[string]any)
+		if !isMap {
+			return nil, fieldErr("metadata", "must be an object, got %s", typeName(v))
+		}
+		md = m
+	}
+	for k, v := range o.m {
+		if o.used[k] {
+			continue
+		}
+		if md == nil {
+			md = map[string]any{}
+		}
+		if _, clash := md[k]; clash {
+			k = "_" + k
+		}
+		md[k] = v
+	}
+	if o.truncated != nil {
+		if md == nil {
+			md = map[string]any{}
+		}
+		md["truncated"] = o.truncated
+	}
+	return md, nil
+}
+
+func toInt(v any) (int64, string) {
+	switch n := v.(type) {
+	case json.Number:
+		if i, err := n.Int64(); err == nil {
+			return i, ""
+		}
+		f, err := n.Float64()
+		if err != nil {
+			return 0, "must be an integer, got " + n.String()
+		}
+		return floatToInt(f)
+	case int8:
+		return int64(n), ""
+	case int16:
+		return int64(n), ""
+	case int32:
+		return int64(n), ""
+	case int64:
+		return n, ""
+	case uint8:
+		return int64(n), ""
+	case uint16:
+		return int64(n), ""
+	case uint32:
+		return int64(n), ""
+	case uint64:
+		if n > math.MaxInt64 {
+			return 0, "integer out of range"
+		}
+		return int64(n), ""
+	case float32:
+		return floatToInt(float64(n))
+	case float64:
+		return floatToInt(n)
+	}
+	return 0, "must be an integer, got " + typeName(v)
+}
+
+func floatToInt(f float64) (int64, string) {
+	if math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, fmt.Sprintf("must be an integer, got %v", f)
+	}
+	return int64(f), ""
+}
+
+func toFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	case float32:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	if i, err := toInt(v); err == "" {
+		return float64(i), true
+	}
+	return 0, false
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "string"
+	case bool:
+		return "boolean"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	case []byte:
+		return "binary"
+	case json.Number, int8, int16, int32, int64, uint8, uint16, uint32, uint64, float32, float64:
+		return "number"
+	}
+	return fmt.Sprintf("%T", v)
+}
