@@ -1,0 +1,189 @@
+// Package store owns the SQLite database: schema and migrations, the single
+// writer that turns events into rows, and the reads and deletes the push
+// loop and cleanup need. Every write goes through one connection.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
+)
+
+// FileMode is the mode the database file is created with; SQLite gives the
+// -wal and -shm files the same mode.
+const FileMode = 0o600
+
+// DefaultReadConns bounds the read pool (push, cleanup, /health).
+const DefaultReadConns = 4
+
+// DB is an open openclaw-trace database: one writer connection and a
+// separate pool of readers.
+type DB struct {
+	Path string
+
+	write *sql.DB // exactly one connection: the only one that writes
+	read  *sql.DB
+}
+
+// NewDB returns a DB for the file at path; call Open before use.
+func NewDB(path string) *DB {
+	return &DB{Path: path}
+}
+
+// dsn applies the pragmas of DESIGN.md to every connection. auto_vacuum is
+// applied first by the driver, so a new file gets it before the first table.
+func (db *DB) dsn(readOnly bool) string {
+	q := url.Values{}
+	q.Set("_busy_timeout", "10000")
+	q.Set("_auto_vacuum", "INCREMENTAL")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "NORMAL")
+	q.Set("_foreign_keys", "1")
+	if readOnly {
+		q.Set("_query_only", "1")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + db.Path + "?" + q.Encode()
+}
+
+// Open creates the file if needed (mode FileMode), opens both pools and
+// brings the schema up to date.
+func (db *DB) Open() error {
+	if db.Path == "" {
+		return errors.New("open db: empty path")
+	}
+	f, err := os.OpenFile(db.Path, os.O_RDWR|os.O_CREATE, FileMode)
+	if err != nil {
+		return fmt.Errorf("open db: %w", err)
+	}
+	f.Close()
+
+	if db.write, err = sql.Open("sqlite", db.dsn(false)); err != nil {
+		return fmt.Errorf("open writer: %w", err)
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetMaxIdleConns(1)
+	db.write.SetConnMaxLifetime(0)
+	if err := db.migrate(context.Background()); err != nil {
+		db.write.Close()
+		return err
+	}
+	if db.read, err = sql.Open("sqlite", db.dsn(true)); err != nil {
+		db.write.Close()
+		return fmt.Errorf("open readers: %w", err)
+	}
+	db.read.SetMaxOpenConns(DefaultReadConns)
+	db.read.SetMaxIdleConns(2)
+	if err := db.read.Ping(); err != nil {
+		db.Close()
+		return fmt.Errorf("open readers: %w", err)
+	}
+	return nil
+}
+
+// Close checkpoints the WAL into the main file (TRUNCATE, so no -wal file
+// is left behind) and closes both pools.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		if _, err := db.Checkpoint(context.Background(), "TRUNCATE"); err != nil {
+			errs = append(errs, err)
+		}
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// migrate applies the migrations the file has not seen, each in its own
+// transaction together with the new user_version.
+func (db *DB) migrate(ctx context.Context) error {
+	var version int
+	if err := db.write.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read user_version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("db schema version %d is newer than this binary knows (%d)", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		tx, err := db.write.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// Pragma reads one pragma's value through the writer connection.
+func (db *DB) Pragma(ctx context.Context, name string) (string, error) {
+	var v string
+	if err := db.write.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v); err != nil {
+		return "", fmt.Errorf("pragma %s: %w", name, err)
+	}
+	return v, nil
+}
+
+// Checkpoint runs PRAGMA wal_checkpoint(mode) (PASSIVE, FULL, RESTART or
+// TRUNCATE) and reports whether it was blocked by readers.
+func (db *DB) Checkpoint(ctx context.Context, mode string) (busy bool, err error) {
+	var b, logFrames, checkpointed int
+	row := db.write.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")")
+	if err := row.Scan(&b, &logFrames, &checkpointed); err != nil {
+		return false, fmt.Errorf("wal checkpoint %s: %w", mode, err)
+	}
+	return b != 0, nil
+}
+
+// Ping checks that the database answers a query on the read pool.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Sizes returns the sizes of the database file and of its WAL in bytes;
+// a missing WAL is 0.
+func (db *DB) Sizes() (dbBytes, walBytes int64) {
+	if fi, err := os.Stat(db.Path); err == nil {
+		dbBytes = fi.Size()
+	}
+	if fi, err := os.Stat(db.Path + "-wal"); err == nil {
+		walBytes = fi.Size()
+	}
+	return dbBytes, walBytes
+}
+
+// UnsyncedCount counts rows of the data tables not yet pushed.
+func (db *DB) UnsyncedCount(ctx context.Context) (int64, error) {
+	var total int64
+	for _, t := range DataTables {
+		var n int64
+		if err := db.read.QueryRowContext(ctx, "SELECT count(*) FROM "+t+" WHERE synced = 0").Scan(&n); err != nil {
+			return 0, fmt.Errorf("count unsynced %s: %w", t, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// Reader exposes the read pool to the packages' tests and to tools that
+// inspect the database; nothing may write through it.
+func (db *DB) Reader() *sql.DB { return db.read }

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/openclaw/openclaw-trace/codec"
+)
+
+var insertSQL = map[string]string{
+	"llm_traces": `INSERT INTO llm_traces (trace_id, created_at, provider, model, input_text, output_text,
+		prompt_tokens, completion_tokens, total_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+		cost_usd, latency_ms, ttft_ms, status, error_type, metadata)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	"error_events": `INSERT INTO error_events (trace_id, created_at, error_type, message, code, stack_trace, severity, metadata)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	"system_metrics": `INSERT INTO system_metrics (trace_id, created_at, cpu_pct, mem_current_bytes, mem_limit_bytes,
+		mem_rss_bytes, disk_total_bytes, disk_used_bytes, disk_free_bytes, disk_pct, io_read_bytes, io_write_bytes, metadata)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	"log_events": `INSERT INTO log_events (trace_id, created_at, kind, subsystem, channel, level, message, metadata)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	"cursor": `INSERT INTO log_cursors (key, file, dev, inode, offset, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET file = excluded.file, dev = excluded.dev, inode = excluded.inode,
+		offset = excluded.offset, updated_at = excluded.updated_at`,
+}
+
+func (w *Writer) prepare() error {
+	w.stmts = make(map[string]*sql.Stmt, len(insertSQL))
+	for name, q := range insertSQL {
+		s, err := w.db.write.PrepareContext(context.Background(), q)
+		if err != nil {
+			w.closeStmts()
+			return fmt.Errorf("prepare %s insert: %w", name, err)
+		}
+		w.stmts[name] = s
+	}
+	return nil
+}
+
+func (w *Writer) closeStmts() {
+	for _, s := range w.stmts {
+		s.Close()
+	}
+}
+
+// insertArgs lists the column values of ev in the order of insertSQL.
+func insertArgs(ev *codec.Event) ([]any, error) {
+	switch {
+	case ev.Trace != nil:
+		t := ev.Trace
+		md, err := metadataJSON(t.Metadata)
+		if err != nil {
+			return nil, err
+		}
+		return []any{ev.TraceID, t.CreatedAt, t.Provider, t.Model, t.InputText, t.OutputText,
+			t.PromptTokens, t.CompletionTokens, t.TotalTokens, t.CacheReadTokens, t.CacheWriteTokens,
+			t.ReasoningTokens, t.CostUSD, t.LatencyMS, t.TTFTMS, t.Status, t.ErrorType, md}, nil
+	case ev.Error != nil:
+		e := ev.Error
+		md, err := metadataJSON(e.Metadata)
+		if err != nil {
+			return nil, err
+		}
+		return []any{ev.TraceID, e.CreatedAt, e.ErrorType, e.Message, e.Code, e.StackTrace, e.Severity, md}, nil
+	case ev.Metric != nil:
+		m := ev.Metric
+		md, err := metadataJSON(m.Metadata)
+		if err != nil {
+			return nil, err
+		}
+		return []any{ev.TraceID, m.CreatedAt, m.CPUPercent, m.MemCurrent, m.MemLimit, m.MemRSS,
+			m.DiskTotal, m.DiskUsed, m.DiskFree, m.DiskPercent, m.IOReadBytes, m.IOWriteBytes, md}, nil
+	case ev.Log != nil:
+		l := ev.Log
+		md, err := metadataJSON(l.Metadata)
+		if err != nil {
+			return nil, err
+		}
+		return []any{ev.TraceID, l.CreatedAt, l.Kind, nullIfEmpty(l.Subsystem), nullIfEmpty(l.Channel),
+			nullIfEmpty(l.Level), l.Message, md}, nil
+	}
+	return nil, fmt.Errorf("event %s has no payload", ev.TraceID)
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/openclaw/openclaw-trace/codec"
+)
+
+// Defaults for the writer's transaction size.
+const (
+	DefaultBatchSize   = 50
+	DefaultBatchWindow = 500 * time.Millisecond
+)
+
+// Writer is the only goroutine that writes events: it takes them from the
+// ingest channel and commits up to BatchSize of them, or what arrived within
+// BatchWindow of the first, in one transaction.
+type Writer struct {
+	BatchSize   int
+	BatchWindow time.Duration
+	Logger      *slog.Logger
+
+	// Written counts rows committed and WriteErrors events given up on
+	// (the batch and the row alone both failed), per transport.
+	Written     [codec.NumTransports]atomic.Int64
+	WriteErrors [codec.NumTransports]atomic.Int64
+	// Batches counts committed transactions.
+	Batches atomic.Int64
+
+	db    *DB
+	in    <-chan codec.Event
+	stmts map[string]*sql.Stmt
+}
+
+// NewWriter returns a Writer that drains in into db.
+func NewWriter(db *DB, in <-chan codec.Event) *Writer {
+	return &Writer{
+		BatchSize:   DefaultBatchSize,
+		BatchWindow: DefaultBatchWindow,
+		Logger:      slog.New(slog.DiscardHandler),
+		db:          db,
+		in:          in,
+	}
+}
+
+// Run writes until the channel is closed and drained. It never stops on a
+// write error: failed events are counted and the loop goes on.
+func (w *Writer) Run() error {
+	if err := w.prepare(); err != nil {
+		return err
+	}
+	defer w.closeStmts()
+	batch := make([]codec.Event, 0, w.BatchSize)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		ev, ok := <-w.in
+		if !ok {
+			return nil
+		}
+		batch = append(batch[:0], ev)
+		timer.Reset(w.BatchWindow)
+		open := w.fill(&batch, timer)
+		timer.Stop()
+		w.commit(batch)
+		if !open {
+			return nil
+		}
+	}
+}
+
+// fill adds events to batch until it is full, the window has passed or the
+// channel is closed; it reports whether the channel is still open.
+func (w *Writer) fill(batch *[]codec.Event, timer *time.Timer) bool {
+	for len(*batch) < w.BatchSize {
+		select {
+		case ev, ok := <-w.in:
+			if !ok {
+				return false
+			}
+			*batch = append(*batch, ev)
+		case <-timer.C:
+			return true
+		}
+	}
+	return true
+}
+
+// commit writes batch in one transaction, tries once more, and then falls
+// back to one transaction per event so one bad row cannot take the others
+// with it. What still fails is counted as write_error.
+func (w *Writer) commit(batch []codec.Event) {
+	err := w.writeTx(batch)
+	if err == nil {
+		return
+	}
+	w.Logger.Warn("write batch failed, retrying", "events", len(batch), "err", err)
+	if err = w.writeTx(batch); err == nil {
+		return
+	}
+	w.Logger.Error("write batch failed twice, writing events one by one", "events", len(batch), "err", err)
+	for i := range batch {
+		if err := w.writeTx(batch[i : i+1]); err != nil {
+			w.WriteErrors[batch[i].Transport].Add(1)
+			w.Logger.Error("event not written", "transport", batch[i].Transport.String(),
+				"table", batch[i].Table(), "trace_id", batch[i].TraceID, "err", err)
+		}
+	}
+}
+
+func (w *Writer) writeTx(batch []codec.Event) error {
+	ctx := context.Background()
+	tx, err := w.db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	cursors := map[string]*codec.Cursor{}
+	for i := range batch {
+		if err := w.insert(ctx, tx, &batch[i]); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if l := batch[i].Log; l != nil && l.Cursor != nil {
+			cursors[l.Cursor.Key] = l.Cursor
+		}
+	}
+	for _, c := range cursors {
+		if _, err := tx.StmtContext(ctx, w.stmts["cursor"]).ExecContext(ctx,
+			c.Key, c.File, int64(c.Dev), int64(c.Inode), c.Offset, time.Now().UnixMilli()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("save log cursor: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	w.Batches.Add(1)
+	for i := range batch {
+		w.Written[batch[i].Transport].Add(1)
+	}
+	return nil
+}
+
+func (w *Writer) insert(ctx context.Context, tx *sql.Tx, ev *codec.Event) error {
+	table := ev.Table()
+	stmt, ok := w.stmts[table]
+	if !ok {
+		return fmt.Errorf("event %s has no payload", ev.TraceID)
+	}
+	args, err := insertArgs(ev)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...); err != nil {
+		return fmt.Errorf("insert %s: %w", table, err)
+	}
+	return nil
+}
+
+// metadataJSON encodes metadata; an empty map is stored as NULL.
+func metadataJSON(m map[string]any) (any, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode metadata: %w", err)
+	}
+	return string(b), nil
+}
