@@ -1,0 +1,226 @@
+package listener
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/openclaw/openclaw-trace/codec"
+)
+
+// Defaults for the HTTP intake.
+const (
+	DefaultMaxBodyBytes      = 1 << 20
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 10 * time.Second
+	DefaultWriteTimeout      = 10 * time.Second
+	DefaultIdleTimeout       = 60 * time.Second
+)
+
+// HTTP is the HTTP intake: POST /v1/traces and /v1/errors, plus whatever
+// routes the caller mounts with Handle (health, metrics).
+type HTTP struct {
+	Addr         string
+	MaxBodyBytes int64
+	Logger       *slog.Logger
+	Counters     Counters
+
+	queue    *codec.Queue
+	parser   *codec.Parser
+	mux      *http.ServeMux
+	srv      *http.Server
+	ln       net.Listener
+	draining atomic.Bool
+	served   chan error
+}
+
+// NewHTTP returns an HTTP intake feeding q.
+func NewHTTP(addr string, q *codec.Queue, p *codec.Parser) *HTTP {
+	h := &HTTP{
+		Addr:         addr,
+		MaxBodyBytes: DefaultMaxBodyBytes,
+		Logger:       slog.New(slog.DiscardHandler),
+		queue:        q,
+		parser:       p,
+		mux:          http.NewServeMux(),
+	}
+	h.mux.HandleFunc("POST /v1/traces", h.ingest(codec.TypeTrace))
+	h.mux.HandleFunc("POST /v1/errors", h.ingest(codec.TypeError))
+	return h
+}
+
+// Handle mounts another route on the same server.
+func (h *HTTP) Handle(pattern string, handler http.Handler) { h.mux.Handle(pattern, handler) }
+
+// Handler is the whole route table, for tests that use httptest.
+func (h *HTTP) Handler() http.Handler { return h.mux }
+
+// Open listens on Addr and serves in the background.
+func (h *HTTP) Open() error {
+	ln, err := net.Listen("tcp", h.Addr)
+	if err != nil {
+		return fmt.Errorf("listen http %s: %w", h.Addr, err)
+	}
+	h.ln = ln
+	h.srv = &http.Server{
+		Handler:           h.mux,
+		ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		ReadTimeout:       DefaultReadTimeout,
+		WriteTimeout:      DefaultWriteTimeout,
+		IdleTimeout:       DefaultIdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+	}
+	h.served = make(chan error, 1)
+	go func() { h.served <- h.srv.Serve(ln) }()
+	return nil
+}
+
+// ListenAddr is the bound address (useful with port 0).
+func (h *HTTP) ListenAddr() string { return h.ln.Addr().String() }
+
+// Drain makes the ingest routes answer 503 from now on; health and metrics
+// still answer while the rest of the shutdown runs.
+func (h *HTTP) Drain() { h.draining.Store(true) }
+
+// Close stops accepting connections and waits for in-flight requests, up
+// to ctx's deadline.
+func (h *HTTP) Close(ctx context.Context) error {
+	if h.srv == nil {
+		return nil
+	}
+	h.Drain()
+	err := h.srv.Shutdown(ctx)
+	if serr := <-h.served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
+
+type accepted struct {
+	Accepted int      `json:"accepted"`
+	TraceIDs []string `json:"trace_ids"`
+}
+
+type problem struct {
+	Error string `json:"error"`
+	Index *int   `json:"index,omitempty"`
+	Field string `json:"field,omitempty"`
+}
+
+func (h *HTTP) ingest(typ string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c := &h.Counters
+		c.Units.Add(1)
+		if h.draining.Load() {
+			c.drop(codec.DropShutdown, 1)
+			writeJSON(w, http.StatusServiceUnavailable, problem{Error: "shutting down"})
+			return
+		}
+		format, ok := contentFormat(r.Header.Get("Content-Type"))
+		if !ok {
+			c.drop(codec.DropDecodeError, 1)
+			writeJSON(w, http.StatusUnsupportedMediaType, problem{
+				Error: "Content-Type must be application/json or application/msgpack", Field: "Content-Type"})
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes))
+		c.Bytes.Add(int64(len(body)))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				c.drop(codec.DropOversize, 1)
+				writeJSON(w, http.StatusRequestEntityTooLarge, problem{
+					Error: fmt.Sprintf("body larger than %d bytes", h.MaxBodyBytes)})
+				return
+			}
+			c.drop(codec.DropDecodeError, 1)
+			writeJSON(w, http.StatusBadRequest, problem{Error: "read body: " + err.Error()})
+			return
+		}
+		h.accept(w, typ, format, body)
+	}
+}
+
+// accept validates the whole body, then offers it whole: a batch is all
+// or nothing, for 400 as for 429.
+func (h *HTTP) accept(w http.ResponseWriter, typ string, format codec.Format, body []byte) {
+	c := &h.Counters
+	vals, err := codec.Decode(body, format)
+	if err != nil {
+		c.drop(codec.DropDecodeError, 1)
+		writeJSON(w, http.StatusBadRequest, problem{Error: "decode " + format.String() + " body: " + err.Error()})
+		return
+	}
+	if len(vals) == 0 {
+		writeJSON(w, http.StatusBadRequest, problem{Error: "empty batch"})
+		c.drop(codec.DropInvalid, 1)
+		return
+	}
+	evs := make([]codec.Event, len(vals))
+	ids := make([]string, len(vals))
+	for i, v := range vals {
+		ev, ferr := h.event(typ, v)
+		if ferr != nil {
+			c.drop(codec.DropInvalid, int64(len(vals)))
+			writeJSON(w, http.StatusBadRequest, problem{Error: ferr.Error(), Index: &i, Field: ferr.Field})
+			return
+		}
+		evs[i], ids[i] = ev, ev.TraceID
+	}
+	if err := c.offer(h.queue, evs); err != nil {
+		if err == codec.ErrQueueClosed {
+			writeJSON(w, http.StatusServiceUnavailable, problem{Error: "shutting down"})
+			return
+		}
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusTooManyRequests, problem{Error: "queue full, retry later"})
+		return
+	}
+	writeJSON(w, http.StatusAccepted, accepted{Accepted: len(evs), TraceIDs: ids})
+}
+
+func (h *HTTP) event(typ string, v any) (codec.Event, *codec.FieldError) {
+	ev := codec.Event{TraceID: codec.NewTraceID(), Transport: codec.HTTP}
+	if t := codec.TypeOf(v); t != "" && t != typ {
+		return ev, &codec.FieldError{Field: "type", Msg: strconv.Quote(t) + " does not match the path (" + typ + ")"}
+	}
+	var ferr *codec.FieldError
+	if typ == codec.TypeTrace {
+		ev.Trace, ferr = h.parser.Trace(v)
+	} else {
+		ev.Error, ferr = h.parser.Error(v)
+	}
+	return ev, ferr
+}
+
+func contentFormat(ct string) (codec.Format, bool) {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return 0, false
+	}
+	switch mt {
+	case "application/json":
+		return codec.JSON, true
+	case "application/msgpack", "application/x-msgpack", "application/vnd.msgpack":
+		return codec.Msgpack, true
+	}
+	return 0, false
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// WriteJSON is writeJSON for the routes other packages mount.
+func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }
