@@ -44,7 +44,7 @@ type Sampler struct {
 	queueFull atomic.Uint64
 	errs      atomic.Uint64
 
-	mu   sync.Mutex // guards st: Sample may be called while Run runs
+	mu   sync.Mutex // guards st and prev: Sample may be called while Run runs
 	st   *state
 	prev *snapshot // the previous reading; nil until primed
 }
