@@ -14,6 +14,7 @@ import (
 
 	"github.com/openclaw/openclaw-trace/codec"
 	"github.com/openclaw/openclaw-trace/listener"
+	"github.com/openclaw/openclaw-trace/metrics"
 	"github.com/openclaw/openclaw-trace/store"
 )
 
@@ -26,7 +27,8 @@ type Main struct {
 	DB     *store.DB
 	Queue  *codec.Queue
 	Writer *store.Writer
-	HTTP   *listener.HTTP
+	HTTP    *listener.HTTP
+	Sampler *metrics.Sampler
 
 	started    time.Time
 	cancel     context.CancelFunc
@@ -65,7 +67,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 
 	ctx, m.cancel = context.WithCancel(ctx)
-	_ = ctx
+	m.startSampler(ctx)
 	parser := &codec.Parser{MaxTextBytes: cfg.MaxTextBytes, Now: time.Now}
 	m.HTTP = listener.NewHTTP(net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)), m.Queue, parser)
 	m.HTTP.MaxBodyBytes = cfg.MaxBodyBytes
@@ -80,6 +82,20 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Logger.Warn("push disabled: OCT_PUSH_ENDPOINT is empty; rows stay local until retention deletes them")
 	}
 	return nil
+}
+
+// startSampler samples the container every OCT_METRICS_INTERVAL; 0 starts
+// no goroutine.
+func (m *Main) startSampler(ctx context.Context) {
+	if m.Config.MetricsInterval <= 0 {
+		return
+	}
+	m.Sampler = metrics.NewSampler(m.Queue)
+	m.Sampler.Interval = m.Config.MetricsInterval
+	m.Sampler.DiskPath = filepath.Dir(m.Config.DBPath)
+	m.Sampler.Logger = m.Logger.With("component", "metrics")
+	m.wg.Go(func() { m.Sampler.Run(ctx) })
+	m.Logger.Info("system sampler started", "interval", m.Config.MetricsInterval.String())
 }
 
 func (m *Main) openDB() error {

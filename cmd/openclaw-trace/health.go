@@ -51,6 +51,13 @@ func (m *Main) intake(t codec.Transport, s *transportStats) {
 		if m.HTTP != nil {
 			fromCounters(&m.HTTP.Counters, s)
 		}
+	case codec.Sampler:
+		if m.Sampler != nil {
+			st := m.Sampler.Stats()
+			s.Units, s.Received = int64(st.Samples), int64(st.Samples)
+			s.Dropped[codec.DropQueueFull.String()] += int64(st.QueueFull)
+			s.Dropped[codec.DropShutdown.String()] += int64(st.Shutdown)
+		}
 	}
 }
 
