@@ -24,9 +24,9 @@ type Main struct {
 	Config *Config
 	Logger *slog.Logger
 
-	DB     *store.DB
-	Queue  *codec.Queue
-	Writer *store.Writer
+	DB      *store.DB
+	Queue   *codec.Queue
+	Writer  *store.Writer
 	HTTP    *listener.HTTP
 	Sampler *metrics.Sampler
 

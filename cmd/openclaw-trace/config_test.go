@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sethvargo/go-envconfig"
+)
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := LoadConfig(context.Background(), envconfig.MapLookuper(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	want := Config{
+		Port: 9090, Bind: "127.0.0.1", SocketPath: "/run/openclaw-trace.sock", SocketMode: 0o622,
+		UDPAddr: "127.0.0.1:9090", DBPath: "/data/openclaw-trace.db", LogLevel: LogLevel(slog.LevelInfo),
+		QueueSize: 512, BatchSize: 50, BatchWindow: 500 * time.Millisecond, MaxTextBytes: 16384,
+		MaxBodyBytes: 1048576, MetricsInterval: 15 * time.Second, RetentionDays: 3, DiskHighWater: 80,
+		PushInterval: 5 * time.Minute, PushMaxBytes: 5242880, PushGzip: true, AgentID: host,
+		LogMinLevel: LogLevel(slog.LevelInfo), ShutdownTimeout: 25 * time.Second,
+	}
+	if *c != want {
+		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
+	}
+}
+
+func TestConfigEmptyDisables(t *testing.T) {
+	c, err := LoadConfig(context.Background(), envconfig.MapLookuper(map[string]string{
+		"OCT_SOCKET_PATH": "", "OCT_UDP_ADDR": "", "OCT_METRICS_INTERVAL": "0", "OCT_LOG_LEVEL": "DEBUG",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SocketPath != "" || c.UDPAddr != "" || c.MetricsInterval != 0 || c.LogLevel.Level() != slog.LevelDebug {
+		t.Errorf("got %+v", c)
+	}
+}
+
+func TestConfigBadValues(t *testing.T) {
+	cases := []struct{ name, value string }{
+		{"OCT_PORT", "abc"}, {"OCT_PORT", "-1"}, {"OCT_PORT", "70000"},
+		{"OCT_SOCKET_MODE", "999"}, {"OCT_SOCKET_MODE", "rw"},
+		{"OCT_LOG_LEVEL", "loud"}, {"OCT_LOG_MIN_LEVEL", "verbose"},
+		{"OCT_QUEUE_SIZE", "0"}, {"OCT_QUEUE_SIZE", "-5"}, {"OCT_QUEUE_SIZE", "x"},
+		{"OCT_BATCH_SIZE", "0"}, {"OCT_BATCH_WINDOW", "5x"}, {"OCT_BATCH_WINDOW", "0s"},
+		{"OCT_MAX_TEXT_BYTES", "-1"}, {"OCT_MAX_BODY_BYTES", "-1"},
+		{"OCT_METRICS_INTERVAL", "-1s"}, {"OCT_METRICS_INTERVAL", "soon"},
+		{"OCT_RETENTION_DAYS", "0"}, {"OCT_DISK_HIGH_WATERMARK", "101"}, {"OCT_DISK_HIGH_WATERMARK", "0"},
+		{"OCT_PUSH_ENDPOINT", "ftp://x"}, {"OCT_PUSH_INTERVAL", "0"}, {"OCT_PUSH_INTERVAL", "often"},
+		{"OCT_PUSH_MAX_BYTES", "-1"}, {"OCT_PUSH_GZIP", "maybe"},
+		{"OCT_SHUTDOWN_TIMEOUT", "-1s"}, {"OCT_DB_PATH", ""},
+	}
+	for _, tc := range cases {
+		_, err := LoadConfig(context.Background(), envconfig.MapLookuper(map[string]string{tc.name: tc.value}))
+		if err == nil {
+			t.Errorf("%s=%q accepted", tc.name, tc.value)
+			continue
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, tc.name+": ") || strings.Contains(msg, "\n") {
+			t.Errorf("%s=%q: error %q does not start with the variable's name on one line", tc.name, tc.value, msg)
+		}
+		if tc.value != "" && !strings.Contains(msg, tc.value) {
+			t.Errorf("%s=%q: error %q does not show the bad value", tc.name, tc.value, msg)
+		}
+	}
+}
+
+func TestRunExitCodes(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"--help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "OCT_PUSH_TOKEN") {
+		t.Errorf("--help: %d %q", code, out.String())
+	}
+	out.Reset()
+	if code := run([]string{"--version"}, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "openclaw-trace ") {
+		t.Errorf("--version: %d %q", code, out.String())
+	}
+	if code := run([]string{"--bogus"}, &out, &errb); code != 2 {
+		t.Errorf("--bogus: exit %d, want 2", code)
+	}
+	t.Setenv("OCT_PORT", "nope")
+	errb.Reset()
+	if code := run(nil, &out, &errb); code != 2 || strings.Count(errb.String(), "\n") != 1 || !strings.Contains(errb.String(), "OCT_PORT") {
+		t.Errorf("bad OCT_PORT: exit %d, stderr %q", code, errb.String())
+	}
+}
+
+func TestHelpListsEveryVariable(t *testing.T) {
+	var b bytes.Buffer
+	PrintHelp(&b)
+	eachVar(func(name, def, _ string, _ reflect.Value, _ string) {
+		line := ""
+		for _, l := range strings.Split(b.String(), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), name+" ") {
+				line = l
+			}
+		}
+		if line == "" {
+			t.Errorf("--help does not list %s", name)
+		} else if def != "" && !strings.Contains(line, def) {
+			t.Errorf("--help line for %s lacks default %q: %q", name, def, line)
+		}
+	}, &Config{})
+}
+
+func TestConfigLogMasksToken(t *testing.T) {
+	c, err := LoadConfig(context.Background(), envconfig.MapLookuper(map[string]string{"OCT_PUSH_TOKEN": "s3cr3t-token"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("configuration", "config", c)
+	if strings.Contains(b.String(), "s3cr3t") || !strings.Contains(b.String(), `"OCT_PUSH_TOKEN":"***"`) {
+		t.Errorf("log line: %s", b.String())
+	}
+}
