@@ -40,6 +40,7 @@ func (c *Client) PushOnce(ctx context.Context) (Result, error) {
 	began := time.Now()
 	c.Cycles.Add(1)
 	cy := &cycle{c: c}
+	cy.body.limit = c.MaxBytes
 	cy.newBody()
 	err := cy.run(ctx)
 	if err != nil {
@@ -164,7 +165,10 @@ func (cy *cycle) payload() (*payload, error) {
 	}
 	cy.wire.Reset()
 	if cy.gz == nil {
-		cy.gz = gzip.NewWriter(&cy.wire)
+		// BestSpeed: measured on 5 MB of JSON, 56 ms and 25% of the size,
+		// against 374 ms and 18% at the default level. The sidecar must not
+		// take CPU from the agent for a few percent of bandwidth.
+		cy.gz, _ = gzip.NewWriterLevel(&cy.wire, gzip.BestSpeed) // a valid level
 	} else {
 		cy.gz.Reset(&cy.wire)
 	}
