@@ -82,6 +82,9 @@ func (cy *cycle) run(ctx context.Context) error {
 		for {
 			page, err := c.src.UnsyncedPage(ctx, table, after, c.PageSize)
 			if err != nil {
+				if ctx.Err() != nil {
+					return err // shutting down, not a broken database
+				}
 				c.Failures[FailStore].Add(1)
 				return &storeError{err}
 			}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/store"
 )
 
 func TestPushAllTables(t *testing.T) {
@@ -346,5 +347,22 @@ func TestOversizeRowAlone(t *testing.T) {
 	}
 	if unsynced(t, db) != 0 {
 		t.Error("rows left unsynced")
+	}
+}
+
+func TestBadEndpointNotRetried(t *testing.T) {
+	db := mustOpenDB(t)
+	writeEvents(t, db, traces(1, "x")...)
+	for _, endpoint := range []string{"", "ftp://example.com/x", "http://"} {
+		c := newTestClient(t, db, endpoint, nil)
+		if _, err := c.PushOnce(context.Background()); err == nil || c.Attempts.Load() != 1 || c.Retries.Load() != 0 {
+			t.Errorf("%q: err %v, %d attempts", endpoint, err, c.Attempts.Load())
+		}
+	}
+}
+
+func TestTablesMatchStore(t *testing.T) {
+	if !reflect.DeepEqual(tables[:], store.DataTables) {
+		t.Errorf("push tables %v, store %v", tables, store.DataTables)
 	}
 }

@@ -50,6 +50,9 @@ const maxErrorBody = 200
 // post sends p once and returns the HTTP status (0 without an answer).
 func (c *Client) post(ctx context.Context, p *payload) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoint, bytes.NewReader(p.wire))
+	if err == nil && (req.URL.Scheme != "http" && req.URL.Scheme != "https" || req.URL.Host == "") {
+		err = errors.New("endpoint is not an http(s) URL")
+	}
 	if err != nil {
 		return 0, backoff.Permanent(fmt.Errorf("build request: %w", err))
 	}
@@ -63,6 +66,12 @@ func (c *Client) post(ctx context.Context, p *payload) (int, error) {
 	}
 	resp, err := c.HTTPClient.Do(req)
 	if err != nil {
+		// Drop the *url.Error around the cause: its text holds the
+		// endpoint, whose query string may carry a secret.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return 0, err
 	}
 	defer func() {
