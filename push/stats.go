@@ -20,7 +20,7 @@ const (
 	FailNetwork   FailureClass = iota // no answer: refused, reset, timeout, closed
 	FailHTTP429                       // rate limited
 	FailHTTP4xx                       // other 4xx (408 included)
-	FailHTTP5xx                       //
+	FailHTTP5xx                       // server errors
 	FailHTTPOther                     // 1xx/3xx left after redirects
 	FailStore                         // reading or marking rows failed
 	FailCanceled                      // the caller's context ended (shutdown)
@@ -38,7 +38,7 @@ func (f FailureClass) String() string {
 
 // Stats are the Client's counters, for /metrics.
 type Stats struct {
-	Cycles        atomic.Int64 // cycles run (PushOnce calls that did work or failed)
+	Cycles        atomic.Int64 // PushOnce calls, empty ones included
 	CyclesFailed  atomic.Int64
 	CyclesSkipped atomic.Int64 // ticks skipped while cooling down
 	Attempts      atomic.Int64 // HTTP attempts, retries included
