@@ -146,8 +146,3 @@ func (m *Main) healthHandler() http.Handler {
 		listener.WriteJSON(w, http.StatusOK, h)
 	})
 }
-
-// pushStatus is what /health says about push.
-func (m *Main) pushStatus() (*int64, string) {
-	return nil, "disabled"
-}
