@@ -98,8 +98,11 @@ func (o *object) optText(key string) (*string, *FieldError) {
 	if len(*s) <= limit {
 		return s, nil
 	}
+	// Back up to the start of the rune that straddles the limit: at most
+	// UTFMax-1 bytes. Msgpack strings need not be UTF-8, and an unbounded
+	// walk over a run of continuation bytes would cut the text to nothing.
 	cut := limit
-	for cut > 0 && !utf8.RuneStart((*s)[cut]) {
+	for i := 0; i < utf8.UTFMax-1 && cut > 0 && !utf8.RuneStart((*s)[cut]); i++ {
 		cut--
 	}
 	t := (*s)[:cut]
