@@ -520,3 +520,26 @@ func TestHTTPOpenBadAddr(t *testing.T) {
 		t.Fatal("Open() on a bad address = nil")
 	}
 }
+
+func BenchmarkHTTPIngest(b *testing.B) {
+	for _, ct := range []string{ctJSON, ctMsgpack} {
+		b.Run(ct, func(b *testing.B) {
+			in := newIntake(b, 1024)
+			body := encode(b, ct, map[string]any{
+				"provider": "anthropic", "model": "claude-sonnet-4",
+				"input_text":    strings.Repeat("Summarise the following conversation. ", 14),
+				"output_text":   strings.Repeat("The user asked about billing. ", 10),
+				"prompt_tokens": 1234, "completion_tokens": 256, "cost_usd": 0.01234, "latency_ms": 1830,
+				"metadata": map[string]any{"session_id": "5f0c8d1e-6b7a-4c1d-9e2f-3a4b5c6d7e8f"},
+			})
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if w := in.post(b, "/v1/traces", ct, body); w.Code != http.StatusAccepted {
+					b.Fatalf("status %d %s", w.Code, w.Body)
+				}
+				<-in.q.C()
+			}
+		})
+	}
+}
