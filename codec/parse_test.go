@@ -496,3 +496,25 @@ func TestTruncationErrorAndMetadata(t *testing.T) {
 		}
 	}
 }
+
+// TestToInt covers every integer type msgpack decodes to.
+func TestToInt(t *testing.T) {
+	tests := []struct {
+		in      any
+		want    int64
+		wantErr bool
+	}{
+		{int8(-8), -8, false}, {int16(-16), -16, false}, {int32(-32), -32, false}, {int64(-64), -64, false},
+		{uint8(8), 8, false}, {uint16(16), 16, false}, {uint32(32), 32, false}, {uint64(64), 64, false},
+		{uint64(math.MaxUint64), 0, true}, {float32(2), 2, false}, {float32(2.5), 0, true},
+		{2.0, 2, false}, {math.NaN(), 0, true}, {math.Inf(-1), 0, true}, {float64(1 << 54), 0, true},
+		{json.Number("7"), 7, false}, {json.Number("7.0"), 7, false}, {json.Number("x"), 0, true},
+		{"7", 0, true}, {true, 0, true}, {nil, 0, true}, {[]byte{1}, 0, true},
+	}
+	for _, tt := range tests {
+		got, err := toInt(tt.in)
+		if (err != "") != tt.wantErr || got != tt.want {
+			t.Errorf("toInt(%#v) = %d, %q; want %d, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}

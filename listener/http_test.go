@@ -543,3 +543,23 @@ func BenchmarkHTTPIngest(b *testing.B) {
 		})
 	}
 }
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+// TestHTTPBodyReadError covers a client that goes away mid-body.
+func TestHTTPBodyReadError(t *testing.T) {
+	in := newIntake(t, 10)
+	r := httptest.NewRequest(http.MethodPost, "/v1/traces", failingReader{})
+	r.Header.Set("Content-Type", ctJSON)
+	w := httptest.NewRecorder()
+	in.h.Handler().ServeHTTP(w, r)
+	if w.Code != http.StatusBadRequest {
+		t.Errorf("status %d, want 400", w.Code)
+	}
+	want := tally{Units: 1, Received: 1, Dropped: dropped(codec.DropDecodeError, 1)}
+	if got := in.h.Counters.tally(); got != want {
+		t.Errorf("counters = %+v, want %+v", got, want)
+	}
+}
