@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sethvargo/go-envconfig"
+)
+
+// Config is every OCT_* variable of DESIGN.md. The env tag holds the name
+// and default; the help tag is what --help says about it.
+type Config struct {
+	Port            int           `env:"OCT_PORT, default=9090" help:"HTTP listen port (0 picks a free one)"`
+	Bind            string        `env:"OCT_BIND, default=127.0.0.1" help:"HTTP listen address; loopback by default: ingest is not for the network"`
+	SocketPath      string        `env:"OCT_SOCKET_PATH, default=/run/openclaw-trace.sock" help:"unix datagram socket; empty disables"`
+	SocketMode      FileMode      `env:"OCT_SOCKET_MODE, default=0622" help:"octal file mode set on the socket after bind (writers need w)"`
+	UDPAddr         string        `env:"OCT_UDP_ADDR, default=127.0.0.1:9090" help:"UDP listen address; empty disables"`
+	DBPath          string        `env:"OCT_DB_PATH, default=/data/openclaw-trace.db" help:"SQLite database file"`
+	LogLevel        LogLevel      `env:"OCT_LOG_LEVEL, default=info" help:"debug, info, warn or error"`
+	QueueSize       int           `env:"OCT_QUEUE_SIZE, default=512" help:"capacity of the one ingest queue (events)"`
+	BatchSize       int           `env:"OCT_BATCH_SIZE, default=50" help:"most events in one writer transaction"`
+	BatchWindow     time.Duration `env:"OCT_BATCH_WINDOW, default=500ms" help:"longest wait before a writer transaction commits"`
+	MaxTextBytes    int           `env:"OCT_MAX_TEXT_BYTES, default=16384" help:"cap on input_text, output_text, message, stack_trace (UTF-8 safe)"`
+	MaxBodyBytes    int64         `env:"OCT_MAX_BODY_BYTES, default=1048576" help:"HTTP body cap (413 above it)"`
+	MetricsInterval time.Duration `env:"OCT_METRICS_INTERVAL, default=15s" help:"system sample interval; 0 disables"`
+	RetentionDays   int           `env:"OCT_RETENTION_DAYS, default=3" help:"rows older than this many days are deleted (synced first)"`
+	DiskHighWater   int           `env:"OCT_DISK_HIGH_WATERMARK, default=80" help:"percent of the DB volume above which old rows are evicted"`
+	PushEndpoint    string        `env:"OCT_PUSH_ENDPOINT" help:"remote URL; empty disables push"`
+	PushInterval    time.Duration `env:"OCT_PUSH_INTERVAL, default=5m" help:"push cycle"`
+	PushToken       string        `env:"OCT_PUSH_TOKEN" help:"sent as Authorization: Bearer <token>; never logged"`
+	PushMaxBytes    int           `env:"OCT_PUSH_MAX_BYTES, default=5242880" help:"cap on one push body before compression; larger batches are split"`
+	PushGzip        bool          `env:"OCT_PUSH_GZIP, default=true" help:"gzip push bodies"`
+	AgentID         string        `env:"OCT_AGENT_ID" help:"identifies this instance in every push (default: hostname)"`
+	LogPath         string        `env:"OCT_LOG_PATH" help:"gateway log to follow: a file, a directory or a glob (newest match); empty disables"`
+	LogMinLevel     LogLevel      `env:"OCT_LOG_MIN_LEVEL, default=info" help:"gateway log lines below this level are skipped"`
+	ShutdownTimeout time.Duration `env:"OCT_SHUTDOWN_TIMEOUT, default=25s" help:"bound on drain + final push at SIGTERM"`
+}
+
+// LoadConfig reads the configuration through lookup and validates it. The
+// error is one line that names the variable and the bad value.
+func LoadConfig(ctx context.Context, lookup envconfig.Lookuper) (*Config, error) {
+	var c Config
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &c, Lookuper: lookup}); err != nil {
+		return nil, nameVariable(err, lookup)
+	}
+	if c.AgentID == "" {
+		c.AgentID, _ = os.Hostname()
+	}
+	return &c, c.validate()
+}
+
+// nameVariable rewrites envconfig's "Field: reason" into "OCT_VAR: invalid
+// value "x": reason", so the operator sees the name they set.
+func nameVariable(err error, lookup envconfig.Lookuper) error {
+	msg := err.Error()
+	var out error = err
+	eachVar(func(name, _, _ string, _ reflect.Value, field string) {
+		if reason, ok := strings.CutPrefix(msg, field+": "); ok {
+			val, _ := lookup.Lookup(name)
+			reason = strings.TrimPrefix(reason, fmt.Sprintf("invalid value %q: ", val))
+			out = fmt.Errorf("%s: invalid value %q: %s", name, val, reason)
+		}
+	}, &Config{})
+	return out
+}
+
+func (c *Config) validate() error {
+	checks := []struct {
+		name string
+		bad  bool
+		val  any
+		want string
+	}{
+		{"OCT_PORT", c.Port < 0 || c.Port > 65535, c.Port, "0..65535"},
+		{"OCT_QUEUE_SIZE", c.QueueSize < 1, c.QueueSize, ">= 1"},
+		{"OCT_BATCH_SIZE", c.BatchSize < 1, c.BatchSize, ">= 1"},
+		{"OCT_BATCH_WINDOW", c.BatchWindow <= 0, c.BatchWindow, "> 0"},
+		{"OCT_MAX_TEXT_BYTES", c.MaxTextBytes < 1, c.MaxTextBytes, ">= 1"},
+		{"OCT_MAX_BODY_BYTES", c.MaxBodyBytes < 1, c.MaxBodyBytes, ">= 1"},
+		{"OCT_METRICS_INTERVAL", c.MetricsInterval < 0, c.MetricsInterval, ">= 0"},
+		{"OCT_RETENTION_DAYS", c.RetentionDays < 1, c.RetentionDays, ">= 1"},
+		{"OCT_DISK_HIGH_WATERMARK", c.DiskHighWater < 1 || c.DiskHighWater > 100, c.DiskHighWater, "1..100"},
+		{"OCT_PUSH_INTERVAL", c.PushInterval <= 0, c.PushInterval, "> 0"},
+		{"OCT_PUSH_MAX_BYTES", c.PushMaxBytes < 1024, c.PushMaxBytes, ">= 1024"},
+		{"OCT_SHUTDOWN_TIMEOUT", c.ShutdownTimeout <= 0, c.ShutdownTimeout, "> 0"},
+		{"OCT_DB_PATH", c.DBPath == "", `""`, "a file path"},
+	}
+	for _, ch := range checks {
+		if ch.bad {
+			return fmt.Errorf("%s: invalid value %v: must be %s", ch.name, ch.val, ch.want)
+		}
+	}
+	if c.PushEndpoint != "" && !strings.HasPrefix(c.PushEndpoint, "http://") && !strings.HasPrefix(c.PushEndpoint, "https://") {
+		return fmt.Errorf("OCT_PUSH_ENDPOINT: invalid value %q: must be an http:// or https:// URL", c.PushEndpoint)
+	}
+	return nil
+}
+
+// LogValue is what the startup log shows: everything, the token masked.
+func (c *Config) LogValue() slog.Value {
+	var attrs []slog.Attr
+	eachVar(func(name, _, _ string, v reflect.Value, _ string) {
+		val := fmt.Sprint(v.Interface())
+		if name == "OCT_PUSH_TOKEN" && val != "" {
+			val = "***"
+		}
+		attrs = append(attrs, slog.String(name, val))
+	}, c)
+	return slog.GroupValue(attrs...)
+}
+
+// PrintHelp writes the usage and every variable with its default.
+func PrintHelp(w io.Writer) {
+	fmt.Fprintf(w, `openclaw-trace %s: records LLM calls, errors, system metrics and gateway logs
+of an OpenClaw agent in SQLite and pushes them in batches to a remote API.
+
+Usage: openclaw-trace [--help] [--version] [--push-once]
+
+  --help       print this help and exit
+  --version    print version and commit and exit
+  --push-once  push everything unsynced to OCT_PUSH_ENDPOINT, then exit
+               (status 1 if anything stayed unsynced)
+
+Configuration is read from the environment only:
+
+`, version)
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  VARIABLE\tDEFAULT\tMEANING")
+	eachVar(func(name, def, help string, _ reflect.Value, _ string) {
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", name, def, help)
+	}, &Config{})
+	tw.Flush()
+	fmt.Fprintln(w, "\nA bad value stops start-up with exit status 2 and a line naming the variable.")
+}
+
+// eachVar calls fn for every variable: its name, default, help, the field's
+// value in c and the Go field name.
+func eachVar(fn func(name, def, help string, v reflect.Value, field string), c *Config) {
+	rv := reflect.ValueOf(c).Elem()
+	rt := rv.Type()
+	for i := 0; i < rt.NumField(); i++ {
+		f := rt.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("env"), ",")
+		def := ""
+		if _, d, ok := strings.Cut(opts, "default="); ok {
+			def = d
+		}
+		fn(name, def, f.Tag.Get("help"), rv.Field(i), f.Name)
+	}
+}
+
+// FileMode is an octal file mode such as 0622.
+type FileMode os.FileMode
+
+// EnvDecode parses an octal mode.
+func (m *FileMode) EnvDecode(s string) error {
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || n > 0o777 {
+		return fmt.Errorf("invalid value %q: must be an octal file mode like 0622", s)
+	}
+	*m = FileMode(n)
+	return nil
+}
+
+func (m FileMode) String() string { return fmt.Sprintf("%#o", uint32(m)) }
+
+// LogLevel is one of debug, info, warn, error. Not a struct: envconfig
+// names the field in errors only for non-struct kinds.
+type LogLevel slog.Level
+
+// EnvDecode parses a level name.
+func (l *LogLevel) EnvDecode(s string) error {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "debug":
+		*l = LogLevel(slog.LevelDebug)
+	case "info":
+		*l = LogLevel(slog.LevelInfo)
+	case "warn", "warning":
+		*l = LogLevel(slog.LevelWarn)
+	case "error":
+		*l = LogLevel(slog.LevelError)
+	default:
+		return fmt.Errorf("invalid value %q: must be debug, info, warn or error", s)
+	}
+	return nil
+}
+
+// Level is the slog level.
+func (l LogLevel) Level() slog.Level { return slog.Level(l) }
+
+func (l LogLevel) String() string { return strings.ToLower(slog.Level(l).String()) }

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/listener"
+	"github.com/openclaw/openclaw-trace/metrics"
+	"github.com/openclaw/openclaw-trace/store"
+)
+
+// Main is the daemon: every component, wired. Run starts them; Close stops
+// them in order: intake, producers, queue, writer, final push, database.
+type Main struct {
+	Config *Config
+	Logger *slog.Logger
+
+	DB     *store.DB
+	Queue  *codec.Queue
+	Writer *store.Writer
+	HTTP    *listener.HTTP
+	Sampler *metrics.Sampler
+
+	started    time.Time
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup // background loops that stop on cancel
+	writerDone chan struct{}
+	closeOnce  sync.Once
+	closeErr   error
+}
+
+// NewMain returns a daemon for cfg, logging to logger.
+func NewMain(cfg *Config, logger *slog.Logger) *Main {
+	return &Main{Config: cfg, Logger: logger}
+}
+
+// Run opens the database, starts the writer and the listeners, and returns
+// once everything is running. ctx bounds the background loops.
+func (m *Main) Run(ctx context.Context) error {
+	m.started = time.Now()
+	cfg := m.Config
+	m.Logger.Info("openclaw-trace starting", "version", version, "commit", commit, "pid", os.Getpid())
+	m.Logger.Info("configuration", "config", cfg)
+
+	if err := m.openDB(); err != nil {
+		return err
+	}
+	m.Queue = codec.NewQueue(cfg.QueueSize)
+	m.Writer = store.NewWriter(m.DB, m.Queue.C())
+	m.Writer.BatchSize, m.Writer.BatchWindow = cfg.BatchSize, cfg.BatchWindow
+	m.Writer.Logger = m.Logger.With("component", "writer")
+	m.writerDone = make(chan struct{})
+	go func() {
+		defer close(m.writerDone)
+		if err := m.Writer.Run(); err != nil {
+			m.Logger.Error("writer stopped", "err", err)
+		}
+	}()
+
+	ctx, m.cancel = context.WithCancel(ctx)
+	m.startSampler(ctx)
+	parser := &codec.Parser{MaxTextBytes: cfg.MaxTextBytes, Now: time.Now}
+	m.HTTP = listener.NewHTTP(net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)), m.Queue, parser)
+	m.HTTP.MaxBodyBytes = cfg.MaxBodyBytes
+	m.HTTP.Logger = m.Logger.With("component", "http")
+	m.HTTP.Handle("GET /health", m.healthHandler())
+	m.HTTP.Handle("GET /metrics", m.metricsHandler())
+	if err := m.HTTP.Open(); err != nil {
+		return fmt.Errorf("%w (set OCT_BIND/OCT_PORT)", err)
+	}
+	m.Logger.Info("listening", "transport", "http", "addr", m.HTTP.ListenAddr())
+	if cfg.PushEndpoint == "" {
+		m.Logger.Warn("push disabled: OCT_PUSH_ENDPOINT is empty; rows stay local until retention deletes them")
+	}
+	return nil
+}
+
+// startSampler samples the container every OCT_METRICS_INTERVAL; 0 starts
+// no goroutine.
+func (m *Main) startSampler(ctx context.Context) {
+	if m.Config.MetricsInterval <= 0 {
+		return
+	}
+	m.Sampler = metrics.NewSampler(m.Queue)
+	m.Sampler.Interval = m.Config.MetricsInterval
+	m.Sampler.DiskPath = filepath.Dir(m.Config.DBPath)
+	m.Sampler.Logger = m.Logger.With("component", "metrics")
+	m.wg.Go(func() { m.Sampler.Run(ctx) })
+	m.Logger.Info("system sampler started", "interval", m.Config.MetricsInterval.String())
+}
+
+func (m *Main) openDB() error {
+	path := m.Config.DBPath
+	if dir := filepath.Dir(path); dir != "" {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("database directory %s does not exist (set OCT_DB_PATH to a writable location)", dir)
+		}
+	}
+	m.DB = store.NewDB(path)
+	if err := m.DB.Open(); err != nil {
+		m.DB = nil
+		return fmt.Errorf("%w (set OCT_DB_PATH to a writable location)", err)
+	}
+	jm, _ := m.DB.Pragma(context.Background(), "journal_mode")
+	av, _ := m.DB.Pragma(context.Background(), "auto_vacuum")
+	uv, _ := m.DB.Pragma(context.Background(), "user_version")
+	size, wal := m.DB.Sizes()
+	m.Logger.Info("database open", "path", path, "journal_mode", jm, "auto_vacuum", av,
+		"schema_version", uv, "size_bytes", size, "wal_bytes", wal)
+	return nil
+}
+
+// Close shuts down in order within Config.ShutdownTimeout. It is safe to
+// call more than once and after a failed Run.
+func (m *Main) Close() error {
+	m.closeOnce.Do(func() { m.closeErr = m.shutdown() })
+	return m.closeErr
+}
+
+func (m *Main) shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	// 1. Intake: ingest routes answer 503; producers stop.
+	if m.HTTP != nil {
+		m.HTTP.Drain()
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.wg.Wait()
+	if m.HTTP != nil {
+		if err := m.HTTP.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close http: %w", err))
+		}
+	}
+	// 2. Drain the queue into SQLite.
+	if m.Queue != nil {
+		depth := m.Queue.Len()
+		m.Logger.Info("draining queue", "queued", depth)
+		m.Queue.Close()
+		select {
+		case <-m.writerDone:
+			m.Logger.Info("queue drained")
+		case <-ctx.Done():
+			m.Logger.Error("drain timed out; events still queued are lost", "queued", m.Queue.Len())
+			return errors.Join(append(errs, errors.New("drain timed out"))...)
+		}
+	}
+	// 3. Checkpoint and close the database.
+	if m.DB != nil {
+		if err := m.DB.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close db: %w", err))
+		}
+	}
+	if m.Queue != nil {
+		s := m.snapshot(context.Background(), false)
+		m.Logger.Info("stopped", "uptime_seconds", int64(time.Since(m.started).Seconds()),
+			"events_received", s.Received, "events_written", s.Written, "events_dropped", s.Dropped,
+			"dropped", s.DroppedByReason)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/listener"
+)
+
+// transportStats is the accounting of one transport at one moment.
+type transportStats struct {
+	Units    int64            `json:"units"`
+	Bytes    int64            `json:"bytes"`
+	Received int64            `json:"received"`
+	Written  int64            `json:"written"`
+	Dropped  map[string]int64 `json:"dropped"`
+}
+
+// snapshot is read once per /health or /metrics request, so the two pages
+// always tell the same numbers.
+type snapshot struct {
+	Transports          map[string]*transportStats `json:"transports"`
+	Received            int64                      `json:"received"`
+	Written             int64                      `json:"written"`
+	Dropped             int64                      `json:"dropped"`
+	DroppedByReason     map[string]int64           `json:"dropped_by_reason"`
+	ClientReportedDrops int64                      `json:"client_reported_drops"`
+	KernelDrops         *int64                     `json:"kernel_drops"`
+	QueueDepth          int                        `json:"queue_depth"`
+	QueueCapacity       int                        `json:"queue_capacity"`
+	WriterBatches       int64                      `json:"writer_batches"`
+
+	dbOK              bool
+	dbBytes, walBytes int64
+	unsynced          *int64
+}
+
+func fromCounters(c *listener.Counters, s *transportStats) {
+	s.Units, s.Bytes, s.Received = c.Units.Load(), c.Bytes.Load(), c.Received.Load()
+	for r := codec.DropReason(0); r < codec.NumDropReasons; r++ {
+		s.Dropped[r.String()] += c.Dropped[r].Load()
+	}
+}
+
+// intake returns the counters the listeners and producers keep for t.
+func (m *Main) intake(t codec.Transport, s *transportStats) {
+	switch t {
+	case codec.HTTP:
+		if m.HTTP != nil {
+			fromCounters(&m.HTTP.Counters, s)
+		}
+	case codec.Sampler:
+		if m.Sampler != nil {
+			st := m.Sampler.Stats()
+			s.Units, s.Received = int64(st.Samples), int64(st.Samples)
+			s.Dropped[codec.DropQueueFull.String()] += int64(st.QueueFull)
+			s.Dropped[codec.DropShutdown.String()] += int64(st.Shutdown)
+		}
+	}
+}
+
+func (m *Main) snapshot(ctx context.Context, withDB bool) *snapshot {
+	s := &snapshot{Transports: map[string]*transportStats{}, DroppedByReason: map[string]int64{}}
+	for r := codec.DropReason(0); r < codec.NumDropReasons; r++ {
+		s.DroppedByReason[r.String()] = 0
+	}
+	for t := codec.Transport(0); t < codec.NumTransports; t++ {
+		ts := &transportStats{Dropped: map[string]int64{}}
+		for r := codec.DropReason(0); r < codec.NumDropReasons; r++ {
+			ts.Dropped[r.String()] = 0
+		}
+		m.intake(t, ts)
+		if m.Writer != nil {
+			ts.Written = m.Writer.Written[t].Load()
+			ts.Dropped[codec.DropWriteError.String()] += m.Writer.WriteErrors[t].Load()
+		}
+		s.Transports[t.String()] = ts
+		s.Received += ts.Received
+		s.Written += ts.Written
+		for r, n := range ts.Dropped {
+			s.DroppedByReason[r] += n
+			s.Dropped += n
+		}
+	}
+	if m.HTTP != nil {
+		s.ClientReportedDrops += m.HTTP.Counters.ClientReportedDrops.Load()
+	}
+	if m.Queue != nil {
+		s.QueueDepth, s.QueueCapacity = m.Queue.Len(), m.Queue.Cap()
+	}
+	if m.Writer != nil {
+		s.WriterBatches = m.Writer.Batches.Load()
+	}
+	if withDB && m.DB != nil {
+		s.dbBytes, s.walBytes = m.DB.Sizes()
+		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		s.dbOK = m.DB.Ping(qctx) == nil
+		if n, err := m.DB.UnsyncedCount(qctx); err == nil {
+			s.unsynced = &n
+		}
+	}
+	return s
+}
+
+// health is the body of GET /health: the seed's fields, always present,
+// null where unknown, plus the counters.
+type health struct {
+	Status         string    `json:"status"`
+	UptimeSeconds  float64   `json:"uptime_seconds"`
+	Version        string    `json:"version"`
+	DBStatus       string    `json:"db_status"`
+	DBSizeBytes    *int64    `json:"db_size_bytes"`
+	WALSizeBytes   *int64    `json:"wal_size_bytes"`
+	QueueDepth     int       `json:"queue_depth"`
+	EventsReceived int64     `json:"events_received"`
+	EventsDropped  int64     `json:"events_dropped"`
+	LastPushTime   *int64    `json:"last_push_time"`
+	LastPushStatus string    `json:"last_push_status"`
+	UnsyncedCount  *int64    `json:"unsynced_count"`
+	Counters       *snapshot `json:"counters"`
+}
+
+func (m *Main) healthHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := m.snapshot(r.Context(), true)
+		h := health{
+			Status:         "ok",
+			UptimeSeconds:  time.Since(m.started).Seconds(),
+			Version:        version,
+			DBStatus:       "ok",
+			DBSizeBytes:    &s.dbBytes,
+			WALSizeBytes:   &s.walBytes,
+			QueueDepth:     s.QueueDepth,
+			EventsReceived: s.Received,
+			EventsDropped:  s.Dropped,
+			UnsyncedCount:  s.unsynced,
+			Counters:       s,
+		}
+		h.LastPushTime, h.LastPushStatus = m.pushStatus()
+		if !s.dbOK {
+			h.Status, h.DBStatus = "degraded", "error"
+		}
+		listener.WriteJSON(w, http.StatusOK, h)
+	})
+}
+
+// pushStatus is what /health says about push.
+func (m *Main) pushStatus() (*int64, string) {
+	return nil, "disabled"
+}
