@@ -15,6 +15,10 @@ const DatagramBufferSize = 64 << 10
 
 // DefaultHandOff is the capacity of the hand-off between a datagram
 // socket's reader and its decoding worker; 0 decodes on the reader.
+// Measured with cmd/oct-load (2 cores, 1 KB msgpack over unixgram, 10 s):
+// with the default max_dgram_qlen of 10, senders lost 9% at 10k/s with
+// the hand-off against 17% decoding inline, and 43% against 54% at 20k/s.
+// With 512 the kernel queue itself absorbs stalls and both hold 10k/s.
 const DefaultHandOff = 1024
 
 // maxPooledBuffer keeps a rare large datagram's copy out of the pool, so
