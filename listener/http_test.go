@@ -61,21 +61,21 @@ func (in *intake) drain() []codec.Event {
 	}
 }
 
-// tally is a plain copy of Counters, comparable with ==.
-type tally struct {
+// httpTally is a plain copy of Counters, comparable with ==.
+type httpTally struct {
 	Units, Bytes, Received int64
 	Dropped                [codec.NumDropReasons]int64
 }
 
-func (c *Counters) tally() tally {
-	t := tally{Units: c.Units.Load(), Bytes: c.Bytes.Load(), Received: c.Received.Load()}
+func (c *Counters) snapshotHTTP() httpTally {
+	t := httpTally{Units: c.Units.Load(), Bytes: c.Bytes.Load(), Received: c.Received.Load()}
 	for i := range t.Dropped {
 		t.Dropped[i] = c.Dropped[i].Load()
 	}
 	return t
 }
 
-func (t tally) droppedSum() int64 {
+func (t httpTally) droppedSum() int64 {
 	var n int64
 	for _, d := range t.Dropped {
 		n += d
@@ -183,7 +183,7 @@ func TestHTTPAccepted(t *testing.T) {
 			if tr := evs[0].Trace; tr != nil && tr.PromptTokens != nil && *tr.TotalTokens != 7 {
 				t.Errorf("total_tokens = %d, want 7", *tr.TotalTokens)
 			}
-			got, want := in.h.Counters.tally(), tally{Units: 1, Bytes: int64(len(body)), Received: int64(tt.want)}
+			got, want := in.h.Counters.snapshotHTTP(), httpTally{Units: 1, Bytes: int64(len(body)), Received: int64(tt.want)}
 			if got != want {
 				t.Errorf("counters = %+v, want %+v", got, want)
 			}
@@ -255,8 +255,8 @@ func TestHTTPRejected(t *testing.T) {
 			if evs := in.drain(); len(evs) != 0 {
 				t.Errorf("queued %d events of a rejected request", len(evs))
 			}
-			got := in.h.Counters.tally()
-			want := tally{Units: 1, Dropped: tt.wantDropped}
+			got := in.h.Counters.snapshotHTTP()
+			want := httpTally{Units: 1, Dropped: tt.wantDropped}
 			want.Received = want.droppedSum()
 			want.Bytes = got.Bytes // checked below
 			if got != want {
@@ -304,12 +304,12 @@ func TestHTTPQueueFull(t *testing.T) {
 		n          int
 		wantStatus int
 		wantQueued int
-		want       tally
+		want       httpTally
 	}{
-		{2, 202, 2, tally{Units: 1, Received: 2}},
-		{2, 429, 2, tally{Units: 2, Received: 4, Dropped: dropped(codec.DropQueueFull, 2)}}, // 1 free: whole batch out
-		{1, 202, 3, tally{Units: 3, Received: 5, Dropped: dropped(codec.DropQueueFull, 2)}},
-		{1, 429, 3, tally{Units: 4, Received: 6, Dropped: dropped(codec.DropQueueFull, 3)}},
+		{2, 202, 2, httpTally{Units: 1, Received: 2}},
+		{2, 429, 2, httpTally{Units: 2, Received: 4, Dropped: dropped(codec.DropQueueFull, 2)}}, // 1 free: whole batch out
+		{1, 202, 3, httpTally{Units: 3, Received: 5, Dropped: dropped(codec.DropQueueFull, 2)}},
+		{1, 429, 3, httpTally{Units: 4, Received: 6, Dropped: dropped(codec.DropQueueFull, 3)}},
 	}
 	var bytes int64
 	for i, s := range steps {
@@ -335,7 +335,7 @@ func TestHTTPQueueFull(t *testing.T) {
 			t.Errorf("step %d: queue holds %d, want %d", i, got, s.wantQueued)
 		}
 		s.want.Bytes = bytes
-		if got := in.h.Counters.tally(); got != s.want {
+		if got := in.h.Counters.snapshotHTTP(); got != s.want {
 			t.Errorf("step %d: counters = %+v, want %+v", i, got, s.want)
 		}
 	}
@@ -354,8 +354,8 @@ func TestHTTPShutdown(t *testing.T) {
 			decodeReply(t, w)
 		}
 		// The body is not read: the request counts as one unit.
-		want := tally{Units: 2, Received: 2, Dropped: dropped(codec.DropShutdown, 2)}
-		if got := in.h.Counters.tally(); got != want {
+		want := httpTally{Units: 2, Received: 2, Dropped: dropped(codec.DropShutdown, 2)}
+		if got := in.h.Counters.snapshotHTTP(); got != want {
 			t.Errorf("counters = %+v, want %+v", got, want)
 		}
 	})
@@ -369,8 +369,8 @@ func TestHTTPShutdown(t *testing.T) {
 		if got := w.Header().Get("Retry-After"); got != "" {
 			t.Errorf("Retry-After = %q on 503", got)
 		}
-		want := tally{Units: 1, Bytes: int64(len(body)), Received: 2, Dropped: dropped(codec.DropShutdown, 2)}
-		if got := in.h.Counters.tally(); got != want {
+		want := httpTally{Units: 1, Bytes: int64(len(body)), Received: 2, Dropped: dropped(codec.DropShutdown, 2)}
+		if got := in.h.Counters.snapshotHTTP(); got != want {
 			t.Errorf("counters = %+v, want %+v", got, want)
 		}
 	})
@@ -397,7 +397,7 @@ func TestHTTPMethodsAndRoutes(t *testing.T) {
 			t.Errorf("%s %s: status %d, want %d", tt.method, tt.path, w.Code, tt.want)
 		}
 	}
-	if got := in.h.Counters.tally(); got != (tally{}) {
+	if got := in.h.Counters.snapshotHTTP(); got != (httpTally{}) {
 		t.Errorf("counters = %+v after non-ingest requests, want zero", got)
 	}
 }
@@ -436,7 +436,7 @@ func TestHTTPAccounting(t *testing.T) {
 		if r.ct != "text/plain" {
 			wantBytes += min(int64(len(r.body)), in.h.MaxBodyBytes)
 		}
-		c := in.h.Counters.tally()
+		c := in.h.Counters.snapshotHTTP()
 		if queued := int64(in.q.Len()); c.Received != queued+c.droppedSum() {
 			t.Errorf("after request %d: received %d != queued %d + dropped %d", i, c.Received, queued, c.droppedSum())
 		}
@@ -445,8 +445,8 @@ func TestHTTPAccounting(t *testing.T) {
 	in.post(t, "/v1/errors", ctJSON, []byte(`{}`))
 	in.q.Close()
 	queued := int64(len(in.drain()))
-	got := in.h.Counters.tally()
-	want := tally{Units: int64(len(requests)) + 1, Bytes: wantBytes, Received: 17,
+	got := in.h.Counters.snapshotHTTP()
+	want := httpTally{Units: int64(len(requests)) + 1, Bytes: wantBytes, Received: 17,
 		Dropped: dropped(codec.DropInvalid, 3, codec.DropDecodeError, 2, codec.DropQueueFull, 4,
 			codec.DropOversize, 1, codec.DropShutdown, 1)}
 	if got != want {
@@ -558,8 +558,8 @@ func TestHTTPBodyReadError(t *testing.T) {
 	if w.Code != http.StatusBadRequest {
 		t.Errorf("status %d, want 400", w.Code)
 	}
-	want := tally{Units: 1, Received: 1, Dropped: dropped(codec.DropDecodeError, 1)}
-	if got := in.h.Counters.tally(); got != want {
+	want := httpTally{Units: 1, Received: 1, Dropped: dropped(codec.DropDecodeError, 1)}
+	if got := in.h.Counters.snapshotHTTP(); got != want {
 		t.Errorf("counters = %+v, want %+v", got, want)
 	}
 }

@@ -25,12 +25,14 @@ type Main struct {
 	Config *Config
 	Logger *slog.Logger
 
-	DB      *store.DB
-	Queue   *codec.Queue
-	Writer  *store.Writer
-	HTTP    *listener.HTTP
-	Sampler *metrics.Sampler
-	Push    *push.Client
+	DB       *store.DB
+	Queue    *codec.Queue
+	Writer   *store.Writer
+	HTTP     *listener.HTTP
+	Unixgram *listener.Unixgram
+	UDP      *listener.UDP
+	Sampler  *metrics.Sampler
+	Push     *push.Client
 
 	started    time.Time
 	cancel     context.CancelFunc
@@ -82,6 +84,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("%w (set OCT_BIND/OCT_PORT)", err)
 	}
 	m.Logger.Info("listening", "transport", "http", "addr", m.HTTP.ListenAddr())
+	if err := m.openDatagrams(parser); err != nil {
+		return err
+	}
 	m.startPush(ctx)
 	return nil
 }
@@ -140,6 +145,9 @@ func (m *Main) shutdown() error {
 		m.cancel()
 	}
 	m.wg.Wait()
+	if err := m.closeDatagrams(); err != nil {
+		errs = append(errs, err)
+	}
 	if m.HTTP != nil {
 		if err := m.HTTP.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close http: %w", err))
