@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -198,4 +200,178 @@ func TestCleanRetentionChunks(t *testing.T) {
 	if got := res.Expired["log_events"]; got != 23 {
 		t.Errorf("expired = %d, want 23", got)
 	}
+}
+
+// usageByRows reports disk usage as a function of the data rows left, the
+// way a real volume falls as rows are deleted and vacuumed.
+func usageByRows(t *testing.T, db *DB, f func(rows int) float64) func() (float64, error) {
+	return func() (float64, error) {
+		n := 0
+		for _, table := range DataTables {
+			n += countRows(t, db, table)
+		}
+		return f(n), nil
+	}
+}
+
+func TestCleanDiskPressure(t *testing.T) {
+	// 20 synced and 20 unsynced rows, all young enough for retention, spread
+	// over the tables with ages that interleave across them: row i is
+	// i minutes old, so the highest index is the oldest.
+	var rows []seedRow
+	for i := range 40 {
+		rows = append(rows, seedRow{DataTables[i%len(DataTables)], time.Duration(i) * time.Minute, i%2 == 0})
+	}
+	oldestOf := func(synced bool, n int) map[int]bool {
+		out := map[int]bool{}
+		for i := len(rows) - 1; i >= 0 && len(out) < n; i-- {
+			if rows[i].synced == synced {
+				out[i] = true
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name     string
+		usage    func(rows int) float64
+		relieved int
+		evicted  int
+	}{
+		{"below watermark deletes nothing", func(int) float64 { return 80 }, 0, 0},
+		// 50+n% is above 80 until n <= 30: chunks of 3 take 12 synced rows.
+		{"synced rows suffice", func(n int) float64 { return 50 + float64(n) }, 12, 0},
+		// 50+2n% needs n <= 15: all 20 synced go, then 6 unsynced.
+		{"unsynced only after synced", func(n int) float64 { return 50 + 2*float64(n) }, 20, 6},
+		{"never relieved deletes all", func(int) float64 { return 99 }, 20, 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := MustOpenDB(t)
+			ids := seed(t, db, rows)
+			c := newTestCleaner(db)
+			c.HighWatermark, c.DeleteChunk = 80, 3
+			c.DiskUsage = usageByRows(t, db, tc.usage)
+			res, err := c.CleanOnce(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := Sum(res.Relieved); got != int64(tc.relieved) {
+				t.Errorf("relieved = %d, want %d", got, tc.relieved)
+			}
+			if got, want := Sum(res.Evicted), int64(tc.evicted); got != want || c.Evicted.Load() != want {
+				t.Errorf("evicted = %d (counter %d), want %d", got, c.Evicted.Load(), want)
+			}
+			gone := oldestOf(true, tc.relieved)
+			for i := range oldestOf(false, tc.evicted) {
+				gone[i] = true
+			}
+			want := pick(ids, func(i int) bool { return !gone[i] })
+			if got := remaining(t, db); !slices.Equal(got, want) {
+				t.Errorf("remaining %d rows, want the %d youngest: %v, want %v", len(got), len(want), got, want)
+			}
+		})
+	}
+}
+
+func TestCleanDiskUsageError(t *testing.T) {
+	db := MustOpenDB(t)
+	seed(t, db, []seedRow{{"llm_traces", time.Hour, false}})
+	c := newTestCleaner(db)
+	c.HighWatermark = 80
+	c.DiskUsage = func() (float64, error) { return 0, errors.New("statfs: boom") }
+	if _, err := c.CleanOnce(context.Background()); err == nil {
+		t.Fatal("CleanOnce hid the disk usage error")
+	}
+	if got := countRows(t, db, "llm_traces"); got != 1 {
+		t.Errorf("rows left = %d, want 1", got)
+	}
+	if c.Errors.Load() != 1 {
+		t.Errorf("errors = %d, want 1", c.Errors.Load())
+	}
+}
+
+// bulkInsert writes n small log_events rows in one transaction, much
+// faster than the Writer, for tests that need many pages.
+func bulkInsert(tb testing.TB, db *DB, n int, createdAt int64, synced int) {
+	tb.Helper()
+	tx, err := db.write.Begin()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer tx.Rollback()
+	st, err := tx.Prepare(`INSERT INTO log_events (trace_id, created_at, kind, message, synced) VALUES (?, ?, 'other', ?, ?)`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for range n {
+		if _, err := st.Exec(codec.NewTraceID(), createdAt, "gateway said something worth keeping", synced); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func freelistCount(t *testing.T, db *DB) int64 {
+	t.Helper()
+	v, err := db.Pragma(context.Background(), "freelist_count")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.ParseInt(v, 10, 64)
+	return n
+}
+
+func TestCleanVacuumFreesPages(t *testing.T) {
+	db := MustOpenDB(t)
+	bulkInsert(t, db, 20000, testNow.UnixMilli(), 1)
+	ctx := context.Background()
+	if _, err := db.Checkpoint(ctx, "TRUNCATE"); err != nil {
+		t.Fatal(err)
+	}
+	full, _ := db.Sizes()
+	if _, err := db.write.Exec("DELETE FROM log_events"); err != nil {
+		t.Fatal(err)
+	}
+	free := freelistCount(t, db)
+	if free < 100 {
+		t.Fatalf("freelist after delete = %d pages; the test needs more", free)
+	}
+	c := newTestCleaner(db)
+	c.VacuumPages = 50
+	res, err := c.CleanOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := freelistCount(t, db); got != 0 {
+		t.Errorf("freelist after clean = %d, want 0", got)
+	}
+	if res.PagesFreed != free || c.PagesFreed.Load() != free {
+		t.Errorf("pages freed = %d (counter %d), want %d", res.PagesFreed, c.PagesFreed.Load(), free)
+	}
+	// The file shrinks once the vacuumed pages are checkpointed.
+	if _, err := db.Checkpoint(ctx, "TRUNCATE"); err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := db.Pragma(ctx, "page_size")
+	pageSize, _ := strconv.ParseInt(ps, 10, 64)
+	if after, _ := db.Sizes(); after > full-free*pageSize {
+		t.Errorf("db file %d bytes after vacuum and checkpoint, was %d with %d pages to free", after, full, free)
+	}
+}
+
+func TestCleanerRun(t *testing.T) {
+	db := MustOpenDB(t)
+	c := newTestCleaner(db)
+	c.Run(context.Background()) // Interval 0: returns at once
+	if c.Passes.Load() != 0 {
+		t.Fatalf("Run with Interval 0 cleaned %d times", c.Passes.Load())
+	}
+	c.Interval = time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); c.Run(ctx) }()
+	waitFor(t, "two passes", func() bool { return c.Passes.Load() >= 2 })
+	cancel()
+	<-done
 }
