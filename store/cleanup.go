@@ -138,7 +138,7 @@ func (c *Cleaner) CleanOnce(ctx context.Context) (Result, error) {
 	res.Duration = time.Since(start)
 	c.Passes.Add(1)
 	err := errors.Join(errExpire, errRelieve, errVacuum)
-	if err != nil {
+	if err != nil && ctx.Err() == nil { // shutting down is not a failure
 		c.Errors.Add(1)
 	}
 	c.logResult(res)

@@ -91,7 +91,9 @@ func (k *WALKeeper) CheckpointOnce(ctx context.Context) error {
 func (k *WALKeeper) checkpoint(ctx context.Context, mode string, runs *atomic.Int64) (bool, error) {
 	busy, err := k.db.Checkpoint(ctx, mode)
 	if err != nil {
-		k.Errors.Add(1)
+		if ctx.Err() == nil { // shutting down is not a failure
+			k.Errors.Add(1)
+		}
 		return false, err
 	}
 	runs.Add(1)
