@@ -178,24 +178,27 @@ func (c *Cleaner) expire(ctx context.Context, res *Result) error {
 // transaction, so ingest gets the writer between chunks.
 func (c *Cleaner) expireTable(ctx context.Context, table, where string, cutoff int64, res *Result) error {
 	for {
-		n, err := c.deleteChunk(ctx, table, where, c.DeleteChunk, cutoff)
+		n, err := c.deleteChunk(ctx, table, where, c.chunk(), cutoff)
 		res.Expired[table] += n
 		c.Expired.Add(n)
 		if err != nil {
 			return fmt.Errorf("expire %s: %w", table, err)
 		}
-		if n < int64(c.DeleteChunk) {
+		if n < int64(c.chunk()) {
 			return nil
 		}
 	}
 }
+
+// chunk is DeleteChunk, at least 1 so a zero cannot stop progress.
+func (c *Cleaner) chunk() int { return max(c.DeleteChunk, 1) }
 
 // deleteChunk deletes at most limit rows of table matching where, oldest
 // first, in one transaction. SQLite's DELETE … LIMIT is a compile-time
 // option, hence the subquery.
 func (c *Cleaner) deleteChunk(ctx context.Context, table, where string, limit int, args ...any) (int64, error) {
 	q := fmt.Sprintf("DELETE FROM %[1]s WHERE id IN (SELECT id FROM %[1]s WHERE %[2]s ORDER BY created_at LIMIT %[3]d)",
-		table, where, max(limit, 1))
+		table, where, limit)
 	r, err := c.db.write.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, err
@@ -272,7 +275,7 @@ var oldestSQL = func() string {
 // the oldest across the data tables, and reports how many went.
 func (c *Cleaner) deleteOldest(ctx context.Context, synced int, res *Result) (int64, error) {
 	var cutoff *int64
-	if err := c.db.read.QueryRowContext(ctx, oldestSQL, synced, c.DeleteChunk).Scan(&cutoff); err != nil {
+	if err := c.db.read.QueryRowContext(ctx, oldestSQL, synced, c.chunk()).Scan(&cutoff); err != nil {
 		return 0, fmt.Errorf("find oldest rows: %w", err)
 	}
 	if cutoff == nil {
@@ -280,7 +283,7 @@ func (c *Cleaner) deleteOldest(ctx context.Context, synced int, res *Result) (in
 	}
 	var total int64
 	for _, t := range DataTables {
-		left := c.DeleteChunk - int(total)
+		left := c.chunk() - int(total)
 		if left <= 0 {
 			break
 		}

@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -374,4 +377,114 @@ func TestCleanerRun(t *testing.T) {
 	waitFor(t, "two passes", func() bool { return c.Passes.Load() >= 2 })
 	cancel()
 	<-done
+}
+
+var million = flag.Bool("million", false, "run TestCleanupMillion (1,000,000 rows, tens of seconds)")
+
+// millionSQL inserts a small row into each data table, with only the
+// columns that are NOT NULL.
+var millionSQL = map[string]string{
+	"llm_traces":     `INSERT INTO llm_traces (trace_id, created_at, provider, model, synced) VALUES (?, ?, 'openai', 'gpt-4o', 1)`,
+	"error_events":   `INSERT INTO error_events (trace_id, created_at, error_type, message, synced) VALUES (?, ?, 'crash', 'boom', 1)`,
+	"system_metrics": `INSERT INTO system_metrics (trace_id, created_at, cpu_pct, synced) VALUES (?, ?, 12.5, 1)`,
+	"log_events":     `INSERT INTO log_events (trace_id, created_at, kind, message, synced) VALUES (?, ?, 'other', 'gateway line', 1)`,
+}
+
+// insertSyncedOld writes n rows per table, all synced and 30 days old, in
+// one transaction.
+func insertSyncedOld(tb testing.TB, db *DB, n int) {
+	tb.Helper()
+	tx, err := db.write.Begin()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer tx.Rollback()
+	old := testNow.Add(-30 * 24 * time.Hour).UnixMilli()
+	for _, table := range DataTables {
+		st, err := tx.Prepare(millionSQL[table])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for i := range n {
+			if _, err := st.Exec(codec.NewTraceID(), old+int64(i)); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// probeWrites writes through the writer connection, as ingest would, until
+// stop is closed, and returns the longest a write waited.
+func probeWrites(db *DB, stop <-chan struct{}) (worst time.Duration, n int) {
+	for {
+		select {
+		case <-stop:
+			return worst, n
+		default:
+		}
+		start := time.Now()
+		db.write.Exec(`INSERT INTO log_cursors (key, file, dev, inode, offset, updated_at) VALUES ('probe', 'f', 0, 0, ?, 0)
+			ON CONFLICT (key) DO UPDATE SET offset = excluded.offset`, n)
+		worst = max(worst, time.Since(start))
+		n++
+	}
+}
+
+// TestCleanupMillion times cleanup of 1,000,000 old synced rows, by
+// retention and by disk pressure, and the longest a concurrent write waited
+// for the writer connection meanwhile:
+//
+//	go test ./store/ -run TestCleanupMillion -v -million
+func TestCleanupMillion(t *testing.T) {
+	if !*million {
+		t.Skip("run with -million")
+	}
+	t.Run("retention", func(t *testing.T) {
+		cleanMillion(t, func(c *Cleaner) {})
+	})
+	t.Run("disk pressure", func(t *testing.T) {
+		cleanMillion(t, func(c *Cleaner) {
+			c.Retention, c.HighWatermark = 0, 80
+			c.DiskUsage = func() (float64, error) { return 99, nil }
+		})
+	})
+}
+
+func cleanMillion(t *testing.T, configure func(c *Cleaner)) {
+	db := MustOpenDB(t)
+	start := time.Now()
+	insertSyncedOld(t, db, 250_000)
+	if _, err := db.Checkpoint(context.Background(), "TRUNCATE"); err != nil {
+		t.Fatal(err)
+	}
+	size, _ := db.Sizes()
+	t.Logf("setup: 1,000,000 rows, %d MB, in %v", size>>20, time.Since(start).Round(time.Millisecond))
+
+	c := newTestCleaner(db)
+	configure(c)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var worst time.Duration
+	var probes int
+	wg.Go(func() { worst, probes = probeWrites(db, stop) })
+	res, err := c.CleanOnce(context.Background())
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Sum(res.Expired) + Sum(res.Relieved); got != 1_000_000 {
+		t.Fatalf("deleted %d rows, want 1000000", got)
+	}
+	if _, err := db.Checkpoint(context.Background(), "TRUNCATE"); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := db.Sizes()
+	t.Logf("%s", fmt.Sprintf("CleanOnce: 1000000 rows in %v (%.0f rows/s), %d pages freed, file %d MB -> %d KB; "+
+		"%d concurrent writes, longest wait %v",
+		res.Duration.Round(time.Millisecond), 1e6/res.Duration.Seconds(),
+		res.PagesFreed, size>>20, after>>10, probes, worst.Round(time.Millisecond)))
 }
