@@ -126,15 +126,15 @@ func (c *Cleaner) Run(ctx context.Context) {
 }
 
 // CleanOnce deletes expired rows, relieves disk pressure, then hands free
-// pages back to the file system. A failed step does not skip the next:
+// pages back to the file system and checkpoints PASSIVE, so the file
+// shrinks now rather than at the WALKeeper's next turn. A failed step does not skip the next:
 // disk pressure matters most when something else is already wrong.
 func (c *Cleaner) CleanOnce(ctx context.Context) (Result, error) {
 	start := time.Now()
 	res := Result{Expired: map[string]int64{}, Relieved: map[string]int64{}, Evicted: map[string]int64{}}
 	errExpire := c.expire(ctx, &res)
 	errRelieve := c.relieve(ctx, &res)
-	pages, errVacuum := c.vacuum(ctx)
-	res.PagesFreed += pages
+	errVacuum := c.reclaim(ctx, &res)
 	res.Duration = time.Since(start)
 	c.Passes.Add(1)
 	err := errors.Join(errExpire, errRelieve, errVacuum)
