@@ -6,7 +6,6 @@
 package push
 
 import (
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -100,8 +99,7 @@ type Client struct {
 
 	src Source
 
-	cycleMu sync.Mutex   // one cycle at a time: Run's and a final PushOnce
-	gz      *gzip.Writer // reused across bodies: its state is ~1 MB
+	cycleMu sync.Mutex // one cycle at a time: Run's and a final PushOnce
 
 	mu         sync.Mutex // guards the fields below
 	lastTime   int64

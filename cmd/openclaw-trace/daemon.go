@@ -33,6 +33,8 @@ type Main struct {
 	UDP      *listener.UDP
 	Sampler  *metrics.Sampler
 	Push     *push.Client
+	Cleaner  *store.Cleaner
+	WAL      *store.WALKeeper
 
 	started    time.Time
 	cancel     context.CancelFunc
@@ -73,6 +75,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 
 	ctx, m.cancel = context.WithCancel(ctx)
+	m.startUpkeep(ctx)
 	m.startSampler(ctx)
 	parser := &codec.Parser{MaxTextBytes: cfg.MaxTextBytes, Now: time.Now}
 	m.HTTP = listener.NewHTTP(net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)), m.Queue, parser)
@@ -80,15 +83,32 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP.Logger = m.Logger.With("component", "http")
 	m.HTTP.Handle("GET /health", m.healthHandler())
 	m.HTTP.Handle("GET /metrics", m.metricsHandler())
+	// Datagram intakes first: the HTTP "listening" line then means every
+	// transport is ready.
+	if err := m.openDatagrams(parser); err != nil {
+		return err
+	}
 	if err := m.HTTP.Open(); err != nil {
 		return fmt.Errorf("%w (set OCT_BIND/OCT_PORT)", err)
 	}
 	m.Logger.Info("listening", "transport", "http", "addr", m.HTTP.ListenAddr())
-	if err := m.openDatagrams(parser); err != nil {
-		return err
-	}
 	m.startPush(ctx)
 	return nil
+}
+
+// startUpkeep runs retention, disk-pressure eviction and WAL checkpoints:
+// once now, then on their intervals.
+func (m *Main) startUpkeep(ctx context.Context) {
+	cfg := m.Config
+	m.Cleaner = store.NewCleaner(m.DB)
+	m.Cleaner.Retention = time.Duration(cfg.RetentionDays) * 24 * time.Hour
+	m.Cleaner.HighWatermark = float64(cfg.DiskHighWater)
+	m.Cleaner.PushEnabled = cfg.PushEndpoint != ""
+	m.Cleaner.Logger = m.Logger.With("component", "cleanup")
+	m.wg.Go(func() { m.Cleaner.Run(ctx) })
+	m.WAL = store.NewWALKeeper(m.DB)
+	m.WAL.Logger = m.Logger.With("component", "wal")
+	m.wg.Go(func() { m.WAL.Run(ctx) })
 }
 
 // startSampler samples the container every OCT_METRICS_INTERVAL; 0 starts

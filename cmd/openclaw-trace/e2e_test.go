@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -181,5 +182,31 @@ func TestSIGTERMDrainsEverything(t *testing.T) {
 		if len(logLines(d.Logs(), msg)) == 0 {
 			t.Errorf("no %q log line", msg)
 		}
+	}
+}
+
+// TestEndToEndSystemMetrics: with a 1 s interval the binary stores
+// system_metrics rows with plausible values for this machine.
+func TestEndToEndSystemMetrics(t *testing.T) {
+	d := startDaemon(t, "", "OCT_METRICS_INTERVAL=1s")
+	waitFor(t, "2 metric rows", 15*time.Second, func() bool {
+		c := d.Health()["counters"].(map[string]any)
+		return c["transports"].(map[string]any)["metrics"].(map[string]any)["written"].(float64) >= 2
+	})
+	if err := d.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	db := openDB(t, d.DBPath)
+	var cpu, diskPct float64
+	var memCur, memLimit, diskTotal int64
+	var md string
+	err := db.QueryRow(`SELECT cpu_pct, mem_current_bytes, mem_limit_bytes, disk_total_bytes, disk_pct, metadata
+		FROM system_metrics ORDER BY id LIMIT 1`).Scan(&cpu, &memCur, &memLimit, &diskTotal, &diskPct, &md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cpu < 0 || cpu > 100*float64(runtime.NumCPU())+1 || memCur <= 0 || memLimit < memCur ||
+		diskTotal <= 0 || diskPct <= 0 || diskPct > 100 || !strings.Contains(md, `"source"`) {
+		t.Errorf("implausible sample: cpu %v mem %d/%d disk %d (%v%%) %s", cpu, memCur, memLimit, diskTotal, diskPct, md)
 	}
 }

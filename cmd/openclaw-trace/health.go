@@ -31,6 +31,8 @@ type snapshot struct {
 	QueueDepth          int                        `json:"queue_depth"`
 	QueueCapacity       int                        `json:"queue_capacity"`
 	WriterBatches       int64                      `json:"writer_batches"`
+	Evicted             int64                      `json:"evicted"`
+	Expired             int64                      `json:"expired_by_retention"`
 
 	dbOK              bool
 	dbBytes, walBytes int64
@@ -96,6 +98,14 @@ func (m *Main) snapshot(ctx context.Context, withDB bool) *snapshot {
 		s.ClientReportedDrops += m.HTTP.Counters.ClientReportedDrops.Load()
 	}
 	m.datagramStats(s)
+	if m.Cleaner != nil {
+		// Evicted rows were written before disk pressure deleted them, so
+		// they count as lost but stay out of received = written + dropped.
+		s.Evicted = m.Cleaner.Evicted.Load()
+		s.DroppedByReason[codec.DropEvicted.String()] = s.Evicted
+		s.Dropped += s.Evicted
+		s.Expired = m.Cleaner.Expired.Load()
+	}
 	if m.Queue != nil {
 		s.QueueDepth, s.QueueCapacity = m.Queue.Len(), m.Queue.Cap()
 	}

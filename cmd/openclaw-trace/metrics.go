@@ -68,6 +68,8 @@ func writeMetrics(w io.Writer, s *snapshot) {
 	fams := []*family{units, bytes, received, written, dropped,
 		single("client_reported_drops_total", "counter", "Drops clients counted on their side and reported in client_stats.", s.ClientReportedDrops),
 		single("writer_batches_total", "counter", "Writer transactions committed.", s.WriterBatches),
+		single("rows_evicted_total", "counter", "Unsynced rows deleted under disk pressure (the evicted drop).", s.Evicted),
+		single("rows_expired_total", "counter", "Rows deleted by retention.", s.Expired),
 		single("queue_depth", "gauge", "Events waiting in the ingest queue.", int64(s.QueueDepth)),
 		single("queue_capacity", "gauge", "Capacity of the ingest queue (OCT_QUEUE_SIZE).", int64(s.QueueCapacity)),
 		single("db_size_bytes", "gauge", "Size of the SQLite file.", s.dbBytes),
