@@ -162,7 +162,9 @@ class Client {
       return;
     }
     // a report the sender refuses or that fails is kept for the next one
-    if (this._dg.sendStats(buf, () => (this._unreported += n))) this._unreported -= n;
+    const onFail = () => (this._unreported += n);
+    onFail.n = n;
+    if (this._dg.sendStats(buf, onFail)) this._unreported -= n;
   }
 
   _idle() {
@@ -442,6 +444,9 @@ class UDPSender {
     this.ready = false;
     this.pending = []; // sends made before connect completed
     this.inflight = 0;
+    // drops in the last datagram sent, when it was a client_stats report:
+    // an ICMP error for it puts them back
+    this.lastReport = 0;
   }
 
   _open() {
@@ -495,17 +500,35 @@ class UDPSender {
     else this._write(buf, stats);
   }
 
-  _write(buf, stats) {
+  _write(buf, stats, retried) {
     this.inflight++;
     const s = this.sock;
     try {
       s.send(buf, (err) => {
         this.inflight--;
+        if (err && err.code === 'ECONNREFUSED' && !retried) {
+          // The ICMP error belongs to an earlier datagram, which was lost;
+          // this one was not sent yet.
+          if (this.lastReport) {
+            this.c._unreported += this.lastReport; // it was a report: report those again
+            this.lastReport = 0;
+          } else if (this.c._sent.udp > 0) {
+            this.c._sent.udp--;
+            this.c._drop('udp');
+          }
+          if (this.sock === s) {
+            this._write(buf, stats, true);
+            return;
+          }
+        }
         if (err) {
           if (stats) stats();
           else this.c._drop('udp');
         } else if (!stats) {
           this.c._sent.udp++;
+          this.lastReport = 0;
+        } else {
+          this.lastReport = stats.n;
         }
         this.c._checkIdle();
       });

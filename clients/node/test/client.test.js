@@ -158,7 +158,15 @@ for (const transport of ['unix', 'udp']) {
     await c.flush();
     await waitFor('rows after restart', () => count(d2, 'llm_traces', "model='after'") === 5);
     // flush reported the drops in a client_stats datagram
-    await waitFor('client_reported_drops', async () => (await d2.health()).counters.client_reported_drops === dropped);
+    // Over UDP losses are learnt from ICMP answers, one datagram late, and
+    // a report sent while the sidecar was away may be lost with it: only
+    // the unix socket's count is exact.
+    const total = c.stats().dropped[transport];
+    assert.ok(total >= dropped);
+    await waitFor('client_reported_drops', async () => {
+      const got = (await d2.health()).counters.client_reported_drops;
+      return transport === 'unix' ? got === total : got > 0;
+    });
   });
 }
 
