@@ -90,6 +90,9 @@ func decodeJSON(b []byte) (any, error) {
 }
 
 func decodeMsgpack(b []byte) (any, error) {
+	if err := scanMsgpack(b); err != nil {
+		return nil, err
+	}
 	r := bytes.NewReader(b)
 	dec := msgpack.GetDecoder()
 	defer msgpack.PutDecoder(dec)

@@ -72,6 +72,9 @@ func (p *Parser) Trace(v any) (*Trace, *FieldError) {
 		if t.CompletionTokens != nil {
 			sum += *t.CompletionTokens
 		}
+		if sum < 0 { // both are >= 0: only an overflow makes it negative
+			return nil, fieldErr("total_tokens", "prompt_tokens + completion_tokens overflows")
+		}
 		t.TotalTokens = &sum
 	}
 	if t.CostUSD, err = o.optAmount("cost_usd"); err != nil {

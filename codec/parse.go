@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -97,8 +98,11 @@ func (o *object) optText(key string) (*string, *FieldError) {
 	if len(*s) <= limit {
 		return s, nil
 	}
+	// Back up to the start of the rune that straddles the limit: at most
+	// UTFMax-1 bytes. Msgpack strings need not be UTF-8, and an unbounded
+	// walk over a run of continuation bytes would cut the text to nothing.
 	cut := limit
-	for cut > 0 && !utf8.RuneStart((*s)[cut]) {
+	for i := 0; i < utf8.UTFMax-1 && cut > 0 && !utf8.RuneStart((*s)[cut]); i++ {
 		cut--
 	}
 	t := (*s)[:cut]
@@ -168,7 +172,9 @@ func (o *object) timestamp() (int64, *FieldError) {
 
 // metadata returns the metadata object merged with every key no field
 // read, plus the truncation record. Unknown keys never overwrite explicit
-// metadata: on a clash they are kept under "_"+key.
+// metadata: on a clash they are kept under "_"+key, or "__"+key when that
+// is taken too, and so on. The truncation record owns "truncated"; an
+// explicit value there moves aside the same way.
 func (o *object) metadata() (map[string]any, *FieldError) {
 	var md map[string]any
 	if v, ok := o.get("metadata"); ok {
@@ -178,6 +184,10 @@ func (o *object) metadata() (map[string]any, *FieldError) {
 		}
 		md = m
 	}
+	// Unknown keys are distinct, so a clash in this pass is with explicit
+	// metadata. The clashing keys are renamed in sorted order: map order
+	// would make the names, and which value a name gets, vary by run.
+	var clashes []string
 	for k, v := range o.m {
 		if o.used[k] {
 			continue
@@ -186,17 +196,35 @@ func (o *object) metadata() (map[string]any, *FieldError) {
 			md = map[string]any{}
 		}
 		if _, clash := md[k]; clash {
-			k = "_" + k
+			clashes = append(clashes, k)
+			continue
 		}
 		md[k] = v
+	}
+	slices.Sort(clashes)
+	for _, k := range clashes {
+		md[freeKey(md, k)] = o.m[k]
 	}
 	if o.truncated != nil {
 		if md == nil {
 			md = map[string]any{}
 		}
+		if v, clash := md["truncated"]; clash {
+			md[freeKey(md, "truncated")] = v
+		}
 		md["truncated"] = o.truncated
 	}
 	return md, nil
+}
+
+// freeKey prefixes k with "_" until it names no key of md.
+func freeKey(md map[string]any, k string) string {
+	for {
+		k = "_" + k
+		if _, taken := md[k]; !taken {
+			return k
+		}
+	}
 }
 
 func toInt(v any) (int64, string) {

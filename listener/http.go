@@ -80,7 +80,10 @@ func (h *HTTP) Open() error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	h.served = make(chan error, 1)
-	go func() { h.served <- h.srv.Serve(ln) }()
+	go func() {
+		h.served <- h.srv.Serve(ln)
+		close(h.served) // a second Close receives nil instead of waiting forever
+	}()
 	return nil
 }
 
@@ -92,7 +95,7 @@ func (h *HTTP) ListenAddr() string { return h.ln.Addr().String() }
 func (h *HTTP) Drain() { h.draining.Store(true) }
 
 // Close stops accepting connections and waits for in-flight requests, up
-// to ctx's deadline.
+// to ctx's deadline. It may be called more than once.
 func (h *HTTP) Close(ctx context.Context) error {
 	if h.srv == nil {
 		return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/openclaw/openclaw-trace/codec"
 	"github.com/openclaw/openclaw-trace/listener"
 	"github.com/openclaw/openclaw-trace/metrics"
+	"github.com/openclaw/openclaw-trace/push"
 	"github.com/openclaw/openclaw-trace/store"
 )
 
@@ -24,16 +25,21 @@ type Main struct {
 	Config *Config
 	Logger *slog.Logger
 
-	DB      *store.DB
-	Queue   *codec.Queue
-	Writer  *store.Writer
-	HTTP    *listener.HTTP
-	Sampler *metrics.Sampler
+	DB       *store.DB
+	Queue    *codec.Queue
+	Writer   *store.Writer
+	HTTP     *listener.HTTP
+	Unixgram *listener.Unixgram
+	UDP      *listener.UDP
+	Sampler  *metrics.Sampler
+	Push     *push.Client
 
 	started    time.Time
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup // background loops that stop on cancel
 	writerDone chan struct{}
+	stopPush   context.CancelFunc
+	pushDone   chan struct{}
 	closeOnce  sync.Once
 	closeErr   error
 }
@@ -78,9 +84,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("%w (set OCT_BIND/OCT_PORT)", err)
 	}
 	m.Logger.Info("listening", "transport", "http", "addr", m.HTTP.ListenAddr())
-	if cfg.PushEndpoint == "" {
-		m.Logger.Warn("push disabled: OCT_PUSH_ENDPOINT is empty; rows stay local until retention deletes them")
+	if err := m.openDatagrams(parser); err != nil {
+		return err
 	}
+	m.startPush(ctx)
 	return nil
 }
 
@@ -138,6 +145,9 @@ func (m *Main) shutdown() error {
 		m.cancel()
 	}
 	m.wg.Wait()
+	if err := m.closeDatagrams(); err != nil {
+		errs = append(errs, err)
+	}
 	if m.HTTP != nil {
 		if err := m.HTTP.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close http: %w", err))
@@ -156,7 +166,8 @@ func (m *Main) shutdown() error {
 			return errors.Join(append(errs, errors.New("drain timed out"))...)
 		}
 	}
-	// 3. Checkpoint and close the database.
+	// 3. One last push of what is left, then checkpoint and close.
+	m.finalPush(ctx)
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close db: %w", err))

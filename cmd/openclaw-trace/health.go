@@ -51,6 +51,14 @@ func (m *Main) intake(t codec.Transport, s *transportStats) {
 		if m.HTTP != nil {
 			fromCounters(&m.HTTP.Counters, s)
 		}
+	case codec.Unixgram:
+		if m.Unixgram != nil {
+			fromCounters(&m.Unixgram.Counters, s)
+		}
+	case codec.UDP:
+		if m.UDP != nil {
+			fromCounters(&m.UDP.Counters, s)
+		}
 	case codec.Sampler:
 		if m.Sampler != nil {
 			st := m.Sampler.Stats()
@@ -87,6 +95,7 @@ func (m *Main) snapshot(ctx context.Context, withDB bool) *snapshot {
 	if m.HTTP != nil {
 		s.ClientReportedDrops += m.HTTP.Counters.ClientReportedDrops.Load()
 	}
+	m.datagramStats(s)
 	if m.Queue != nil {
 		s.QueueDepth, s.QueueCapacity = m.Queue.Len(), m.Queue.Cap()
 	}
@@ -145,9 +154,4 @@ func (m *Main) healthHandler() http.Handler {
 		}
 		listener.WriteJSON(w, http.StatusOK, h)
 	})
-}
-
-// pushStatus is what /health says about push.
-func (m *Main) pushStatus() (*int64, string) {
-	return nil, "disabled"
 }

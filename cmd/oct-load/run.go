@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// result is what the sending side saw.
+type result struct {
+	sent, dropped int64
+	elapsed       time.Duration
+}
+
+// Run sends for l.Duration, waits for the daemon to settle and reports.
+func (l *Load) Run(ctx context.Context, out io.Writer) error {
+	b, err := encode(l.Encoding, trace(l.Size))
+	if err != nil {
+		return err
+	}
+	before, err := fetchHealth(ctx, l.URL)
+	if err != nil {
+		return err
+	}
+	rowsBefore, _ := countRows(ctx, l.DB)
+	s, err := newSender(l)
+	if err != nil {
+		return err
+	}
+	rss := startRSS(l.PID)
+	res, err := pace(ctx, s, b, l.Rate, l.Burst, l.Duration)
+	if cerr := s.close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		rss.stop()
+		return err
+	}
+	after, settled := settle(ctx, l.URL, l.Transport, l.Settle)
+	peak := rss.stop()
+	rowsAfter, rowsErr := countRows(ctx, l.DB)
+	r := report{load: l, size: len(b), res: res, before: before, after: after, settled: settled, peakRSS: peak}
+	if hs, ok := s.(*httpSender); ok {
+		r.httpRejected = hs.rejected.Load()
+	}
+	if l.DB != "" && rowsErr == nil {
+		r.stored = rowsAfter - rowsBefore
+		r.storedKnown = true
+	} else if rowsErr != nil && l.DB != "" {
+		fmt.Fprintln(out, "count rows:", rowsErr)
+	}
+	r.metricsRSS, _ = fetchRSS(ctx, l.URL)
+	r.print(out)
+	return nil
+}
+
+// pace sends b at rate per second for d: each tick sends what the rate
+// owes so far, so a late tick catches up in one burst and the average
+// holds, without one goroutine per event.
+func pace(ctx context.Context, s sender, b []byte, rate int, tick, d time.Duration) (result, error) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	start := time.Now()
+	var res result
+	total := int64(float64(rate) * d.Seconds())
+	for res.sent < total {
+		select {
+		case <-ctx.Done():
+			res.elapsed = time.Since(start)
+			return res, ctx.Err()
+		case <-t.C:
+		}
+		owed := min(int64(float64(rate)*time.Since(start).Seconds()), total)
+		for ; res.sent < owed; res.sent++ {
+			if err := s.send(b); errors.Is(err, errDropped) {
+				res.dropped++
+			} else if err != nil {
+				return res, fmt.Errorf("send: %w", err)
+			}
+		}
+	}
+	res.elapsed = time.Since(start)
+	return res, nil
+}

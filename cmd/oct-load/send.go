@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"syscall"
+)
+
+// sender sends one event; a send the transport could not take at once is
+// a drop (errDropped), as it is for a fire-and-forget client.
+type sender interface {
+	send(b []byte) error
+	close() error
+}
+
+var errDropped = errors.New("dropped by the sender")
+
+func newSender(l *Load) (sender, error) {
+	switch l.Transport {
+	case "unixgram":
+		c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: l.Socket, Net: "unixgram"})
+		if err != nil {
+			return nil, fmt.Errorf("dial %s: %w", l.Socket, err)
+		}
+		return &datagram{c: c}, nil
+	case "udp":
+		c, err := net.Dial("udp", l.UDPAddr)
+		if err != nil {
+			return nil, fmt.Errorf("dial udp %s: %w", l.UDPAddr, err)
+		}
+		return &datagram{c: c.(*net.UDPConn)}, nil
+	case "http":
+		return newHTTPSender(l.URL+"/v1/traces", l.Encoding), nil
+	}
+	return nil, fmt.Errorf("unknown transport %q (unixgram, udp or http)", l.Transport)
+}
+
+// datagram writes with one write(2) and never waits: Go's own Write would
+// park on EAGAIN until the socket has room, which no real client does.
+type datagram struct {
+	c interface {
+		syscall.Conn
+		io.Closer
+	}
+}
+
+func (d *datagram) send(b []byte) error {
+	raw, err := d.c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var werr error
+	if err := raw.Write(func(fd uintptr) bool {
+		_, werr = syscall.Write(int(fd), b)
+		return true
+	}); err != nil {
+		return err
+	}
+	if errors.Is(werr, syscall.EAGAIN) || errors.Is(werr, syscall.ENOBUFS) || errors.Is(werr, syscall.ECONNREFUSED) {
+		return errDropped
+	}
+	return werr
+}
+
+func (d *datagram) close() error { return d.c.Close() }
+
+// httpSender posts from a few workers; when all are busy the event is
+// dropped, as a client with a bounded outbox would.
+type httpSender struct {
+	url, ctype string
+	work       chan []byte
+	wg         sync.WaitGroup
+	rejected   atomic.Int64 // 429, 503 and transport errors
+}
+
+const httpWorkers = 8
+
+func newHTTPSender(url, encoding string) *httpSender {
+	h := &httpSender{url: url, ctype: "application/" + encoding, work: make(chan []byte, httpWorkers)}
+	for range httpWorkers {
+		h.wg.Go(h.worker)
+	}
+	return h
+}
+
+func (h *httpSender) send(b []byte) error {
+	select {
+	case h.work <- b:
+		return nil
+	default:
+		return errDropped
+	}
+}
+
+func (h *httpSender) worker() {
+	for b := range h.work {
+		resp, err := http.Post(h.url, h.ctype, bytes.NewReader(b))
+		if err != nil {
+			h.rejected.Add(1)
+			continue
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			h.rejected.Add(1)
+		}
+	}
+}
+
+func (h *httpSender) close() error {
+	close(h.work)
+	h.wg.Wait()
+	return nil
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/listener"
+)
+
+// openDatagrams opens the unix datagram and UDP intakes that are enabled
+// (an empty OCT_SOCKET_PATH or OCT_UDP_ADDR disables one).
+func (m *Main) openDatagrams(parser *codec.Parser) error {
+	cfg := m.Config
+	if cfg.SocketPath != "" {
+		u := listener.NewUnixgram(cfg.SocketPath, m.Queue, parser)
+		u.Mode = os.FileMode(cfg.SocketMode)
+		u.Logger = m.Logger.With("component", "unixgram")
+		if err := u.Open(); err != nil {
+			return err
+		}
+		m.Unixgram = u
+	}
+	if cfg.UDPAddr != "" {
+		u := listener.NewUDP(cfg.UDPAddr, m.Queue, parser)
+		u.Logger = m.Logger.With("component", "udp")
+		if err := u.Open(); err != nil {
+			return fmt.Errorf("%w (set OCT_UDP_ADDR, empty disables)", err)
+		}
+		m.UDP = u
+	}
+	return nil
+}
+
+// closeDatagrams stops reading; what was read is handled before it returns.
+func (m *Main) closeDatagrams() error {
+	var errs []error
+	if m.Unixgram != nil {
+		if err := m.Unixgram.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close unixgram: %w", err))
+		}
+	}
+	if m.UDP != nil {
+		if err := m.UDP.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close udp: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// datagramStats adds the datagram intakes' counters to s.
+func (m *Main) datagramStats(s *snapshot) {
+	if m.Unixgram != nil {
+		s.ClientReportedDrops += m.Unixgram.Counters.ClientReportedDrops.Load()
+	}
+	if m.UDP != nil {
+		s.ClientReportedDrops += m.UDP.Counters.ClientReportedDrops.Load()
+		n := m.UDP.KernelDrops()
+		s.KernelDrops = &n
+	}
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/openclaw/openclaw-trace/push"
+	"github.com/openclaw/openclaw-trace/store"
+)
+
+// newPushClient builds the push client from the configuration.
+func newPushClient(cfg *Config, db *store.DB, logger *slog.Logger) *push.Client {
+	c := push.NewClient(cfg.PushEndpoint, db)
+	c.Token = cfg.PushToken
+	c.AgentID = cfg.AgentID
+	c.Interval = cfg.PushInterval
+	c.MaxBytes = cfg.PushMaxBytes
+	c.Gzip = cfg.PushGzip
+	c.Logger = logger.With("component", "push")
+	return c
+}
+
+// startPush runs the push loop when an endpoint is configured.
+func (m *Main) startPush(ctx context.Context) {
+	if m.Config.PushEndpoint == "" {
+		m.Logger.Warn("push disabled: OCT_PUSH_ENDPOINT is empty; rows stay local until retention deletes them")
+		return
+	}
+	m.Push = newPushClient(m.Config, m.DB, m.Logger)
+	pushCtx, cancel := context.WithCancel(ctx)
+	m.stopPush = cancel
+	m.pushDone = make(chan struct{})
+	go func() {
+		defer close(m.pushDone)
+		m.Push.Run(pushCtx)
+	}()
+	m.Logger.Info("push enabled", "endpoint", redactURL(m.Config.PushEndpoint),
+		"interval", m.Config.PushInterval.String(), "gzip", m.Config.PushGzip)
+}
+
+// finalPush stops the loop (aborting an in-flight body, whose rows stay
+// unsynced) and runs one last push of everything left, bounded by ctx.
+func (m *Main) finalPush(ctx context.Context) {
+	if m.Push == nil {
+		return
+	}
+	m.stopPush()
+	<-m.pushDone
+	res, err := m.Push.PushOnce(ctx)
+	if err != nil {
+		m.Logger.Warn("final push incomplete; rows stay unsynced for the next start", "err", err, "rows", res.Rows)
+		return
+	}
+	m.Logger.Info("final push done", "rows", res.Rows, "bodies", res.Bodies)
+}
+
+// pushStatus is what /health says about push.
+func (m *Main) pushStatus() (*int64, string) {
+	if m.Push == nil {
+		return nil, "disabled"
+	}
+	var at *int64
+	if t := m.Push.LastPushTime(); t > 0 {
+		at = &t
+	}
+	return at, m.Push.LastPushStatus()
+}
+
+// PushOnce is the --push-once operator command: push everything unsynced
+// and exit 0 only if nothing stayed behind.
+func PushOnce(ctx context.Context, cfg *Config, logger *slog.Logger) int {
+	if cfg.PushEndpoint == "" {
+		logger.Error("--push-once needs OCT_PUSH_ENDPOINT")
+		return 2
+	}
+	db := store.NewDB(cfg.DBPath)
+	if err := db.Open(); err != nil {
+		logger.Error("open database", "path", cfg.DBPath, "err", err)
+		return 1
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	c := newPushClient(cfg, db, logger)
+	remaining, err := c.PushAll(ctx)
+	logger.Info("push-once finished", "rows", c.RowsPushed.Load(), "bodies", c.BodiesOK.Load(),
+		"remaining", remaining, "status", c.LastPushStatus())
+	if err != nil || remaining > 0 {
+		if err != nil {
+			logger.Error("push-once failed", "err", err)
+		}
+		return 1
+	}
+	return 0
+}
+
+// redactURL keeps scheme, host and path: credentials or query tokens in
+// the URL must not reach the log.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return fmt.Sprintf("%s://%s%s", u.Scheme, u.Host, u.Path)
+}

@@ -1,0 +1,222 @@
+package push
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/google/uuid"
+)
+
+// Result says what one PushOnce delivered.
+type Result struct {
+	Bodies int   // bodies answered 2xx
+	Rows   int64 // rows marked synced
+	Bytes  int64 // uncompressed bytes of those bodies
+}
+
+// cycle is the state of one PushOnce: the body being filled and the
+// buffers reused from body to body. It is dropped when the cycle ends, so
+// an idle Client holds no buffers.
+type cycle struct {
+	c    *Client
+	body body
+	wire bytes.Buffer
+	gz   *gzip.Writer
+	res  Result
+}
+
+// PushOnce pushes every row unsynced when it reaches it, oldest first,
+// table by table, in bodies of at most MaxBytes. It stops at the first body
+// that fails after its retries, and returns at once when ctx ends (the rows
+// of an unanswered body stay unsynced). Only one cycle runs at a time.
+func (c *Client) PushOnce(ctx context.Context) (Result, error) {
+	c.cycleMu.Lock()
+	defer c.cycleMu.Unlock()
+	began := time.Now()
+	c.Cycles.Add(1)
+	cy := &cycle{c: c}
+	cy.body.limit = c.MaxBytes
+	cy.newBody()
+	err := cy.run(ctx)
+	if err != nil {
+		c.CyclesFailed.Add(1)
+		c.setStatus("error: " + reason(ctx, err))
+		c.holdForRetryAfter(err)
+		c.Logger.Error("push cycle failed", "rows", cy.res.Rows, "bodies", cy.res.Bodies, "err", err)
+		return cy.res, err
+	}
+	if cy.res.Rows > 0 {
+		c.Logger.Info("push cycle done", "rows", cy.res.Rows, "bodies", cy.res.Bodies,
+			"bytes", cy.res.Bytes, "took", time.Since(began).Round(time.Millisecond))
+	}
+	return cy.res, nil
+}
+
+// PushAll runs cycles until one finds nothing to push, one fails, or ctx
+// ends, and returns how many rows are left unsynced: for an operator's
+// "push everything now".
+func (c *Client) PushAll(ctx context.Context) (remaining int64, err error) {
+	for {
+		res, err := c.PushOnce(ctx)
+		if err != nil || res.Rows == 0 {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeeping)
+			defer cancel()
+			n, cerr := c.src.UnsyncedCount(cctx)
+			if cerr != nil {
+				return 0, errors.Join(err, fmt.Errorf("count unsynced: %w", cerr))
+			}
+			return n, err
+		}
+	}
+}
+
+func (cy *cycle) run(ctx context.Context) error {
+	c := cy.c
+	for t, table := range tables {
+		var after int64
+		for {
+			page, err := c.src.UnsyncedPage(ctx, table, after, c.PageSize)
+			if err != nil {
+				if ctx.Err() != nil {
+					return err // shutting down, not a broken database
+				}
+				c.Failures[FailStore].Add(1)
+				return &storeError{err}
+			}
+			for _, r := range page {
+				if !cy.body.fits(t, len(r.JSON), c.MaxBytes) {
+					if err := cy.flush(ctx); err != nil {
+						return err
+					}
+				}
+				cy.body.add(t, r)
+			}
+			if len(page) < c.PageSize {
+				break
+			}
+			after = page[len(page)-1].ID
+		}
+	}
+	return cy.flush(ctx)
+}
+
+// flush sends the body (if it has rows), marks its rows synced on success
+// and starts a new body.
+func (cy *cycle) flush(ctx context.Context) error {
+	if cy.body.rows == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p, err := cy.payload()
+	if err != nil {
+		return err
+	}
+	if err := cy.c.send(ctx, p); err != nil {
+		return fmt.Errorf("push body %s: %w", p.batchID, err)
+	}
+	c := cy.c
+	c.BodiesOK.Add(1)
+	now := c.Now()
+	c.setOK(now)
+	if err := cy.mark(ctx, now.UnixMilli()); err != nil {
+		c.Failures[FailStore].Add(1)
+		return &storeError{err}
+	}
+	c.RowsPushed.Add(int64(p.rows))
+	cy.res.Bodies++
+	cy.res.Rows += int64(p.rows)
+	cy.res.Bytes += int64(len(p.raw))
+	cy.newBody()
+	return nil
+}
+
+// mark records the acknowledged rows as synced. The remote has them now,
+// so the marks are written even if ctx has just ended: skipping them would
+// only send the rows again.
+func (cy *cycle) mark(ctx context.Context, pushedAt int64) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeeping)
+	defer cancel()
+	for t, ids := range cy.body.ids {
+		if err := cy.c.src.MarkSynced(ctx, tables[t], ids, pushedAt); err != nil {
+			return fmt.Errorf("rows delivered but not marked (they will be sent again): %w", err)
+		}
+	}
+	return nil
+}
+
+func (cy *cycle) newBody() {
+	id, err := uuid.NewV7()
+	if err != nil {
+		id = uuid.New()
+	}
+	cy.body.reset(cy.c.AgentID, id.String(), cy.c.Now().UnixMilli())
+}
+
+// payload finishes the body and compresses it when Gzip is set.
+func (cy *cycle) payload() (*payload, error) {
+	raw := cy.body.finish()
+	p := &payload{batchID: cy.body.batchID, raw: raw, wire: raw, rows: cy.body.rows}
+	if !cy.c.Gzip {
+		return p, nil
+	}
+	cy.wire.Reset()
+	if cy.gz == nil {
+		// BestSpeed: measured on 5 MB of JSON, 56 ms and 25% of the size,
+		// against 374 ms and 18% at the default level. The sidecar must not
+		// take CPU from the agent for a few percent of bandwidth.
+		cy.gz, _ = gzip.NewWriterLevel(&cy.wire, gzip.BestSpeed) // a valid level
+	} else {
+		cy.gz.Reset(&cy.wire)
+	}
+	if _, err := cy.gz.Write(raw); err != nil {
+		return nil, fmt.Errorf("gzip body: %w", err)
+	}
+	if err := cy.gz.Close(); err != nil {
+		return nil, fmt.Errorf("gzip body: %w", err)
+	}
+	p.wire = cy.wire.Bytes()
+	return p, nil
+}
+
+// reason is the short cause shown in LastPushStatus after "error: ".
+func reason(ctx context.Context, err error) string {
+	var se *StatusError
+	switch {
+	case ctx.Err() != nil:
+		return "canceled"
+	case errors.As(err, &se):
+		return fmt.Sprintf("http %d", se.Code)
+	case errors.As(err, new(*storeError)):
+		return "store"
+	}
+	return "network"
+}
+
+// holdForRetryAfter makes Run wait for a Retry-After the retries could not
+// honour within MaxElapsed, up to Cooldown.
+func (c *Client) holdForRetryAfter(err error) {
+	var ra *backoff.RetryAfterError
+	if !errors.As(err, &ra) {
+		return
+	}
+	until := c.Now().Add(min(ra.Duration, c.Cooldown))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if until.After(c.pauseUntil) {
+		c.pauseUntil = until
+	}
+}
+
+// storeError marks a failure of the Source, so the status can tell it
+// from a failure of the remote.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }

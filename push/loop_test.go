@@ -1,0 +1,226 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+// clock is a settable Now for the cool-down tests.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func TestCooldownAfterFailedCycles(t *testing.T) {
+	db := mustOpenDB(t)
+	writeEvents(t, db, traces(2, "x")...)
+	var failing sync.Mutex // held while the remote is down
+	down := true
+	rc := newReceiver(t, func(n int, w http.ResponseWriter) bool {
+		failing.Lock()
+		defer failing.Unlock()
+		if down {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		return down
+	})
+	c := newTestClient(t, db, rc.srv.URL, nil)
+	c.HTTPClient = rc.srv.Client()
+	clk := &clock{now: time.Unix(1700000000, 0)}
+	c.Now = clk.Now
+	c.MaxRetries, c.CooldownAfter, c.Cooldown = 0, 2, time.Hour
+	ctx := context.Background()
+
+	c.tick(ctx)
+	if got := c.LastPushStatus(); got != "error: http 503" {
+		t.Errorf("after 1 failure: %q", got)
+	}
+	c.tick(ctx)
+	if got := c.LastPushStatus(); got != StatusCoolingDown {
+		t.Errorf("after 2 failures: %q", got)
+	}
+	c.tick(ctx) // within the cool-down: no request
+	clk.Add(59 * time.Minute)
+	c.tick(ctx)
+	if n := len(rc.received()); n != 2 || c.CyclesSkipped.Load() != 2 {
+		t.Errorf("during cool-down: %d requests (want 2), %d skipped (want 2)", n, c.CyclesSkipped.Load())
+	}
+	clk.Add(2 * time.Minute)
+	c.tick(ctx) // one trial, which fails: cooling down again
+	if n := len(rc.received()); n != 3 || c.LastPushStatus() != StatusCoolingDown {
+		t.Errorf("trial: %d requests, status %q", n, c.LastPushStatus())
+	}
+	failing.Lock()
+	down = false
+	failing.Unlock()
+	clk.Add(61 * time.Minute)
+	c.tick(ctx)
+	if c.LastPushStatus() != StatusOK || unsynced(t, db) != 0 {
+		t.Errorf("after recovery: status %q, unsynced %d", c.LastPushStatus(), unsynced(t, db))
+	}
+	c.tick(ctx) // failures in a row start from 0 again
+	if c.CyclesSkipped.Load() != 2 {
+		t.Errorf("skipped %d after recovery", c.CyclesSkipped.Load())
+	}
+}
+
+// A Retry-After longer than the retries may wait holds Run back instead.
+func TestLongRetryAfterHoldsRun(t *testing.T) {
+	db := mustOpenDB(t)
+	writeEvents(t, db, traces(1, "x")...)
+	rc := newReceiver(t, func(n int, w http.ResponseWriter) bool {
+		w.Header().Set("Retry-After", "120")
+		w.WriteHeader(http.StatusTooManyRequests)
+		return true
+	})
+	c := newTestClient(t, db, rc.srv.URL, nil)
+	c.HTTPClient = rc.srv.Client()
+	clk := &clock{now: time.Unix(1700000000, 0)}
+	c.Now = clk.Now
+	c.MaxElapsed = time.Second
+	ctx := context.Background()
+	c.tick(ctx)
+	if n := len(rc.received()); n != 1 {
+		t.Fatalf("%d requests, want 1 (120s does not fit in MaxElapsed)", n)
+	}
+	clk.Add(119 * time.Second)
+	c.tick(ctx)
+	if n := len(rc.received()); n != 1 || c.LastPushStatus() != StatusCoolingDown {
+		t.Errorf("within Retry-After: %d requests, status %q", n, c.LastPushStatus())
+	}
+	clk.Add(2 * time.Second)
+	c.tick(ctx)
+	if n := len(rc.received()); n != 2 {
+		t.Errorf("after Retry-After: %d requests, want 2", n)
+	}
+}
+
+// slowReceiver holds every request until the client gives up.
+func slowReceiver(t *testing.T) (*receiver, chan struct{}) {
+	arrived := make(chan struct{}, 10)
+	release := make(chan struct{})
+	rc := newReceiver(t, func(n int, w http.ResponseWriter) bool {
+		arrived <- struct{}{}
+		<-release
+		return false
+	})
+	t.Cleanup(func() { close(release) }) // before the server closes
+	return rc, arrived
+}
+
+func TestCancelDuringSlowRequest(t *testing.T) {
+	db := mustOpenDB(t)
+	writeEvents(t, db, traces(3, "x")...)
+	rc, arrived := slowReceiver(t)
+	c := newTestClient(t, db, rc.srv.URL, nil)
+	c.HTTPClient = rc.srv.Client()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := c.PushOnce(ctx); done <- err }()
+	<-arrived
+	start := time.Now()
+	cancel()
+	err := <-done
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("PushOnce returned %v after cancel", took)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if unsynced(t, db) != 3 || c.Failures[FailCanceled].Load() != 1 || c.LastPushStatus() != "error: canceled" {
+		t.Errorf("unsynced %d, canceled %d, status %q", unsynced(t, db), c.Failures[FailCanceled].Load(), c.LastPushStatus())
+	}
+	if got := pushLog(t, db); len(got) != 1 || got[0].Status != "error" {
+		t.Errorf("push_log = %+v (the canceled attempt is still recorded)", got)
+	}
+}
+
+func TestCancelDuringRetryWait(t *testing.T) {
+	db := mustOpenDB(t)
+	writeEvents(t, db, traces(1, "x")...)
+	rc := newReceiver(t, func(n int, w http.ResponseWriter) bool {
+		w.Header().Set("Retry-After", "30")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	})
+	c := newTestClient(t, db, rc.srv.URL, nil)
+	c.HTTPClient = rc.srv.Client()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := c.PushOnce(ctx); done <- err }()
+	waitFor(t, "first attempt logged", func() bool { return len(pushLog(t, db)) == 1 })
+	start := time.Now()
+	cancel()
+	<-done
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("PushOnce returned %v after cancel", took)
+	}
+	if len(rc.received()) != 1 || unsynced(t, db) != 1 {
+		t.Errorf("%d requests, %d unsynced", len(rc.received()), unsynced(t, db))
+	}
+}
+
+func TestRunLoop(t *testing.T) {
+	db := mustOpenDB(t)
+	writeEvents(t, db, traces(10, "x")...)
+	rc := newReceiver(t, nil)
+	c := newTestClient(t, db, rc.srv.URL, nil)
+	c.HTTPClient = rc.srv.Client()
+	c.Interval = 10 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	waitFor(t, "rows pushed by the loop", func() bool { return c.RowsPushed.Load() == 10 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
+
+	c.Interval = 0
+	if err := c.Run(context.Background()); err != nil {
+		t.Errorf("Run with Interval 0: %v", err)
+	}
+}
+
+func TestPushAll(t *testing.T) {
+	db := mustOpenDB(t)
+	writeEvents(t, db, traces(50, "x")...)
+	rc := newReceiver(t, func(n int, w http.ResponseWriter) bool {
+		if n == 2 {
+			w.WriteHeader(http.StatusForbidden)
+			return true
+		}
+		return false
+	})
+	c := newTestClient(t, db, rc.srv.URL, nil)
+	c.HTTPClient = rc.srv.Client()
+	c.MaxBytes = 2 << 10 // ~ 5 rows a body
+	left, err := c.PushAll(context.Background())
+	var se *StatusError
+	if !errors.As(err, &se) || se.Code != 403 {
+		t.Fatalf("err = %v, want 403", err)
+	}
+	if left == 0 || left != unsynced(t, db) {
+		t.Errorf("remaining %d, unsynced %d", left, unsynced(t, db))
+	}
+	left, err = c.PushAll(context.Background())
+	if err != nil || left != 0 {
+		t.Errorf("second PushAll: %d left, %v", left, err)
+	}
+}

@@ -1,0 +1,145 @@
+package push
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+)
+
+// StatusError is an answer other than 2xx.
+type StatusError struct {
+	Code       int
+	RetryAfter time.Duration // from the Retry-After header; 0 when absent
+	Body       string        // the start of the answer, for push_log
+}
+
+func (e *StatusError) Error() string {
+	if e.Body == "" {
+		return fmt.Sprintf("http %d", e.Code)
+	}
+	return fmt.Sprintf("http %d: %s", e.Code, e.Body)
+}
+
+// Retryable reports whether the same body may succeed later: on timeouts,
+// rate limits and server errors, not on other client errors.
+func (e *StatusError) Retryable() bool {
+	return e.Code == http.StatusRequestTimeout || e.Code == http.StatusTooManyRequests || e.Code >= 500
+}
+
+// payload is a finished body as sent: uncompressed (counted against the
+// cap) and on the wire.
+type payload struct {
+	batchID string
+	raw     []byte
+	wire    []byte
+	rows    int
+}
+
+// maxErrorBody bounds what is kept of an error answer.
+const maxErrorBody = 200
+
+// post sends p once and returns the HTTP status (0 without an answer).
+func (c *Client) post(ctx context.Context, p *payload) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoint, bytes.NewReader(p.wire))
+	if err == nil && (req.URL.Scheme != "http" && req.URL.Scheme != "https" || req.URL.Host == "") {
+		err = errors.New("endpoint is not an http(s) URL")
+	}
+	if err != nil {
+		return 0, backoff.Permanent(fmt.Errorf("build request: %w", err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", c.UserAgent)
+	if c.Gzip {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	resp, err := c.HTTPClient.Do(req)
+	if err != nil {
+		// Drop the *url.Error around the cause: its text holds the
+		// endpoint, whose query string may carry a secret.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return 0, err
+	}
+	defer func() {
+		// Drain a little so the connection can be reused.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+	}()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp.StatusCode, nil
+	}
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	return resp.StatusCode, &StatusError{
+		Code:       resp.StatusCode,
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.Now()),
+		Body:       strings.TrimSpace(strings.ToValidUTF8(string(snippet), "?")),
+	}
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date; anything else, or a
+// date in the past, is 0.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if s <= 0 {
+			return 0
+		}
+		return time.Duration(min(s, int64(24*time.Hour/time.Second))) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// classify names the failure class of an attempt's error.
+func classify(ctx context.Context, err error) FailureClass {
+	var se *StatusError
+	switch {
+	case ctx.Err() != nil:
+		return FailCanceled
+	case errors.As(err, &se):
+		switch {
+		case se.Code == http.StatusTooManyRequests:
+			return FailHTTP429
+		case se.Code >= 500:
+			return FailHTTP5xx
+		case se.Code >= 400:
+			return FailHTTP4xx
+		}
+		return FailHTTPOther
+	}
+	return FailNetwork
+}
+
+// shortError is an attempt's error for push_log and the status: without
+// the URL that net/http puts in its errors (it may hold credentials), and
+// short. The token is only ever in a header, which no error includes.
+func shortError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	s := err.Error()
+	if len(s) > maxErrorBody {
+		s = strings.ToValidUTF8(s[:maxErrorBody], "") + "…"
+	}
+	return s
+}
