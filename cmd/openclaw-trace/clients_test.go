@@ -1,0 +1,51 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// The client snippets in clients/ are tested against the real binary by
+// their own test runners; these tests run them with OCT_TEST_BIN set so that
+// `go test ./...` covers them. They skip only when the runtime is missing.
+
+func TestNodeClient(t *testing.T) {
+	runClientTests(t, "node", "--test", "../../clients/node/test/", "../../clients/openclaw-plugin/test/")
+}
+
+func TestPythonClient(t *testing.T) {
+	runClientTests(t, "python3", "-m", "unittest", "discover", "-s", "../../clients/python", "-v")
+}
+
+func runClientTests(t *testing.T, name string, args ...string) {
+	if _, err := exec.LookPath(name); err != nil {
+		t.Skipf("%s is not on PATH", name)
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "OCT_TEST_BIN="+binPath)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logLinesTo(t, out)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%s %v: %v", name, args, err)
+	}
+}
+
+// logLinesTo streams r into t.Log line by line, so a hang shows how far the
+// suite got.
+func logLinesTo(t *testing.T, r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		t.Log(sc.Text())
+	}
+}
