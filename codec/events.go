@@ -182,6 +182,12 @@ func (p *Parser) Datagram(v any) (*Event, *FieldError) {
 			return nil, err
 		}
 		return &Event{TraceID: NewTraceID(), Error: e}, nil
+	case TypeLog:
+		l, err := p.Log(v)
+		if err != nil {
+			return nil, err
+		}
+		return &Event{TraceID: NewTraceID(), Log: l}, nil
 	}
-	return nil, fieldErr("type", "must be %q or %q", TypeTrace, TypeError)
+	return nil, fieldErr("type", "must be %q, %q or %q", TypeTrace, TypeError, TypeLog)
 }

@@ -55,6 +55,7 @@ func NewHTTP(addr string, q *codec.Queue, p *codec.Parser) *HTTP {
 	}
 	h.mux.HandleFunc("POST /v1/traces", h.ingest(codec.TypeTrace))
 	h.mux.HandleFunc("POST /v1/errors", h.ingest(codec.TypeError))
+	h.mux.HandleFunc("POST /v1/logs", h.ingest(codec.TypeLog))
 	return h
 }
 
@@ -197,10 +198,13 @@ func (h *HTTP) event(typ string, v any) (codec.Event, *codec.FieldError) {
 		return ev, &codec.FieldError{Field: "type", Msg: strconv.Quote(t) + " does not match the path (" + typ + ")"}
 	}
 	var ferr *codec.FieldError
-	if typ == codec.TypeTrace {
+	switch typ {
+	case codec.TypeTrace:
 		ev.Trace, ferr = h.parser.Trace(v)
-	} else {
+	case codec.TypeError:
 		ev.Error, ferr = h.parser.Error(v)
+	default:
+		ev.Log, ferr = h.parser.Log(v)
 	}
 	return ev, ferr
 }

@@ -54,6 +54,7 @@ func TestEndToEndDatagrams(t *testing.T) {
 			events := []map[string]any{
 				{"type": "trace", "provider": "openai", "model": model, "prompt_tokens": 7, "cost_usd": 0.5},
 				{"type": "error", "error_type": "llm_error", "message": model, "code": "timeout"},
+				{"type": "log", "kind": "channel_in", "channel": "telegram", "message": model},
 			}
 			var b []byte
 			if enc == "json" {
@@ -64,7 +65,7 @@ func TestEndToEndDatagrams(t *testing.T) {
 			if _, err := tr.conn.Write(b); err != nil {
 				t.Fatalf("%s: %v", model, err)
 			}
-			sent += 2
+			sent += 3
 		}
 	}
 	uc.Write([]byte(`{"type":"client_stats","client":"node","dropped":3}`))
@@ -79,7 +80,7 @@ func TestEndToEndDatagrams(t *testing.T) {
 		t.Errorf("client_reported_drops %v, kernel_drops %v", c["client_reported_drops"], c["kernel_drops"])
 	}
 	unix := c["transports"].(map[string]any)["unixgram"].(map[string]any)
-	if unix["received"] != 5.0 || unix["dropped"].(map[string]any)["decode_error"] != 1.0 {
+	if unix["received"] != 7.0 || unix["dropped"].(map[string]any)["decode_error"] != 1.0 {
 		t.Errorf("unixgram counters: %v", unix)
 	}
 	if err := d.Stop(); err != nil {
@@ -94,8 +95,10 @@ func TestEndToEndDatagrams(t *testing.T) {
 		db.QueryRow(`SELECT count(*) FROM llm_traces WHERE model = ? AND prompt_tokens = 7 AND cost_usd = 0.5`, model).Scan(&n)
 		var m int
 		db.QueryRow(`SELECT count(*) FROM error_events WHERE message = ? AND code = 'timeout'`, model).Scan(&m)
-		if n != 1 || m != 1 {
-			t.Errorf("%s: %d traces, %d errors", model, n, m)
+		var l int
+		db.QueryRow(`SELECT count(*) FROM log_events WHERE message = ? AND kind = 'channel_in' AND channel = 'telegram'`, model).Scan(&l)
+		if n != 1 || m != 1 || l != 1 {
+			t.Errorf("%s: %d traces, %d errors, %d log events", model, n, m, l)
 		}
 	}
 }

@@ -62,13 +62,17 @@ func TestEndToEndHTTP(t *testing.T) {
 	if code != http.StatusAccepted {
 		t.Fatalf("POST errors: %d %v", code, out2)
 	}
+	code, out3 := post(t, d.URL("/v1/logs"), "application/json", []byte(`{"kind":"channel_out","channel":"slack","message":"sent"}`))
+	if code != http.StatusAccepted {
+		t.Fatalf("POST logs: %d %v", code, out3)
+	}
 	code, bad := post(t, d.URL("/v1/traces"), "application/json", []byte(`{"provider":"x","model":"y","prompt_tokens":-1}`))
 	if code != http.StatusBadRequest || bad["field"] != "prompt_tokens" {
 		t.Fatalf("invalid trace: %d %v", code, bad)
 	}
-	waitFor(t, "3 events written", 10*time.Second, func() bool {
+	waitFor(t, "4 events written", 10*time.Second, func() bool {
 		c := d.Health()["counters"].(map[string]any)
-		return c["written"] == 3.0
+		return c["written"] == 4.0
 	})
 	h := d.Health()
 	for _, k := range []string{"status", "uptime_seconds", "version", "db_status", "db_size_bytes", "wal_size_bytes",
@@ -77,7 +81,7 @@ func TestEndToEndHTTP(t *testing.T) {
 			t.Errorf("/health lacks %q", k)
 		}
 	}
-	if h["status"] != "ok" || h["events_received"] != 4.0 || h["events_dropped"] != 1.0 || h["unsynced_count"] != 3.0 {
+	if h["status"] != "ok" || h["events_received"] != 5.0 || h["events_dropped"] != 1.0 || h["unsynced_count"] != 4.0 {
 		t.Errorf("/health = %v", h)
 	}
 	resp, err := http.Get(d.URL("/metrics"))
@@ -95,8 +99,8 @@ func TestEndToEndHTTP(t *testing.T) {
 	}
 	resp.Body.Close()
 	for _, want := range []string{
-		`openclaw_trace_events_received_total{transport="http"} 4`,
-		`openclaw_trace_events_written_total{transport="http"} 3`,
+		`openclaw_trace_events_received_total{transport="http"} 5`,
+		`openclaw_trace_events_written_total{transport="http"} 4`,
 		`openclaw_trace_events_dropped_total{transport="http",reason="invalid"} 1`,
 		"process_resident_memory_bytes ",
 	} {
