@@ -1,4 +1,7 @@
 'use strict';
+
+// Over HTTP the path gives the event type.
+const PATHS = { trace: '/v1/traces', error: '/v1/errors', log: '/v1/logs' };
 // Fire-and-forget client for the openclaw-trace sidecar (wire protocol v1).
 //
 // trace(obj) and error(obj) encode the event and hand it to the kernel at
@@ -85,6 +88,11 @@ class Client {
     this._emit('error', obj);
   }
 
+  // log sends a gateway event (kind channel_in, channel_out, …) to log_events.
+  log(obj) {
+    this._emit('log', obj);
+  }
+
   _emit(type, obj) {
     const tr = this.transport;
     try {
@@ -97,7 +105,7 @@ class Client {
       const buf = this._encode(ev);
       if (buf.length > this.opts.maxDatagramBytes) {
         delete ev.type; // the path gives the type over HTTP
-        this._post(type === 'trace' ? '/v1/traces' : '/v1/errors', this._encode(ev));
+        this._post(PATHS[type], this._encode(ev));
         return;
       }
       this._dg.send(buf);

@@ -8,11 +8,11 @@
 // a half still unmatched after matchTimeoutMs is sent alone, so nothing
 // waits forever and the map of waiting halves stays bounded.
 //
-// message_received / message_sent: wire protocol v1 has only trace and error
-// events, and a chat message is neither, so they are not sent as rows (the
-// sidecar's gateway-log follower records channel_in / channel_out from the
-// gateway log). A message_sent that failed is an error: it is sent as
-// error_type system_error, code channel_send_failed, severity warning.
+// message_received / message_sent are sent as log events (kind channel_in /
+// channel_out, stored in log_events), not as traces or errors: a chat message
+// is neither an LLM call nor a failure. Message text is sent only with
+// captureText. A message_sent that failed is also an error: error_type
+// system_error, code channel_send_failed, severity warning.
 
 let clientModule;
 try {
@@ -69,12 +69,14 @@ class Tracer {
     this._match(half.runId, 'ends', 'outputs', half);
   }
 
-  onMessageReceived() {
+  onMessageReceived(event, ctx) {
     this.counts.messagesIn++;
+    this._channelEvent('channel_in', event, ctx);
   }
 
   onMessageSent(event, ctx) {
     this.counts.messagesOut++;
+    this._channelEvent('channel_out', event, ctx);
     if (!event || event.success !== false) return;
     ctx = ctx || {};
     this.client.error(
@@ -89,6 +91,29 @@ class Tracer {
           to: str(event.to),
           session_key: str(event.sessionKey) || str(ctx.sessionKey),
           run_id: str(event.runId),
+        }),
+      }),
+    );
+  }
+
+  _channelEvent(kind, event, ctx) {
+    event = event || {};
+    ctx = ctx || {};
+    const channel = str(ctx.channelId) || str(ctx.channel) || str(event.channel);
+    this.client.log(
+      compact({
+        kind,
+        channel,
+        subsystem: channel ? `gateway/channels/${channel}` : undefined,
+        level: event.success === false ? 'ERROR' : 'INFO',
+        message: this.opts.captureText ? str(event.content) || str(event.text) : undefined,
+        metadata: compact({
+          source: 'openclaw-plugin',
+          agent_id: str(ctx.agentId),
+          from: str(event.from),
+          to: str(event.to),
+          session_key: str(event.sessionKey) || str(ctx.sessionKey),
+          success: typeof event.success === 'boolean' ? event.success : undefined,
         }),
       }),
     );

@@ -28,6 +28,9 @@ import socket
 import struct
 import threading
 import time
+
+# Over HTTP the path gives the event type.
+_PATHS = {"trace": "/v1/traces", "error": "/v1/errors", "log": "/v1/logs"}
 import urllib.request
 
 try:  # optional: the wire format is the same either way
@@ -179,6 +182,10 @@ class Client:
         """Record one error: error_type, message, code, severity..."""
         self._emit("error", event, fields)
 
+    def log(self, event=None, **fields):
+        """Record one gateway event: kind (channel_in, channel_out, ...), channel, message..."""
+        self._emit("log", event, fields)
+
     def stats(self):
         """Sent and dropped counts by transport since the client was made."""
         with self._lock:
@@ -234,7 +241,7 @@ class Client:
             buf = self._encode(ev)
             if len(buf) > self.max_datagram_bytes:
                 del ev["type"]  # over HTTP the path gives the type
-                self._post("/v1/traces" if typ == "trace" else "/v1/errors", self._encode(ev))
+                self._post(_PATHS[typ], self._encode(ev))
                 return
             self._send(buf)
         except Exception:  # unencodable or a bug: counted, never raised

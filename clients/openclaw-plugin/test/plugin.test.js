@@ -54,7 +54,7 @@ test('hooks become traces and errors in SQLite', async (t) => {
   );
   // 3. an llm_output whose model_call_ended never comes: sent alone after matchTimeoutMs
   h.llm_output({ runId: 'r3', provider: 'google', model: 'gemini-2.5', assistantTexts: [], usage: { input: 5, output: 6 } }, ctx);
-  // 4. channel messages: a failed send is an error; the rest are not rows
+  // 4. channel messages: each is a log event (channel_in/out); a failed send is also an error
   h.message_received({ from: 'u1', content: 'hello' }, { channelId: 'telegram' });
   h.message_sent({ to: 'u1', content: 'hi', success: true }, { channelId: 'telegram' });
   h.message_sent({ to: 'u2', content: 'hi', success: false, error: 'chat not found' }, { channelId: 'telegram' });
@@ -68,7 +68,7 @@ test('hooks become traces and errors in SQLite', async (t) => {
   await new Promise((r) => setTimeout(r, 200)); // past matchTimeoutMs
   await tracer.flush();
 
-  await waitFor('rows', () => d.query('SELECT count(*) AS n FROM llm_traces')[0].n >= 3 && d.query('SELECT count(*) AS n FROM error_events')[0].n === 2);
+  await waitFor('rows', () => d.query('SELECT count(*) AS n FROM llm_traces')[0].n >= 3 && d.query('SELECT count(*) AS n FROM error_events')[0].n === 2 && d.query('SELECT count(*) AS n FROM log_events')[0].n === 3);
   const traces = d.query('SELECT * FROM llm_traces ORDER BY id');
   const byModel = Object.fromEntries(traces.map((r) => [r.model, r]));
 
@@ -109,6 +109,14 @@ test('hooks become traces and errors in SQLite', async (t) => {
   const send = errs.find((e) => e.error_type === 'system_error');
   assert.deepEqual([send.code, send.severity, send.message], ['channel_send_failed', 'warning', 'chat not found']);
   assert.equal(JSON.parse(send.metadata).channel, 'telegram');
+
+  const logs = d.query('SELECT * FROM log_events ORDER BY id');
+  assert.deepEqual(logs.map((l) => [l.kind, l.channel, l.level]), [
+    ['channel_in', 'telegram', 'INFO'],
+    ['channel_out', 'telegram', 'INFO'],
+    ['channel_out', 'telegram', 'ERROR'],
+  ]);
+  assert.equal(JSON.parse(logs[0].metadata).from, 'u1');
 
   assert.equal(tracer.counts.messagesIn, 1);
   assert.equal(tracer.counts.messagesOut, 2);
