@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"time"
 )
 
 type report struct {
@@ -15,6 +16,7 @@ type report struct {
 	stored        int64
 	storedKnown   bool
 	httpRejected  int64
+	httpLatency   []time.Duration // p50, p90, p99, max of answered requests
 	peakRSS       int64
 	metricsRSS    int64
 }
@@ -32,6 +34,10 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "sender drops    %d (EAGAIN / outbox full)\n", res.dropped)
 	if l.Transport == "http" {
 		fmt.Fprintf(w, "http rejected   %d (non-202 or error)\n", r.httpRejected)
+		if len(r.httpLatency) == 4 {
+			fmt.Fprintf(w, "http latency    p50 %v  p90 %v  p99 %v  max %v\n",
+				r.httpLatency[0], r.httpLatency[1], r.httpLatency[2], r.httpLatency[3])
+		}
 	}
 	tp := []string{"counters", "transports", l.Transport}
 	fmt.Fprintf(w, "daemon units    %d, received %d, written %d\n",

@@ -44,6 +44,7 @@ func (l *Load) Run(ctx context.Context, out io.Writer) error {
 	r := report{load: l, size: len(b), res: res, before: before, after: after, settled: settled, peakRSS: peak}
 	if hs, ok := s.(*httpSender); ok {
 		r.httpRejected = hs.rejected.Load()
+		r.httpLatency = hs.percentiles(0.50, 0.90, 0.99, 1)
 	}
 	if l.DB != "" && rowsErr == nil {
 		r.stored = rowsAfter - rowsBefore

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // sender sends one event; a send the transport could not take at once is
@@ -77,6 +79,9 @@ type httpSender struct {
 	work       chan []byte
 	wg         sync.WaitGroup
 	rejected   atomic.Int64 // 429, 503 and transport errors
+
+	mu        sync.Mutex
+	latencies []time.Duration // of answered requests, for the percentiles
 }
 
 const httpWorkers = 8
@@ -100,6 +105,7 @@ func (h *httpSender) send(b []byte) error {
 
 func (h *httpSender) worker() {
 	for b := range h.work {
+		start := time.Now()
 		resp, err := http.Post(h.url, h.ctype, bytes.NewReader(b))
 		if err != nil {
 			h.rejected.Add(1)
@@ -107,10 +113,31 @@ func (h *httpSender) worker() {
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
+		took := time.Since(start)
+		h.mu.Lock()
+		h.latencies = append(h.latencies, took)
+		h.mu.Unlock()
 		if resp.StatusCode != http.StatusAccepted {
 			h.rejected.Add(1)
 		}
 	}
+}
+
+// percentiles returns the latency at each quantile q (0..1) of the
+// answered requests.
+func (h *httpSender) percentiles(qs ...float64) []time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]time.Duration, len(qs))
+	if len(h.latencies) == 0 {
+		return out
+	}
+	sorted := slices.Clone(h.latencies)
+	slices.Sort(sorted)
+	for i, q := range qs {
+		out[i] = sorted[min(len(sorted)-1, int(q*float64(len(sorted))))]
+	}
+	return out
 }
 
 func (h *httpSender) close() error {
