@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -62,6 +63,7 @@ type position struct {
 	offset int64     // after the last line handled
 	seen   bool      // found on disk since start (false for a loaded cursor)
 	head   []byte    // the file's first bytes, to notice it was replaced
+	fh     *os.File  // open while followed, so a rename or delete loses nothing
 }
 
 // NewFollower returns a Follower of path sending to out, with defaults.
@@ -81,6 +83,7 @@ func (f *Follower) Run(ctx context.Context) error {
 	if f.PollInterval <= 0 {
 		return errors.New("logtail: poll interval must be positive")
 	}
+	defer f.Close()
 	t := time.NewTicker(f.PollInterval)
 	defer t.Stop()
 	for {

@@ -26,6 +26,7 @@ func newTester(t *testing.T, path string) *tester {
 	f := NewFollower(path, ch)
 	f.Now = func() time.Time { return testNow }
 	f.PollInterval = 0 // tests call Poll
+	t.Cleanup(func() { f.Close() })
 	return &tester{t: t, f: f, ch: ch}
 }
 

@@ -14,33 +14,23 @@ import (
 )
 
 // headBytes is how much of a file's start is kept to recognise it. The
-// first line holds its own timestamp, so two log files differ in it.
+// first line holds its own timestamp, so two contents differ in it.
 const headBytes = 4 << 10
 
-// read sends every complete line of file from the current offset. When
-// final, the file will not be read again (a newer one exists), so a last
-// line without a newline is sent too instead of waiting for its end.
+// read sends every complete line of the open file from the current
+// offset. When final, the file will not be read again (a newer one
+// exists), so a last line without a newline is sent too instead of waiting
+// for its end.
 func (f *Follower) read(ctx context.Context, file candidate, final bool) error {
-	if file.size == f.cur.offset && !final {
-		return nil
+	if file.size < f.cur.offset {
+		f.logger().Info("gateway log truncated, reading from the start", "file", file.path)
+		f.stats.switches.Add(1)
+		f.cur.offset = 0
 	}
-	fh, err := os.Open(file.path)
-	if err != nil {
-		f.stats.readErrors.Add(1)
-		return fmt.Errorf("open log: %w", err)
+	if file.size == f.cur.offset {
+		return nil // a partial line sent as final ends here too
 	}
-	defer fh.Close()
-	fi, err := fh.Stat()
-	if err != nil {
-		f.stats.readErrors.Add(1)
-		return fmt.Errorf("stat log: %w", err)
-	}
-	if file.id = idOf(fi); !file.same(f.cur.file) {
-		return nil // renamed between listing and open: the next poll finds it
-	}
-	if fi.Size() == f.cur.offset {
-		return nil // nothing new; a partial line sent as final ends here too
-	}
+	fh := f.cur.fh
 	if err := f.checkHead(fh); err != nil {
 		return err
 	}
@@ -51,9 +41,8 @@ func (f *Follower) read(ctx context.Context, file candidate, final bool) error {
 	return f.readLines(ctx, bufio.NewReaderSize(fh, 64<<10), file.path, final)
 }
 
-// checkHead restarts from 0 when the file's first bytes changed under the
-// same identity: an inode reused by a re-created file, or a copy-truncate
-// that grew back past our offset between two polls.
+// checkHead restarts from 0 when the file's first bytes changed: a
+// copy-truncate that grew back past our offset between two polls.
 func (f *Follower) checkHead(fh *os.File) error {
 	h := make([]byte, headBytes)
 	n, err := fh.ReadAt(h, 0)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -138,4 +139,70 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// TestRunRotatingWriter: a writer appends line by line (open, append,
+// close, as Node's appendFileSync) and rotates the way OpenClaw does
+// (.1.log to .2.log, the live file to .1.log) while Run follows; every line
+// must arrive once, in order. The writer lets the follower get into the
+// live file before each rotation: a follower more rotations behind than
+// files are kept would lose lines to the deletions, which is not what this
+// tests.
+func TestRunRotatingWriter(t *testing.T) {
+	dir := t.TempDir()
+	live := join(dir, "openclaw.log")
+	ch := make(chan codec.Event, 100)
+	f := NewFollower(live, ch)
+	f.PollInterval = 2 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	const n = 1000
+	want := msgs("w", 0, n-1)
+	writerErr := make(chan error, 1)
+	go func() { writerErr <- writeRotating(ctx, live, want, f) }()
+	var got []string
+	deadline := time.After(10 * time.Second)
+	for len(got) < n {
+		select {
+		case ev := <-ch:
+			got = append(got, ev.Log.Message)
+		case <-deadline:
+			t.Fatalf("got %d of %d lines", len(got), n)
+		}
+	}
+	if err := <-writerErr; err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "all lines once", got, want)
+}
+
+func writeRotating(ctx context.Context, live string, msgs []string, f *Follower) error {
+	dir := filepath.Dir(live)
+	for i, m := range msgs {
+		if i > 0 && i%100 == 0 {
+			for f.Stats().LinesRead < int64(i-50) {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				time.Sleep(time.Millisecond)
+			}
+			os.Rename(filepath.Join(dir, "openclaw.1.log"), filepath.Join(dir, "openclaw.2.log"))
+			if err := os.Rename(live, filepath.Join(dir, "openclaw.1.log")); err != nil {
+				return err
+			}
+		}
+		fh, err := os.OpenFile(live, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		_, err = fh.WriteString(line(m))
+		fh.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
