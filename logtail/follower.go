@@ -27,12 +27,14 @@ type Positions interface {
 // output channel. Each event carries the Cursor after its line.
 //
 // Without a saved position it reads the newest file from its beginning, so
-// lines written before start-up are kept. It recognises its file by device
-// and inode, so after a rename (.1.log) it reads the old file to its end
-// before taking the next newer file; a file shorter than the position
-// (copy-truncate) or whose first bytes changed (deleted and re-created) is
-// read again from 0. Only complete lines are sent; a partial last line
-// waits for its newline, unless a newer file shows it will never come.
+// lines written before start-up are kept. It keeps the followed file open
+// (Close releases it), so after a rename (.1.log) or a deletion it still
+// reads the old file to its end before taking the next newer file, found
+// by name; after a restart it finds the saved file by device and inode. A
+// file shorter than the position, or whose first bytes changed
+// (copy-truncate), is read again from 0. Only complete lines are sent; a
+// partial last line waits for its newline, unless a newer file shows it
+// will never come.
 //
 // Unlike the network listeners it never drops on a full channel: the file
 // is its buffer, so it waits (or returns when ctx ends) and resumes from
