@@ -37,7 +37,7 @@ func (p *Parser) Log(v any) (*Log, *FieldError) {
 			*f.dst = *s
 		}
 	}
-	l.Level = strings.ToUpper(l.Level)
+	l.Level = strings.ToLower(l.Level) // as the log follower stores it
 	msg, err := o.optText("message")
 	if err != nil {
 		return nil, err

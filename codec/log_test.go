@@ -16,7 +16,7 @@ func TestParserLog(t *testing.T) {
 		wantLevel string
 		wantMsg   string
 	}{
-		{`{"type":"log","kind":"channel_in","channel":"telegram","message":"hi","level":"info"}`, "", "channel_in", "INFO", "hi"},
+		{`{"type":"log","kind":"channel_in","channel":"telegram","message":"hi","level":"info"}`, "", "channel_in", "info", "hi"},
 		{`{"kind":"channel_out","message":"0123456789"}`, "", "channel_out", "", "01234567"},
 		{`{"kind":"lifecycle"}`, "", "lifecycle", "", ""},
 		{`{"message":"no kind"}`, "kind", "", "", ""},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/openclaw/openclaw-trace/codec"
 	"github.com/openclaw/openclaw-trace/listener"
+	"github.com/openclaw/openclaw-trace/logtail"
 	"github.com/openclaw/openclaw-trace/metrics"
 	"github.com/openclaw/openclaw-trace/push"
 	"github.com/openclaw/openclaw-trace/store"
@@ -34,6 +35,7 @@ type Main struct {
 	Sampler  *metrics.Sampler
 	Push     *push.Client
 	Cleaner  *store.Cleaner
+	Follower *logtail.Follower
 	WAL      *store.WALKeeper
 
 	started    time.Time
@@ -77,6 +79,9 @@ func (m *Main) Run(ctx context.Context) error {
 	ctx, m.cancel = context.WithCancel(ctx)
 	m.startUpkeep(ctx)
 	m.startSampler(ctx)
+	if err := m.startLogtail(ctx); err != nil {
+		return err
+	}
 	parser := &codec.Parser{MaxTextBytes: cfg.MaxTextBytes, Now: time.Now}
 	m.HTTP = listener.NewHTTP(net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)), m.Queue, parser)
 	m.HTTP.MaxBodyBytes = cfg.MaxBodyBytes

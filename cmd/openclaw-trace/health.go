@@ -61,6 +61,13 @@ func (m *Main) intake(t codec.Transport, s *transportStats) {
 		if m.UDP != nil {
 			fromCounters(&m.UDP.Counters, s)
 		}
+	case codec.Logtail:
+		if m.Follower != nil {
+			st := m.Follower.Stats()
+			// Lines below OCT_LOG_MIN_LEVEL are filtered before accounting;
+			// every line that became an event is received.
+			s.Units, s.Received = st.LinesRead, st.Emitted
+		}
 	case codec.Sampler:
 		if m.Sampler != nil {
 			st := m.Sampler.Stats()

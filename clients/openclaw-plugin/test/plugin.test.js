@@ -112,9 +112,9 @@ test('hooks become traces and errors in SQLite', async (t) => {
 
   const logs = d.query('SELECT * FROM log_events ORDER BY id');
   assert.deepEqual(logs.map((l) => [l.kind, l.channel, l.level]), [
-    ['channel_in', 'telegram', 'INFO'],
-    ['channel_out', 'telegram', 'INFO'],
-    ['channel_out', 'telegram', 'ERROR'],
+    ['channel_in', 'telegram', 'info'],
+    ['channel_out', 'telegram', 'info'],
+    ['channel_out', 'telegram', 'error'],
   ]);
   assert.equal(JSON.parse(logs[0].metadata).from, 'u1');
 
