@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,7 +21,8 @@ import (
 type receiver struct {
 	*httptest.Server
 	mu       sync.Mutex
-	seen     map[string]int // trace_id → times received in acknowledged bodies
+	seen     map[string]int            // trace_id → times received in acknowledged bodies
+	rows     map[string]map[string]any // trace_id → the row as last received
 	bodies   int
 	auth     string
 	delay    atomic.Int64 // ns to stall the next request
@@ -28,7 +30,7 @@ type receiver struct {
 }
 
 func newReceiver(t *testing.T) *receiver {
-	r := &receiver{seen: map[string]int{}}
+	r := &receiver{seen: map[string]int{}, rows: map[string]map[string]any{}}
 	r.Server = httptest.NewServer(http.HandlerFunc(r.handle))
 	t.Cleanup(r.Close)
 	return r
@@ -71,15 +73,53 @@ func (r *receiver) handle(w http.ResponseWriter, req *http.Request) {
 	r.bodies++
 	r.auth = req.Header.Get("Authorization")
 	for _, table := range []string{"llm_traces", "error_events", "system_metrics", "log_events"} {
-		var rows []struct {
-			TraceID string `json:"trace_id"`
-		}
+		var rows []map[string]any
 		json.Unmarshal(b[table], &rows)
 		for _, row := range rows {
-			r.seen[row.TraceID]++
+			id, _ := row["trace_id"].(string)
+			r.seen[id]++
+			row["_table"] = table
+			r.rows[id] = row
 		}
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+func (r *receiver) times(id string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seen[id]
+}
+
+// checkFields compares a few columns of every stored row with what the
+// receiver got for its trace_id.
+func (r *receiver) checkFields(t *testing.T, db *sql.DB) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rows, err := db.Query(`SELECT trace_id, created_at, model, prompt_tokens, total_tokens FROM llm_traces`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	checked := 0
+	for rows.Next() {
+		var id, model string
+		var created, prompt, total int64
+		rows.Scan(&id, &created, &model, &prompt, &total)
+		got := r.rows[id]
+		if got == nil {
+			continue // not received: reported by the caller
+		}
+		if got["_table"] != "llm_traces" || got["model"] != model || got["created_at"] != float64(created) ||
+			got["prompt_tokens"] != float64(prompt) || got["total_tokens"] != float64(total) {
+			t.Errorf("row %s: stored (%s, %d, %d, %d), received %v", id, model, created, prompt, total, got)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Error("no llm_traces row was compared")
+	}
 }
 
 func (r *receiver) count() (unique, total int) {
