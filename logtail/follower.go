@@ -45,9 +45,11 @@ type Follower struct {
 	Path         string
 	PollInterval time.Duration
 	MinLevel     Level // lines with a lower level are skipped
-	Now          func() time.Time
-	Positions    Positions // nil: start at the beginning of the newest file
-	Logger       *slog.Logger
+	// MaxMessageBytes caps a stored message (0: only the 64 KiB line cap).
+	MaxMessageBytes int
+	Now             func() time.Time
+	Positions       Positions // nil: start at the beginning of the newest file
+	Logger          *slog.Logger
 
 	out   Sink
 	stats counters

@@ -158,3 +158,16 @@ func BenchmarkParse(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
+
+func TestCapMessage(t *testing.T) {
+	l := &codec.Log{Message: "ab€cd"} // € is 3 bytes: a b [e2 82 ac] c d
+	capMessage(l, 4)
+	if l.Message != "ab" || l.Metadata["truncated"].(map[string]any)["message"] != 7 {
+		t.Errorf("got %q %v", l.Message, l.Metadata)
+	}
+	short := &codec.Log{Message: "ok"}
+	capMessage(short, 4)
+	if short.Message != "ok" || short.Metadata != nil {
+		t.Errorf("short message changed: %+v", short)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"time"
+	"unicode/utf8"
 
 	"github.com/openclaw/openclaw-trace/codec"
 )
@@ -132,6 +133,7 @@ func (f *Follower) handle(ctx context.Context, line []byte, size int, c *codec.C
 	} else if l, isJSON = Parse(line, now); !isJSON {
 		f.stats.notJSON.Add(1)
 	}
+	capMessage(l, f.MaxMessageBytes)
 	if !f.MinLevel.Allows(l.Level) {
 		f.stats.skipped.Add(1)
 		return nil
@@ -150,4 +152,26 @@ func (f *Follower) now() time.Time {
 		return time.Now()
 	}
 	return f.Now()
+}
+
+// capMessage cuts the message at max bytes (OCT_MAX_TEXT_BYTES, like every
+// other stored text) on a rune boundary and records the original length.
+func capMessage(l *codec.Log, max int) {
+	if max <= 0 || len(l.Message) <= max {
+		return
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(l.Message[cut]) {
+		cut--
+	}
+	if l.Metadata == nil {
+		l.Metadata = map[string]any{}
+	}
+	tr, _ := l.Metadata["truncated"].(map[string]any)
+	if tr == nil {
+		tr = map[string]any{}
+		l.Metadata["truncated"] = tr
+	}
+	tr["message"] = len(l.Message)
+	l.Message = l.Message[:cut]
 }

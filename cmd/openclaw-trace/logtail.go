@@ -20,6 +20,7 @@ func (m *Main) startLogtail(ctx context.Context) error {
 	}
 	f := logtail.NewFollower(cfg.LogPath, m.Queue)
 	f.MinLevel = level
+	f.MaxMessageBytes = cfg.MaxTextBytes
 	f.Positions = m.DB
 	f.Logger = m.Logger.With("component", "logtail")
 	m.Follower = f
