@@ -116,6 +116,8 @@ func (w *Writer) commit(batch []codec.Event) {
 
 func (w *Writer) writeTx(batch []codec.Event) error {
 	ctx := context.Background()
+	w.db.writeMu.Lock()
+	defer w.db.writeMu.Unlock()
 	tx, err := w.db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
