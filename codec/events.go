@@ -33,6 +33,7 @@ func (p *Parser) Trace(v any) (*Trace, *FieldError) {
 	if err != nil {
 		return nil, err
 	}
+	defer o.release()
 	t := &Trace{}
 	if t.Provider, err = o.requiredString("provider"); err != nil {
 		return nil, err
@@ -101,6 +102,7 @@ func (p *Parser) Error(v any) (*Error, *FieldError) {
 	if err != nil {
 		return nil, err
 	}
+	defer o.release()
 	e := &Error{}
 	if _, present := o.get("error_type"); !present {
 		return nil, fieldErr("error_type", "required, one of %v", ErrorTypes)
@@ -149,6 +151,7 @@ func ClientStats(v any) (client string, dropped int64, ferr *FieldError) {
 	if ferr != nil {
 		return "", 0, ferr
 	}
+	defer o.release()
 	s, ferr := o.optString("client")
 	if ferr != nil {
 		return "", 0, ferr

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -39,7 +40,8 @@ func NewParser() *Parser {
 // the others can be kept in metadata.
 type object struct {
 	m         map[string]any
-	used      map[string]bool
+	used      []string // keys read; a slice, since the known keys are few
+	usedBuf   [24]string
 	truncated map[string]any
 	p         *Parser
 }
@@ -49,11 +51,26 @@ func (p *Parser) newObject(v any) (*object, *FieldError) {
 	if !ok {
 		return nil, fieldErr("", "event is not an object")
 	}
-	return &object{m: m, used: map[string]bool{"type": true}, p: p}, nil
+	o := objects.Get().(*object)
+	o.m, o.p = m, p
+	o.used = append(o.usedBuf[:0], "type")
+	return o, nil
+}
+
+// objects recycles parse state: one per event, on the intake's hot path.
+var objects = sync.Pool{New: func() any { return new(object) }}
+
+// release returns o to the pool once its event is parsed; nothing parsed
+// keeps a reference to o itself.
+func (o *object) release() {
+	*o = object{}
+	objects.Put(o)
 }
 
 func (o *object) get(key string) (any, bool) {
-	o.used[key] = true
+	if !slices.Contains(o.used, key) {
+		o.used = append(o.used, key)
+	}
 	v, ok := o.m[key]
 	if v == nil {
 		return nil, false // null is absent
@@ -189,7 +206,7 @@ func (o *object) metadata() (map[string]any, *FieldError) {
 	// would make the names, and which value a name gets, vary by run.
 	var clashes []string
 	for k, v := range o.m {
-		if o.used[k] {
+		if slices.Contains(o.used, k) {
 			continue
 		}
 		if md == nil {

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
 )
@@ -21,18 +23,40 @@ const FileMode = 0o600
 // DefaultReadConns bounds the read pool (push, cleanup, /health).
 const DefaultReadConns = 4
 
-// DB is an open openclaw-trace database: one writer connection and a
-// separate pool of readers.
+// DB is an open openclaw-trace database: one writer connection, a
+// separate pool of readers and one connection that checkpoints the WAL.
 type DB struct {
 	Path string
+	// CheckpointInterval is how often the background checkpointer looks at
+	// the WAL (see checkpoint.go); 0 leaves checkpoints to SQLite's
+	// auto-checkpoint inside the writer's commits. Set before Open.
+	CheckpointInterval time.Duration
+	// CheckpointFrames is the WAL length, in frames, above which the
+	// checkpointer finishes a checkpoint between two writer transactions,
+	// so the next one starts the WAL from its beginning.
+	CheckpointFrames int
 
 	write *sql.DB // exactly one connection: the only one that writes
 	read  *sql.DB
+	ckpt  *sql.DB // one connection, for wal_checkpoint only
+
+	// writeMu is held by the writer for each transaction, and by the
+	// checkpointer when it must run between two of them.
+	writeMu  sync.Mutex
+	ckptStop context.CancelFunc
+	ckptDone chan struct{}
+	// Checkpoints counts background PASSIVE checkpoints; Restarts those run
+	// between writer transactions.
+	Checkpoints CheckpointCounters
 }
 
 // NewDB returns a DB for the file at path; call Open before use.
 func NewDB(path string) *DB {
-	return &DB{Path: path}
+	return &DB{
+		Path:               path,
+		CheckpointInterval: DefaultCheckpointerInterval,
+		CheckpointFrames:   DefaultCheckpointerFrames,
+	}
 }
 
 // dsn applies the pragmas of DESIGN.md to every connection. auto_vacuum is
@@ -48,6 +72,11 @@ func (db *DB) dsn(readOnly bool) string {
 		q.Set("_query_only", "1")
 	} else {
 		q.Set("_txlock", "immediate")
+	}
+	if !readOnly && db.CheckpointInterval > 0 {
+		// The checkpointer's own connection does this work, so a commit
+		// never waits for a checkpoint.
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	return "file:" + db.Path + "?" + q.Encode()
 }
@@ -84,6 +113,25 @@ func (db *DB) Open() error {
 		db.Close()
 		return fmt.Errorf("open readers: %w", err)
 	}
+	// The checkpointer's DSN sets only what a checkpoint needs: the write
+	// pragmas (auto_vacuum) would wait for the write lock, which a busy
+	// writer may hold for seconds on end.
+	q := url.Values{}
+	q.Set("_busy_timeout", "10000")
+	q.Set("_synchronous", "NORMAL")
+	q.Add("_pragma", "wal_autocheckpoint(0)")
+	if db.ckpt, err = sql.Open("sqlite", "file:"+db.Path+"?"+q.Encode()); err != nil {
+		db.Close()
+		return fmt.Errorf("open checkpointer: %w", err)
+	}
+	db.ckpt.SetMaxOpenConns(1)
+	db.ckpt.SetMaxIdleConns(1)
+	db.ckpt.SetConnMaxLifetime(0)
+	if err := db.ckpt.Ping(); err != nil {
+		db.Close()
+		return fmt.Errorf("open checkpointer: %w", err)
+	}
+	db.startCheckpointer()
 	return nil
 }
 
@@ -91,14 +139,20 @@ func (db *DB) Open() error {
 // is left behind) and closes both pools.
 func (db *DB) Close() error {
 	var errs []error
+	db.stopCheckpointer()
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
 	if db.write != nil {
-		if _, err := db.Checkpoint(context.Background(), "TRUNCATE"); err != nil {
-			errs = append(errs, err)
+		if db.ckpt != nil {
+			if _, err := db.Checkpoint(context.Background(), "TRUNCATE"); err != nil {
+				errs = append(errs, err)
+			}
 		}
 		errs = append(errs, db.write.Close())
+	}
+	if db.ckpt != nil {
+		errs = append(errs, db.ckpt.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -143,14 +197,28 @@ func (db *DB) Pragma(ctx context.Context, name string) (string, error) {
 }
 
 // Checkpoint runs PRAGMA wal_checkpoint(mode) (PASSIVE, FULL, RESTART or
-// TRUNCATE) and reports whether it was blocked by readers.
+// TRUNCATE) on the checkpointer's connection and reports whether it was
+// blocked by readers. All but PASSIVE take the write lock, so they run
+// between two writer transactions rather than make the writer sleep in
+// SQLite's busy handler.
 func (db *DB) Checkpoint(ctx context.Context, mode string) (busy bool, err error) {
-	var b, logFrames, checkpointed int
-	row := db.write.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")")
-	if err := row.Scan(&b, &logFrames, &checkpointed); err != nil {
-		return false, fmt.Errorf("wal checkpoint %s: %w", mode, err)
+	if mode != "PASSIVE" {
+		db.writeMu.Lock()
+		defer db.writeMu.Unlock()
 	}
-	return b != 0, nil
+	b, _, _, err := db.checkpoint(ctx, mode)
+	return b, err
+}
+
+// checkpoint runs one wal_checkpoint and returns SQLite's three numbers:
+// busy, frames in the WAL, frames checkpointed.
+func (db *DB) checkpoint(ctx context.Context, mode string) (busy bool, logFrames, done int, err error) {
+	var b int
+	row := db.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")")
+	if err := row.Scan(&b, &logFrames, &done); err != nil {
+		return false, 0, 0, fmt.Errorf("wal checkpoint %s: %w", mode, err)
+	}
+	return b != 0, logFrames, done, nil
 }
 
 // Ping checks that the database answers a query on the read pool.

@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
+	"database/sql/driver"
 	"fmt"
 
 	"github.com/openclaw/openclaw-trace/codec"
@@ -25,23 +25,79 @@ var insertSQL = map[string]string{
 		offset = excluded.offset, updated_at = excluded.updated_at`,
 }
 
-func (w *Writer) prepare() error {
-	w.stmts = make(map[string]*sql.Stmt, len(insertSQL))
+// rawConn is what the writer needs of the driver's connection.
+type rawConn interface {
+	driver.ConnPrepareContext
+	driver.ConnBeginTx
+}
+
+// prepare makes sure the statements are prepared on dc, the writer's
+// connection as database/sql hands it out; a new connection (the pool
+// replaced a broken one) gets them prepared again.
+func (w *Writer) prepare(ctx context.Context, dc any) (rawConn, error) {
+	c, ok := dc.(rawConn)
+	if !ok {
+		return nil, fmt.Errorf("sqlite driver connection %T lacks PrepareContext or BeginTx", dc)
+	}
+	if w.stmtConn == dc {
+		return c, nil
+	}
+	w.closeStmts()
+	w.stmts = make(map[string]driver.StmtExecContext, len(insertSQL))
 	for name, q := range insertSQL {
-		s, err := w.db.write.PrepareContext(context.Background(), q)
+		s, err := c.PrepareContext(ctx, q)
 		if err != nil {
 			w.closeStmts()
-			return fmt.Errorf("prepare %s insert: %w", name, err)
+			return nil, fmt.Errorf("prepare %s insert: %w", name, err)
 		}
-		w.stmts[name] = s
+		es, ok := s.(driver.StmtExecContext)
+		if !ok {
+			s.Close()
+			w.closeStmts()
+			return nil, fmt.Errorf("sqlite driver statement %T lacks ExecContext", s)
+		}
+		w.stmts[name] = es
 	}
-	return nil
+	w.stmtConn = dc
+	return c, nil
 }
 
 func (w *Writer) closeStmts() {
 	for _, s := range w.stmts {
-		s.Close()
+		s.(driver.Stmt).Close()
 	}
+	w.stmts, w.stmtConn = nil, nil
+}
+
+// named turns column values into the driver's arguments in w.args, reused
+// from row to row: database/sql would allocate and convert them anew for
+// every row. Pointers are dereferenced, a nil one is NULL, as database/sql
+// does it.
+func (w *Writer) named(args []any) []driver.NamedValue {
+	w.args = w.args[:0]
+	for i, a := range args {
+		switch v := a.(type) {
+		case *string:
+			a = nil
+			if v != nil {
+				a = *v
+			}
+		case *int64:
+			a = nil
+			if v != nil {
+				a = *v
+			}
+		case *float64:
+			a = nil
+			if v != nil {
+				a = *v
+			}
+		case uint64:
+			a = int64(v)
+		}
+		w.args = append(w.args, driver.NamedValue{Ordinal: i + 1, Value: a})
+	}
+	return w.args
 }
 
 // insertArgs lists the column values of ev in the order of insertSQL.

@@ -22,6 +22,7 @@ type Load struct {
 	Duration  time.Duration
 	Size      int
 	Burst     time.Duration
+	SndBuf    int
 	Socket    string
 	UDPAddr   string
 	URL       string
@@ -56,6 +57,8 @@ func parseFlags(args []string, out io.Writer) (*Load, error) {
 	fs.DurationVar(&l.Duration, "duration", 10*time.Second, "how long to send")
 	fs.IntVar(&l.Size, "size", 1024, "approximate encoded size of one trace, bytes")
 	fs.DurationVar(&l.Burst, "burst", time.Millisecond, "pacing tick: each tick sends what the rate owes so far")
+	fs.IntVar(&l.SndBuf, "sndbuf", 0, "SO_SNDBUF of the sending datagram socket, bytes; 0 keeps the kernel default (net.core.wmem_default),\n"+
+		"which on a unix socket also caps the datagrams in flight: each is charged to the sender until the daemon reads it")
 	fs.StringVar(&l.Socket, "socket", "/run/openclaw-trace.sock", "unix datagram socket (OCT_SOCKET_PATH)")
 	fs.StringVar(&l.UDPAddr, "udp", "127.0.0.1:9090", "UDP address (OCT_UDP_ADDR)")
 	fs.StringVar(&l.URL, "url", "http://127.0.0.1:9090", "daemon base URL, for HTTP sends and /health, /metrics")

@@ -12,6 +12,11 @@ import (
 type result struct {
 	sent, dropped int64
 	elapsed       time.Duration
+	// maxBurst is the most events one tick sent back to back, and maxGap
+	// the longest time between ticks: a sender that was itself descheduled
+	// catches up in a burst that can overrun a small kernel queue alone.
+	maxBurst int64
+	maxGap   time.Duration
 }
 
 // Run sends for l.Duration, waits for the daemon to settle and reports.
@@ -66,6 +71,7 @@ func pace(ctx context.Context, s sender, b []byte, rate int, tick, d time.Durati
 	start := time.Now()
 	var res result
 	total := int64(float64(rate) * d.Seconds())
+	last := start
 	for res.sent < total {
 		select {
 		case <-ctx.Done():
@@ -73,7 +79,10 @@ func pace(ctx context.Context, s sender, b []byte, rate int, tick, d time.Durati
 			return res, ctx.Err()
 		case <-t.C:
 		}
-		owed := min(int64(float64(rate)*time.Since(start).Seconds()), total)
+		now := time.Now()
+		res.maxGap, last = max(res.maxGap, now.Sub(last)), now
+		owed := min(int64(float64(rate)*now.Sub(start).Seconds()), total)
+		res.maxBurst = max(res.maxBurst, owed-res.sent)
 		for ; res.sent < owed; res.sent++ {
 			if err := s.send(b); errors.Is(err, errDropped) {
 				res.dropped++

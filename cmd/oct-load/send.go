@@ -30,11 +30,19 @@ func newSender(l *Load) (sender, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dial %s: %w", l.Socket, err)
 		}
+		if err := setSndBuf(c, l.SndBuf); err != nil {
+			c.Close()
+			return nil, err
+		}
 		return &datagram{c: c}, nil
 	case "udp":
 		c, err := net.Dial("udp", l.UDPAddr)
 		if err != nil {
 			return nil, fmt.Errorf("dial udp %s: %w", l.UDPAddr, err)
+		}
+		if err := setSndBuf(c.(*net.UDPConn), l.SndBuf); err != nil {
+			c.Close()
+			return nil, err
 		}
 		return &datagram{c: c.(*net.UDPConn)}, nil
 	case "http":
@@ -71,6 +79,18 @@ func (d *datagram) send(b []byte) error {
 }
 
 func (d *datagram) close() error { return d.c.Close() }
+
+// setSndBuf sets SO_SNDBUF when n > 0 (the kernel caps it at
+// net.core.wmem_max and doubles it for bookkeeping).
+func setSndBuf(c interface{ SetWriteBuffer(int) error }, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	if err := c.SetWriteBuffer(n); err != nil {
+		return fmt.Errorf("set SO_SNDBUF: %w", err)
+	}
+	return nil
+}
 
 // httpSender posts from a few workers; when all are busy the event is
 // dropped, as a client with a bounded outbox would.

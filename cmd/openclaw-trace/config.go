@@ -25,7 +25,7 @@ type Config struct {
 	UDPAddr         string        `env:"OCT_UDP_ADDR, default=127.0.0.1:9090" help:"UDP listen address; empty disables"`
 	DBPath          string        `env:"OCT_DB_PATH, default=/data/openclaw-trace.db" help:"SQLite database file"`
 	LogLevel        LogLevel      `env:"OCT_LOG_LEVEL, default=info" help:"debug, info, warn or error"`
-	QueueSize       int           `env:"OCT_QUEUE_SIZE, default=512" help:"capacity of the one ingest queue (events)"`
+	QueueSize       int           `env:"OCT_QUEUE_SIZE, default=4096" help:"capacity of the one ingest queue (events)"`
 	BatchSize       int           `env:"OCT_BATCH_SIZE, default=50" help:"most events in one writer transaction"`
 	BatchWindow     time.Duration `env:"OCT_BATCH_WINDOW, default=500ms" help:"longest wait before a writer transaction commits"`
 	MaxTextBytes    int           `env:"OCT_MAX_TEXT_BYTES, default=16384" help:"cap on input_text, output_text, message, stack_trace (UTF-8 safe)"`

@@ -22,7 +22,7 @@ func TestConfigDefaults(t *testing.T) {
 	want := Config{
 		Port: 9090, Bind: "127.0.0.1", SocketPath: "/run/openclaw-trace.sock", SocketMode: 0o622,
 		UDPAddr: "127.0.0.1:9090", DBPath: "/data/openclaw-trace.db", LogLevel: LogLevel(slog.LevelInfo),
-		QueueSize: 512, BatchSize: 50, BatchWindow: 500 * time.Millisecond, MaxTextBytes: 16384,
+		QueueSize: 4096, BatchSize: 50, BatchWindow: 500 * time.Millisecond, MaxTextBytes: 16384,
 		MaxBodyBytes: 1048576, MetricsInterval: 15 * time.Second, RetentionDays: 3, DiskHighWater: 80,
 		PushInterval: 5 * time.Minute, PushMaxBytes: 5242880, PushGzip: true, AgentID: host,
 		LogMinLevel: LogLevel(slog.LevelInfo), ShutdownTimeout: 25 * time.Second,
