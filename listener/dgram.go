@@ -4,7 +4,9 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
+	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
 )
@@ -55,6 +57,19 @@ func startLoop(p *Packets, read readFunc, handOff int, logger *slog.Logger) *loo
 	return l
 }
 
+// DrainTimeout bounds how long Close keeps reading what senders had already
+// queued in the kernel, so a datagram that reached the socket before
+// shutdown is handled (stored or counted), not discarded with the socket.
+const DrainTimeout = 100 * time.Millisecond
+
+// drain makes the reader stop once the kernel queue is empty, or after
+// DrainTimeout if senders keep sending, then waits for it.
+func (l *loop) drain(conn interface{ SetReadDeadline(time.Time) error }) {
+	if err := conn.SetReadDeadline(time.Now().Add(DrainTimeout)); err == nil {
+		l.wait()
+	}
+}
+
 // wait returns once the socket is closed and everything read is handled.
 func (l *loop) wait() { l.wg.Wait() }
 
@@ -67,7 +82,9 @@ func (l *loop) read(read readFunc) {
 	for {
 		n, truncated, err := read(buf)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			// Closed, or the drain deadline set by Close passed: every
+			// datagram the kernel had queued has been read.
+			if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
 				return
 			}
 			l.logger.Warn("read datagram", "transport", l.packets.Transport.String(), "err", err)

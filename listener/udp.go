@@ -102,11 +102,13 @@ func (u *UDP) KernelDrops() int64 {
 	return int64(u.ovfl.Load())
 }
 
-// Close stops reading and waits for what was read to be handled.
+// Close reads what the kernel already queued (at most DrainTimeout), stops
+// reading and waits for what was read to be handled.
 func (u *UDP) Close() error {
 	if u.conn == nil {
 		return nil
 	}
+	u.loop.drain(u.conn)
 	err := u.conn.Close()
 	u.loop.wait()
 	u.conn = nil

@@ -85,19 +85,23 @@ func (u *Unixgram) read(buf []byte) (int, bool, error) {
 // The socket's kernel queue holds this many datagrams plus one.
 func (u *Unixgram) MaxDgramQlen() int { return u.qlen }
 
-// Close stops reading, waits for what was read to be handled, and removes
-// the socket file.
+// Close removes the socket file, reads what the kernel already queued (at
+// most DrainTimeout), stops reading and waits for what was read to be
+// handled.
 func (u *Unixgram) Close() error {
 	if u.conn == nil {
 		return nil
 	}
-	err := u.conn.Close()
-	u.loop.wait()
-	// Go unlinks only stream listeners' files; a datagram socket's stays
-	// behind unless we remove it.
+	// Unlink first, so new senders get ENOENT (and count the drop) while
+	// we read what is already queued. Go unlinks only stream listeners'
+	// files; a datagram socket's stays behind unless we remove it.
+	var err error
 	if rerr := os.Remove(u.Path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-		err = errors.Join(err, fmt.Errorf("remove socket: %w", rerr))
+		err = fmt.Errorf("remove socket: %w", rerr)
 	}
+	u.loop.drain(u.conn)
+	err = errors.Join(err, u.conn.Close())
+	u.loop.wait()
 	u.conn = nil
 	return err
 }
