@@ -10,7 +10,7 @@
 #
 # Environment (besides the sidecar's own OCT_* variables):
 #   OCT_BIN         sidecar binary (default: openclaw-trace on PATH)
-#   GATEWAY_CMD     gateway command line (default: "openclaw gateway"); split on spaces
+#   GATEWAY_CMD     gateway command line, shell syntax (default: "openclaw gateway")
 #   OCT_DGRAM_QLEN  raise net.unix.max_dgram_qlen to at least this (default 512) when allowed
 set -u
 
@@ -34,7 +34,8 @@ if [ -n "$socket" ] && [ -r "$qlen" ] && [ "$(cat "$qlen")" -lt "$OCT_DGRAM_QLEN
 fi
 [ -n "$socket" ] && mkdir -p "$(dirname "$socket")"
 
-"$OCT_BIN" &
+# The sidecar's own soft memory limit (the gateway does not read it).
+GOMEMLIMIT=${GOMEMLIMIT:-24MiB} "$OCT_BIN" &
 oct_pid=$!
 # Give the sidecar a moment to bind, so the gateway's first datagrams are
 # not refused; never hold the gateway back for long.
@@ -44,8 +45,8 @@ for _ in $(seq 50); do
 done
 kill -0 "$oct_pid" 2>/dev/null || log "openclaw-trace exited at start; the gateway runs without tracing"
 
-# shellcheck disable=SC2086 # GATEWAY_CMD is a command line
-$GATEWAY_CMD &
+# exec: the gateway keeps the subshell's pid, so signals reach it directly.
+(eval "exec $GATEWAY_CMD") &
 gw_pid=$!
 
 stopping=
@@ -70,8 +71,13 @@ wait_for() {
 
 wait_for "$gw_pid"
 gw_status=$?
-[ -n "$stopping" ] || log "gateway exited with status $gw_status; stopping openclaw-trace"
-kill -TERM "$oct_pid" 2>/dev/null
+# A second SIGTERM would cut the sidecar's drain short (it exits at once
+# on a second signal), so only signal it if nobody has yet.
+if [ -z "$stopping" ]; then
+	stopping=1
+	log "gateway exited with status $gw_status; stopping openclaw-trace"
+	kill -TERM "$oct_pid" 2>/dev/null
+fi
 wait_for "$oct_pid"
 oct_status=$?
 [ "$oct_status" -eq 0 ] || log "openclaw-trace exited with status $oct_status"

@@ -173,20 +173,18 @@ func TestRestartAfterKill(t *testing.T) {
 	}
 }
 
-// TestStartScriptForwardsSIGTERM runs start.sh with the real binary and a
-// fake gateway; SIGTERM to the script must stop both (the sidecar cleanly,
-// draining what it accepted) and the script must exit with the gateway's
-// status.
-func TestStartScriptForwardsSIGTERM(t *testing.T) {
-	dir := t.TempDir()
+// startScript runs start.sh with the real binary and gatewayScript as the
+// gateway; it returns when both have started.
+func startScript(t *testing.T, gatewayScript string) (cmd *exec.Cmd, out *syncWriter, exited chan error, dir string) {
+	t.Helper()
+	dir = t.TempDir()
 	gateway := filepath.Join(dir, "gateway.sh")
-	// The fake gateway exits 143 on SIGTERM, as a Node process does.
-	script := "#!/bin/sh\necho $$ > " + filepath.Join(dir, "gateway.pid") + "\ntrap 'exit 143' TERM\nwhile :; do sleep 0.1; done\n"
+	script := "#!/bin/sh\necho $$ > " + filepath.Join(dir, "gateway.pid") + "\n" + gatewayScript
 	if err := os.WriteFile(gateway, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	out := &syncWriter{w: &bytes.Buffer{}}
-	cmd := exec.Command("bash", "../../start.sh")
+	out = &syncWriter{w: &bytes.Buffer{}}
+	cmd = exec.Command("bash", "../../start.sh")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"),
 		"OCT_BIN=" + binPath, "GATEWAY_CMD=" + gateway,
 		"OCT_DB_PATH=" + filepath.Join(dir, "trace.db"), "OCT_SOCKET_PATH=" + filepath.Join(dir, "oct.sock"),
@@ -195,7 +193,7 @@ func TestStartScriptForwardsSIGTERM(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
+	exited = make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
@@ -207,23 +205,46 @@ func TestStartScriptForwardsSIGTERM(t *testing.T) {
 		_, err := os.Stat(filepath.Join(dir, "gateway.pid"))
 		return err == nil && strings.Contains(out.String(), `"transport":"http"`)
 	})
-	cmd.Process.Signal(syscall.SIGTERM)
-	var err error
+	return cmd, out, exited, dir
+}
+
+// checkScriptExit waits for start.sh and checks its status is the
+// gateway's, the sidecar finished its shutdown and the gateway is gone.
+func checkScriptExit(t *testing.T, cmd *exec.Cmd, out *syncWriter, exited chan error, dir string, want int) {
+	t.Helper()
 	select {
-	case err = <-exited:
+	case <-exited:
 	case <-time.After(40 * time.Second):
-		t.Fatalf("start.sh did not exit after SIGTERM\n%s", out.String())
+		t.Fatalf("start.sh did not exit\n%s", out.String())
 	}
-	if code := cmd.ProcessState.ExitCode(); code != 143 {
-		t.Errorf("start.sh exit status %d (%v), want the gateway's 143\n%s", code, err, out.String())
+	if code := cmd.ProcessState.ExitCode(); code != want {
+		t.Errorf("start.sh exit status %d, want the gateway's %d\n%s", code, want, out.String())
 	}
 	if !strings.Contains(out.String(), `"msg":"stopped"`) {
-		t.Errorf("sidecar did not shut down cleanly\n%s", out.String())
+		t.Errorf("sidecar did not finish its shutdown\n%s", out.String())
 	}
 	pid, _ := os.ReadFile(filepath.Join(dir, "gateway.pid"))
 	if n, _ := strconv.Atoi(strings.TrimSpace(string(pid))); n > 0 && syscall.Kill(n, 0) == nil {
 		t.Errorf("gateway (pid %d) still running after start.sh exited", n)
 	}
+}
+
+// TestStartScriptForwardsSIGTERM: SIGTERM to start.sh stops both
+// processes, the sidecar cleanly, and the script exits with the gateway's
+// status. The fake gateway dies of SIGTERM at once (143), before the
+// sidecar has drained: a second SIGTERM from the script would cut the
+// sidecar's shutdown short, and "stopped" would be missing.
+func TestStartScriptForwardsSIGTERM(t *testing.T) {
+	cmd, out, exited, dir := startScript(t, "exec sleep 1000\n")
+	cmd.Process.Signal(syscall.SIGTERM)
+	checkScriptExit(t, cmd, out, exited, dir, 143)
+}
+
+// TestStartScriptGatewayExits: when the gateway exits by itself, the
+// sidecar is stopped cleanly and the script keeps the gateway's status.
+func TestStartScriptGatewayExits(t *testing.T) {
+	cmd, out, exited, dir := startScript(t, "sleep 0.5\nexit 3\n")
+	checkScriptExit(t, cmd, out, exited, dir, 3)
 }
 
 // syncWriter is a bytes.Buffer safe for the writer goroutine and the test.
