@@ -50,6 +50,7 @@ kill -0 "$oct_pid" 2>/dev/null || log "openclaw-trace exited at start; the gatew
 gw_pid=$!
 
 stopping=
+# shellcheck disable=SC2317 # called by the trap
 stop() {
 	[ -n "$stopping" ] && return
 	stopping=1

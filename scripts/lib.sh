@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by resources.sh and soak.sh: build the release binary and the load
 # tool, start the mock receiver and the daemon, read /proc figures.
 # Sourced, not run. Needs go, python3, curl.
@@ -57,7 +58,7 @@ stop_daemon() {
 
 # status_kb FIELD: a field of /proc/$DAEMON_PID/status, in kB (VmRSS, VmHWM) or a count (Threads).
 status_kb() { awk -v f="$1:" '$1 == f {print $2}' "/proc/$DAEMON_PID/status"; }
-fds() { ls "/proc/$DAEMON_PID/fd" | wc -l; }
+fds() { find "/proc/$DAEMON_PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 goroutines() { curl -s "$URL/metrics" | awk '$1 == "go_goroutines" {print $2}'; }
 # cpu_ticks: utime + stime of the daemon, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$DAEMON_PID/stat"; }

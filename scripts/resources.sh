@@ -8,6 +8,7 @@
 #      default 5000/s, for LOAD_SECONDS, default 30) over the unix socket; reported
 # Exits 1 if a budget is exceeded. Not run in CI (it takes ~2.5 minutes).
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 IDLE_SECONDS=${IDLE_SECONDS:-60}
 LOAD_RATE=${LOAD_RATE:-5000}

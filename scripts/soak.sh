@@ -7,6 +7,7 @@
 #   scripts/soak.sh                      # 600 s at 500 events/s
 #   SOAK_SECONDS=120 SOAK_RATE=1000 scripts/soak.sh
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 SECONDS_TOTAL=${SOAK_SECONDS:-600}
 RATE=${SOAK_RATE:-500}
