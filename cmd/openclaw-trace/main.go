@@ -33,12 +33,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	showVersion := fs.Bool("version", false, "print version and commit")
 	pushOnce := fs.Bool("push-once", false, "push everything unsynced, then exit")
-	fs.Usage = func() { fmt.Fprintln(stderr, "see openclaw-trace --help") }
+	fs.Usage = func() {} // --help is answered below; other errors get a hint
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			PrintHelp(stdout)
 			return 0
 		}
+		fmt.Fprintln(stderr, "see openclaw-trace --help")
 		return 2
 	}
 	if fs.NArg() > 0 {
