@@ -17,7 +17,7 @@ import (
 // Defaults of the Client's tunables.
 const (
 	DefaultInterval        = 5 * time.Minute
-	DefaultMaxBytes        = 5 << 20 // 5242880, before compression
+	DefaultMaxBytes        = 1 << 20 // before compression; 5 MiB bodies peaked at 45 MiB RSS
 	DefaultGzip            = true
 	DefaultTimeout         = 30 * time.Second // one HTTP attempt, body upload included
 	DefaultPageSize        = 250              // rows read per query

@@ -36,7 +36,7 @@ type Config struct {
 	PushEndpoint    string        `env:"OCT_PUSH_ENDPOINT" help:"remote URL; empty disables push"`
 	PushInterval    time.Duration `env:"OCT_PUSH_INTERVAL, default=5m" help:"push cycle"`
 	PushToken       string        `env:"OCT_PUSH_TOKEN" help:"sent as Authorization: Bearer <token>; never logged"`
-	PushMaxBytes    int           `env:"OCT_PUSH_MAX_BYTES, default=5242880" help:"cap on one push body before compression; larger batches are split"`
+	PushMaxBytes    int           `env:"OCT_PUSH_MAX_BYTES, default=1048576" help:"cap on one push body before compression; larger batches are split"`
 	PushGzip        bool          `env:"OCT_PUSH_GZIP, default=true" help:"gzip push bodies"`
 	AgentID         string        `env:"OCT_AGENT_ID" help:"identifies this instance in every push (default: hostname)"`
 	LogPath         string        `env:"OCT_LOG_PATH" help:"gateway log to follow: a file, a directory or a glob (newest match); empty disables"`
