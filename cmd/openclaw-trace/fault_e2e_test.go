@@ -188,7 +188,10 @@ func startScript(t *testing.T, gatewayScript string) (cmd *exec.Cmd, out *syncWr
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"),
 		"OCT_BIN=" + binPath, "GATEWAY_CMD=" + gateway,
 		"OCT_DB_PATH=" + filepath.Join(dir, "trace.db"), "OCT_SOCKET_PATH=" + filepath.Join(dir, "oct.sock"),
-		"OCT_PORT=0", "OCT_UDP_ADDR=", "OCT_METRICS_INTERVAL=0"}
+		"OCT_PORT=0", "OCT_UDP_ADDR=", "OCT_METRICS_INTERVAL=0",
+		// Tests run as root in CI: never change the machine's sysctl (the
+		// client tests rely on the default max_dgram_qlen of 10).
+		"OCT_DGRAM_QLEN=0"}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
