@@ -126,13 +126,13 @@ func (h *HTTP) ingest(typ string) http.HandlerFunc {
 		c.Units.Add(1)
 		if h.draining.Load() {
 			c.drop(codec.DropShutdown, 1)
-			writeJSON(w, http.StatusServiceUnavailable, problem{Error: "shutting down"})
+			WriteJSON(w, http.StatusServiceUnavailable, problem{Error: "shutting down"})
 			return
 		}
 		format, ok := contentFormat(r.Header.Get("Content-Type"))
 		if !ok {
 			c.drop(codec.DropDecodeError, 1)
-			writeJSON(w, http.StatusUnsupportedMediaType, problem{
+			WriteJSON(w, http.StatusUnsupportedMediaType, problem{
 				Error: "Content-Type must be application/json or application/msgpack", Field: "Content-Type"})
 			return
 		}
@@ -142,12 +142,12 @@ func (h *HTTP) ingest(typ string) http.HandlerFunc {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
 				c.drop(codec.DropOversize, 1)
-				writeJSON(w, http.StatusRequestEntityTooLarge, problem{
+				WriteJSON(w, http.StatusRequestEntityTooLarge, problem{
 					Error: fmt.Sprintf("body larger than %d bytes", h.MaxBodyBytes)})
 				return
 			}
 			c.drop(codec.DropDecodeError, 1)
-			writeJSON(w, http.StatusBadRequest, problem{Error: "read body: " + err.Error()})
+			WriteJSON(w, http.StatusBadRequest, problem{Error: "read body: " + err.Error()})
 			return
 		}
 		h.accept(w, typ, format, body)
@@ -161,11 +161,11 @@ func (h *HTTP) accept(w http.ResponseWriter, typ string, format codec.Format, bo
 	vals, err := codec.Decode(body, format)
 	if err != nil {
 		c.drop(codec.DropDecodeError, 1)
-		writeJSON(w, http.StatusBadRequest, problem{Error: "decode " + format.String() + " body: " + err.Error()})
+		WriteJSON(w, http.StatusBadRequest, problem{Error: "decode " + format.String() + " body: " + err.Error()})
 		return
 	}
 	if len(vals) == 0 {
-		writeJSON(w, http.StatusBadRequest, problem{Error: "empty batch"})
+		WriteJSON(w, http.StatusBadRequest, problem{Error: "empty batch"})
 		c.drop(codec.DropInvalid, 1)
 		return
 	}
@@ -175,21 +175,21 @@ func (h *HTTP) accept(w http.ResponseWriter, typ string, format codec.Format, bo
 		ev, ferr := h.event(typ, v)
 		if ferr != nil {
 			c.drop(codec.DropInvalid, int64(len(vals)))
-			writeJSON(w, http.StatusBadRequest, problem{Error: ferr.Error(), Index: &i, Field: ferr.Field})
+			WriteJSON(w, http.StatusBadRequest, problem{Error: ferr.Error(), Index: &i, Field: ferr.Field})
 			return
 		}
 		evs[i], ids[i] = ev, ev.TraceID
 	}
 	if err := c.offer(h.queue, evs); err != nil {
 		if err == codec.ErrQueueClosed {
-			writeJSON(w, http.StatusServiceUnavailable, problem{Error: "shutting down"})
+			WriteJSON(w, http.StatusServiceUnavailable, problem{Error: "shutting down"})
 			return
 		}
 		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusTooManyRequests, problem{Error: "queue full, retry later"})
+		WriteJSON(w, http.StatusTooManyRequests, problem{Error: "queue full, retry later"})
 		return
 	}
-	writeJSON(w, http.StatusAccepted, accepted{Accepted: len(evs), TraceIDs: ids})
+	WriteJSON(w, http.StatusAccepted, accepted{Accepted: len(evs), TraceIDs: ids})
 }
 
 func (h *HTTP) event(typ string, v any) (codec.Event, *codec.FieldError) {
@@ -223,11 +223,9 @@ func contentFormat(ct string) (codec.Format, bool) {
 	return 0, false
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers status with v as JSON; also for the routes others mount.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }
-
-// WriteJSON is writeJSON for the routes other packages mount.
-func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }

@@ -102,41 +102,44 @@ func (w *Writer) named(args []any) []driver.NamedValue {
 
 // insertArgs lists the column values of ev in the order of insertSQL.
 func insertArgs(ev *codec.Event) ([]any, error) {
+	md, err := metadataJSON(metadataOf(ev))
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case ev.Trace != nil:
 		t := ev.Trace
-		md, err := metadataJSON(t.Metadata)
-		if err != nil {
-			return nil, err
-		}
 		return []any{ev.TraceID, t.CreatedAt, t.Provider, t.Model, t.InputText, t.OutputText,
 			t.PromptTokens, t.CompletionTokens, t.TotalTokens, t.CacheReadTokens, t.CacheWriteTokens,
 			t.ReasoningTokens, t.CostUSD, t.LatencyMS, t.TTFTMS, t.Status, t.ErrorType, md}, nil
 	case ev.Error != nil:
 		e := ev.Error
-		md, err := metadataJSON(e.Metadata)
-		if err != nil {
-			return nil, err
-		}
 		return []any{ev.TraceID, e.CreatedAt, e.ErrorType, e.Message, e.Code, e.StackTrace, e.Severity, md}, nil
 	case ev.Metric != nil:
 		m := ev.Metric
-		md, err := metadataJSON(m.Metadata)
-		if err != nil {
-			return nil, err
-		}
 		return []any{ev.TraceID, m.CreatedAt, m.CPUPercent, m.MemCurrent, m.MemLimit, m.MemRSS,
 			m.DiskTotal, m.DiskUsed, m.DiskFree, m.DiskPercent, m.IOReadBytes, m.IOWriteBytes, md}, nil
 	case ev.Log != nil:
 		l := ev.Log
-		md, err := metadataJSON(l.Metadata)
-		if err != nil {
-			return nil, err
-		}
 		return []any{ev.TraceID, l.CreatedAt, l.Kind, nullIfEmpty(l.Subsystem), nullIfEmpty(l.Channel),
 			nullIfEmpty(l.Level), l.Message, md}, nil
 	}
 	return nil, fmt.Errorf("event %s has no payload", ev.TraceID)
+}
+
+// metadataOf is the metadata of whichever payload ev carries.
+func metadataOf(ev *codec.Event) map[string]any {
+	switch {
+	case ev.Trace != nil:
+		return ev.Trace.Metadata
+	case ev.Error != nil:
+		return ev.Error.Metadata
+	case ev.Metric != nil:
+		return ev.Metric.Metadata
+	case ev.Log != nil:
+		return ev.Log.Metadata
+	}
+	return nil
 }
 
 func nullIfEmpty(s string) any {

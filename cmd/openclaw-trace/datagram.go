@@ -48,15 +48,3 @@ func (m *Main) closeDatagrams() error {
 	}
 	return errors.Join(errs...)
 }
-
-// datagramStats adds the datagram intakes' counters to s.
-func (m *Main) datagramStats(s *snapshot) {
-	if m.Unixgram != nil {
-		s.ClientReportedDrops += m.Unixgram.Counters.ClientReportedDrops.Load()
-	}
-	if m.UDP != nil {
-		s.ClientReportedDrops += m.UDP.Counters.ClientReportedDrops.Load()
-		n := m.UDP.KernelDrops()
-		s.KernelDrops = &n
-	}
-}

@@ -16,6 +16,9 @@ type transportStats struct {
 	Received int64            `json:"received"`
 	Written  int64            `json:"written"`
 	Dropped  map[string]int64 `json:"dropped"`
+	// ClientReportedDrops were counted by clients, not here: not part of
+	// received = written + dropped.
+	ClientReportedDrops int64 `json:"client_reported_drops"`
 }
 
 // snapshot is read once per /health or /metrics request, so the two pages
@@ -39,8 +42,19 @@ type snapshot struct {
 	unsynced          *int64
 }
 
+// zeroReasons lists every drop reason at 0, so both pages always show
+// all of them.
+func zeroReasons() map[string]int64 {
+	m := make(map[string]int64, codec.NumDropReasons)
+	for r := codec.DropReason(0); r < codec.NumDropReasons; r++ {
+		m[r.String()] = 0
+	}
+	return m
+}
+
 func fromCounters(c *listener.Counters, s *transportStats) {
 	s.Units, s.Bytes, s.Received = c.Units.Load(), c.Bytes.Load(), c.Received.Load()
+	s.ClientReportedDrops = c.ClientReportedDrops.Load()
 	for r := codec.DropReason(0); r < codec.NumDropReasons; r++ {
 		s.Dropped[r.String()] += c.Dropped[r].Load()
 	}
@@ -79,15 +93,9 @@ func (m *Main) intake(t codec.Transport, s *transportStats) {
 }
 
 func (m *Main) snapshot(ctx context.Context, withDB bool) *snapshot {
-	s := &snapshot{Transports: map[string]*transportStats{}, DroppedByReason: map[string]int64{}}
-	for r := codec.DropReason(0); r < codec.NumDropReasons; r++ {
-		s.DroppedByReason[r.String()] = 0
-	}
+	s := &snapshot{Transports: map[string]*transportStats{}, DroppedByReason: zeroReasons()}
 	for t := codec.Transport(0); t < codec.NumTransports; t++ {
-		ts := &transportStats{Dropped: map[string]int64{}}
-		for r := codec.DropReason(0); r < codec.NumDropReasons; r++ {
-			ts.Dropped[r.String()] = 0
-		}
+		ts := &transportStats{Dropped: zeroReasons()}
 		m.intake(t, ts)
 		if m.Writer != nil {
 			ts.Written = m.Writer.Written[t].Load()
@@ -96,15 +104,16 @@ func (m *Main) snapshot(ctx context.Context, withDB bool) *snapshot {
 		s.Transports[t.String()] = ts
 		s.Received += ts.Received
 		s.Written += ts.Written
+		s.ClientReportedDrops += ts.ClientReportedDrops
 		for r, n := range ts.Dropped {
 			s.DroppedByReason[r] += n
 			s.Dropped += n
 		}
 	}
-	if m.HTTP != nil {
-		s.ClientReportedDrops += m.HTTP.Counters.ClientReportedDrops.Load()
+	if m.UDP != nil {
+		n := m.UDP.KernelDrops()
+		s.KernelDrops = &n
 	}
-	m.datagramStats(s)
 	if m.Cleaner != nil {
 		// Evicted rows were written before disk pressure deleted them, so
 		// they count as lost but stay out of received = written + dropped.
