@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Format is the encoding of one datagram or request body.
@@ -60,7 +58,7 @@ func Decode(b []byte, f Format) ([]any, error) {
 	case JSON:
 		v, err = decodeJSON(b)
 	case Msgpack:
-		v, err = decodeMsgpack(b)
+		v, err = decodeMsgpackValue(b)
 	default:
 		return nil, ErrUnknownFormat
 	}
@@ -85,24 +83,6 @@ func decodeJSON(b []byte) (any, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("json: data after the value")
-	}
-	return v, nil
-}
-
-func decodeMsgpack(b []byte) (any, error) {
-	if err := scanMsgpack(b); err != nil {
-		return nil, err
-	}
-	r := bytes.NewReader(b)
-	dec := msgpack.GetDecoder()
-	defer msgpack.PutDecoder(dec)
-	dec.Reset(r)
-	v, err := dec.DecodeInterface()
-	if err != nil {
-		return nil, fmt.Errorf("msgpack: %w", err)
-	}
-	if r.Len() != 0 {
-		return nil, errors.New("msgpack: data after the value")
 	}
 	return v, nil
 }
