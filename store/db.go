@@ -31,22 +31,17 @@ type DB struct {
 	// the WAL (see checkpoint.go); 0 leaves checkpoints to SQLite's
 	// auto-checkpoint inside the writer's commits. Set before Open.
 	CheckpointInterval time.Duration
-	// CheckpointFrames is the WAL length, in frames, above which the
-	// checkpointer finishes a checkpoint between two writer transactions,
-	// so the next one starts the WAL from its beginning.
-	CheckpointFrames int
 
 	write *sql.DB // exactly one connection: the only one that writes
 	read  *sql.DB
 	ckpt  *sql.DB // one connection, for wal_checkpoint only
 
 	// writeMu is held by the writer for each transaction, and by the
-	// checkpointer when it must run between two of them.
+	// checkpointer, which runs between two of them.
 	writeMu  sync.Mutex
 	ckptStop context.CancelFunc
 	ckptDone chan struct{}
-	// Checkpoints counts background PASSIVE checkpoints; Restarts those run
-	// between writer transactions.
+	// Checkpoints counts the background checkpointer's work.
 	Checkpoints CheckpointCounters
 }
 
@@ -55,7 +50,6 @@ func NewDB(path string) *DB {
 	return &DB{
 		Path:               path,
 		CheckpointInterval: DefaultCheckpointerInterval,
-		CheckpointFrames:   DefaultCheckpointerFrames,
 	}
 }
 
