@@ -95,6 +95,12 @@ func countRows(ctx context.Context, path string) (int64, error) {
 
 // fetchRSS reads process_resident_memory_bytes from GET /metrics.
 func fetchRSS(ctx context.Context, base string) (int64, error) {
+	return fetchCounter(ctx, base, "process_resident_memory_bytes")
+}
+
+// fetchCounter reads one unlabelled sample from GET /metrics (Prometheus
+// text format).
+func fetchCounter(ctx context.Context, base, name string) (int64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
 	if err != nil {
 		return 0, err
@@ -106,12 +112,12 @@ func fetchRSS(ctx context.Context, base string) (int64, error) {
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "process_resident_memory_bytes "); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			return int64(f), err
 		}
 	}
-	return 0, fmt.Errorf("no process_resident_memory_bytes in /metrics")
+	return 0, fmt.Errorf("no %s in %s/metrics", name, base)
 }
 
 // rssSampler samples VmRSS of pid from /proc while the load runs.

@@ -52,7 +52,8 @@ func parseFlags(args []string, out io.Writer) (*Load, error) {
 	fs := flag.NewFlagSet("oct-load", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&l.Transport, "transport", "unixgram", "unixgram, udp or http")
-	fs.StringVar(&l.Encoding, "encoding", "msgpack", "json or msgpack")
+	fs.StringVar(&l.Encoding, "encoding", "msgpack", "json or msgpack; statsd loads a statsd server (statsd_exporter, its /metrics at -url)\n"+
+		"with DogStatsD packets of -size bytes instead, to compare datagram intakes")
 	fs.IntVar(&l.Rate, "rate", 5000, "events per second")
 	fs.DurationVar(&l.Duration, "duration", 10*time.Second, "how long to send")
 	fs.IntVar(&l.Size, "size", 1024, "approximate encoded size of one trace, bytes")

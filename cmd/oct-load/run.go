@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,9 @@ type result struct {
 
 // Run sends for l.Duration, waits for the daemon to settle and reports.
 func (l *Load) Run(ctx context.Context, out io.Writer) error {
+	if l.Encoding == "statsd" {
+		return l.runStatsd(ctx, out)
+	}
 	b, err := encode(l.Encoding, trace(l.Size))
 	if err != nil {
 		return err
@@ -93,4 +97,45 @@ func pace(ctx context.Context, s sender, b []byte, rate int, tick, d time.Durati
 	}
 	res.elapsed = time.Since(start)
 	return res, nil
+}
+
+// runStatsd loads a statsd server (statsd_exporter) the same way, to
+// compare its datagram intake with the daemon's: same pacing, same
+// non-blocking sends, datagrams of the same size. Such a server has no
+// /health, so the report is what the sender saw plus the server's own
+// packet counter from <url>/metrics.
+func (l *Load) runStatsd(ctx context.Context, out io.Writer) error {
+	if l.Transport == "http" {
+		return errors.New("-encoding statsd needs -transport unixgram or udp")
+	}
+	b := statsdPacket(l.Size)
+	counter := "statsd_exporter_" + map[string]string{"unixgram": "unixgram_packets_total", "udp": "udp_packets_total"}[l.Transport]
+	before, _ := fetchCounter(ctx, l.URL, counter)
+	s, err := newSender(l)
+	if err != nil {
+		return err
+	}
+	rss := startRSS(l.PID)
+	res, err := pace(ctx, s, b, l.Rate, l.Burst, l.Duration)
+	if cerr := s.close(); err == nil {
+		err = cerr
+	}
+	peak := rss.stop()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "transport %s, encoding statsd (%d-byte packets of %d lines), rate %d/s for %s\n",
+		l.Transport, len(b), bytes.Count(b, []byte("\n"))+1, l.Rate, l.Duration)
+	fmt.Fprintf(out, "sent            %d in %.2fs (%.0f/s achieved)\n", res.sent, res.elapsed.Seconds(), float64(res.sent)/res.elapsed.Seconds())
+	fmt.Fprintf(out, "sender drops    %d (EAGAIN)\n", res.dropped)
+	fmt.Fprintf(out, "sender pacing   largest burst %d events, longest gap between ticks %s\n", res.maxBurst, res.maxGap.Round(time.Microsecond))
+	if after, err := fetchCounter(ctx, l.URL, counter); err == nil {
+		fmt.Fprintf(out, "server packets  %d (%s)\n", after-before, counter)
+	} else {
+		fmt.Fprintln(out, "server packets  unknown:", err)
+	}
+	if peak > 0 {
+		fmt.Fprintf(out, "server RSS      peak %.1f MiB during the run\n", float64(peak)/(1<<20))
+	}
+	return nil
 }
