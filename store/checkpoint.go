@@ -36,7 +36,7 @@ type CheckpointCounters struct {
 // while the kernel queue (max_dgram_qlen + 1 datagrams, 9 ms at 55,000/s)
 // overflowed into the senders' EAGAIN. Taking turns costs the writer
 // alone about 10% of its rate (87,000 to 72,000-80,000 rows/s), and took
-// sender losses at 55,000/s from 757-2,733 to 3 in 30 s (BENCHMARKS.md).
+// sender losses at 55,000/s from 757-2,733 to 0-15 in 30 s (BENCHMARKS.md).
 // The writer's pause for a turn is absorbed by the ingest queue.
 func (db *DB) startCheckpointer() {
 	if db.CheckpointInterval <= 0 {
