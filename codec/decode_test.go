@@ -185,24 +185,16 @@ func TestDecodeValues(t *testing.T) {
 // TestScanMsgpackAgreesWithDecoder runs the scanner over every encoding
 // the reference library produces for the shapes the codec sees.
 func TestScanMsgpackAgreesWithDecoder(t *testing.T) {
-	values := []any{
-		map[string]any{},
-		[]any{},
-		manyKeys(20),
-		make([]any, 70000),
-		map[string]any{"s8": strings.Repeat("a", 200), "s16": strings.Repeat("b", 70000), "bin": []byte("xyz"), "bin16": make([]byte, 300)},
-		map[string]any{"i": []any{int8(-3), int16(-300), int32(-70000), int64(-1 << 40), uint8(200), uint16(60000), uint32(1 << 31), uint64(1 << 63), 5, -5}},
-		map[string]any{"f": []any{float32(1.5), 2.5, true, false, nil}},
-		map[string]any{"nested": []any{map[string]any{"a": []any{map[string]any{"b": 1}}}}},
-	}
-	for i, v := range values {
-		b := mustMsgpack(t, v)
+	for i, b := range msgpackValues(t) {
 		if err := scanMsgpack(b); err != nil {
 			t.Errorf("value %d: scanMsgpack = %v, want nil", i, err)
 		}
-		for cut := range min(len(b), 64) {
+		for cut := range min(len(b), 80) {
 			if err := scanMsgpack(b[:cut]); err == nil {
 				t.Errorf("value %d cut at %d: scanMsgpack = nil, want error", i, cut)
+			}
+			if v, err := decodeMsgpackValue(b[:cut]); err == nil {
+				t.Errorf("value %d cut at %d: decoded %#v, want an error", i, cut, v)
 			}
 		}
 	}

@@ -66,6 +66,9 @@ func (d *mpDecoder) value() (any, error) {
 	}
 	c := d.s[d.i]
 	d.i++
+	if s, ok, err := d.str(c); ok {
+		return s, err
+	}
 	switch {
 	case c <= 0x7f:
 		return int64(c), nil
@@ -75,8 +78,6 @@ func (d *mpDecoder) value() (any, error) {
 		return d.mapOf(int(c & 0x0f))
 	case c <= 0x9f:
 		return d.arrayOf(int(c & 0x0f))
-	case c <= 0xbf:
-		return d.n(int(c & 0x1f))
 	}
 	switch c {
 	case 0xc0:
@@ -85,12 +86,6 @@ func (d *mpDecoder) value() (any, error) {
 		return false, nil
 	case 0xc3:
 		return true, nil
-	case 0xd9, 0xda, 0xdb: // str8/16/32
-		k, err := d.uint(1 << (c - 0xd9))
-		if err != nil {
-			return nil, err
-		}
-		return d.n(int(k))
 	case 0xc4, 0xc5, 0xc6: // bin8/16/32
 		k, err := d.uint(1 << (c - 0xc4))
 		if err != nil {
@@ -162,19 +157,30 @@ func (d *mpDecoder) key() (string, error) {
 		return "", errMsgpackShort
 	}
 	c := d.s[d.i]
+	d.i++
+	s, ok, err := d.str(c)
+	if !ok {
+		return "", errMsgpackKey
+	}
+	return s, err
+}
+
+// str reads the string whose code c was just read, and says whether c is
+// a string code (fixstr, str8/16/32) at all.
+func (d *mpDecoder) str(c byte) (s string, ok bool, err error) {
 	switch {
 	case c >= 0xa0 && c <= 0xbf:
-		d.i++
-		return d.n(int(c & 0x1f))
+		s, err = d.n(int(c & 0x1f))
+		return s, true, err
 	case c >= 0xd9 && c <= 0xdb:
-		d.i++
 		k, err := d.uint(1 << (c - 0xd9))
 		if err != nil {
-			return "", err
+			return "", true, err
 		}
-		return d.n(int(k))
+		s, err = d.n(int(k))
+		return s, true, err
 	}
-	return "", errMsgpackKey
+	return "", false, nil
 }
 
 func (d *mpDecoder) arrayOf(k int) (any, error) {

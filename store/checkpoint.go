@@ -35,8 +35,8 @@ type CheckpointCounters struct {
 // the datagram reader waited up to 8 ms (an execution trace at 50,000/s)
 // while the kernel queue (max_dgram_qlen + 1 datagrams, 9 ms at 55,000/s)
 // overflowed into the senders' EAGAIN. Taking turns costs the writer
-// alone about 10% of its rate (87,000 to 72,000-80,000 rows/s), and took
-// sender losses at 55,000/s from 757-2,733 to 0-15 in 30 s (BENCHMARKS.md).
+// alone about 10% of its rate (80,000-92,000 to 67,000-80,000 rows/s), and
+// took losses at 55,000/s from 73-2,733 to 0-15 in 30 s (BENCHMARKS.md).
 // The writer's pause for a turn is absorbed by the ingest queue.
 func (db *DB) startCheckpointer() {
 	if db.CheckpointInterval <= 0 {

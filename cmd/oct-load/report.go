@@ -27,12 +27,17 @@ func (r *report) delta(path ...string) int64 {
 	return num(lookup(r.after, path...)) - num(lookup(r.before, path...))
 }
 
-func (r *report) print(w io.Writer) {
-	l, res := r.load, r.res
-	fmt.Fprintf(w, "transport %s, encoding %s, %d-byte events, rate %d/s for %s\n", l.Transport, l.Encoding, r.size, l.Rate, l.Duration)
+// print writes what the sending side saw.
+func (res result) print(w io.Writer) {
 	fmt.Fprintf(w, "sent            %d in %.2fs (%.0f/s achieved)\n", res.sent, res.elapsed.Seconds(), float64(res.sent)/res.elapsed.Seconds())
 	fmt.Fprintf(w, "sender drops    %d (EAGAIN / outbox full)\n", res.dropped)
 	fmt.Fprintf(w, "sender pacing   largest burst %d events, longest gap between ticks %s\n", res.maxBurst, res.maxGap.Round(time.Microsecond))
+}
+
+func (r *report) print(w io.Writer) {
+	l, res := r.load, r.res
+	fmt.Fprintf(w, "transport %s, encoding %s, %d-byte events, rate %d/s for %s\n", l.Transport, l.Encoding, r.size, l.Rate, l.Duration)
+	res.print(w)
 	if l.Transport == "http" {
 		fmt.Fprintf(w, "http rejected   %d (non-202 or error)\n", r.httpRejected)
 		if len(r.httpLatency) == 4 {

@@ -34,17 +34,8 @@ func (l *Load) Run(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	rowsBefore, _ := countRows(ctx, l.DB)
-	s, err := newSender(l)
+	s, res, rss, err := l.send(ctx, b)
 	if err != nil {
-		return err
-	}
-	rss := startRSS(l.PID)
-	res, err := pace(ctx, s, b, l.Rate, l.Burst, l.Duration)
-	if cerr := s.close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		rss.stop()
 		return err
 	}
 	after, settled := settle(ctx, l.URL, l.Transport, l.Settle)
@@ -64,6 +55,26 @@ func (l *Load) Run(ctx context.Context, out io.Writer) error {
 	r.metricsRSS, _ = fetchRSS(ctx, l.URL)
 	r.print(out)
 	return nil
+}
+
+// send paces b to the target for l.Duration while sampling the target's
+// RSS; the sampler is left running for the caller to stop, unless the
+// send failed.
+func (l *Load) send(ctx context.Context, b []byte) (sender, result, *rssSampler, error) {
+	s, err := newSender(l)
+	if err != nil {
+		return nil, result{}, nil, err
+	}
+	rss := startRSS(l.PID)
+	res, err := pace(ctx, s, b, l.Rate, l.Burst, l.Duration)
+	if cerr := s.close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		rss.stop()
+		return nil, res, nil, err
+	}
+	return s, res, rss, nil
 }
 
 // pace sends b at rate per second for d: each tick sends what the rate
@@ -109,26 +120,16 @@ func (l *Load) runStatsd(ctx context.Context, out io.Writer) error {
 		return errors.New("-encoding statsd needs -transport unixgram or udp")
 	}
 	b := statsdPacket(l.Size)
-	counter := "statsd_exporter_" + map[string]string{"unixgram": "unixgram_packets_total", "udp": "udp_packets_total"}[l.Transport]
+	counter := "statsd_exporter_" + l.Transport + "_packets_total"
 	before, _ := fetchCounter(ctx, l.URL, counter)
-	s, err := newSender(l)
+	_, res, rss, err := l.send(ctx, b)
 	if err != nil {
 		return err
-	}
-	rss := startRSS(l.PID)
-	res, err := pace(ctx, s, b, l.Rate, l.Burst, l.Duration)
-	if cerr := s.close(); err == nil {
-		err = cerr
 	}
 	peak := rss.stop()
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(out, "transport %s, encoding statsd (%d-byte packets of %d lines), rate %d/s for %s\n",
 		l.Transport, len(b), bytes.Count(b, []byte("\n"))+1, l.Rate, l.Duration)
-	fmt.Fprintf(out, "sent            %d in %.2fs (%.0f/s achieved)\n", res.sent, res.elapsed.Seconds(), float64(res.sent)/res.elapsed.Seconds())
-	fmt.Fprintf(out, "sender drops    %d (EAGAIN)\n", res.dropped)
-	fmt.Fprintf(out, "sender pacing   largest burst %d events, longest gap between ticks %s\n", res.maxBurst, res.maxGap.Round(time.Microsecond))
+	res.print(out)
 	if after, err := fetchCounter(ctx, l.URL, counter); err == nil {
 		fmt.Fprintf(out, "server packets  %d (%s)\n", after-before, counter)
 	} else {
