@@ -37,17 +37,11 @@ type Event struct {
 	Log       *Log
 }
 
-// Table names the SQLite table the event belongs in.
+// Table names the SQLite table the event belongs in ("" without a
+// payload); DataTable (table.go) is the table itself.
 func (e *Event) Table() string {
-	switch {
-	case e.Trace != nil:
-		return "llm_traces"
-	case e.Error != nil:
-		return "error_events"
-	case e.Metric != nil:
-		return "system_metrics"
-	case e.Log != nil:
-		return "log_events"
+	if t := e.DataTable(); t != nil {
+		return t.Name
 	}
 	return ""
 }

@@ -7,11 +7,12 @@ package push
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/codec"
 )
 
 // Defaults of the Client's tunables.
@@ -30,28 +31,20 @@ const (
 	DefaultUserAgent       = "openclaw-trace"
 )
 
-// Tables are the data tables pushed, in the order they appear in a body.
-var tables = [...]string{"llm_traces", "error_events", "system_metrics", "log_events"}
+// tables are the data tables pushed, in the order they appear in a body.
+var tables = func() (names [codec.NumDataTables]string) {
+	for i, t := range codec.DataTables {
+		names[i] = t.Name
+	}
+	return names
+}()
 
 // Row is one unsynced row: its local id and its columns as a JSON object
-// that includes trace_id. It is the same type as store.PushRow.
-type Row = struct {
-	ID   int64
-	JSON json.RawMessage
-}
+// that includes trace_id.
+type Row = codec.Row
 
-// Attempt is one push_log row, one HTTP attempt of one body. It is the same
-// type as store.PushAttempt.
-type Attempt = struct {
-	At         int64  // unix ms when the attempt started
-	BatchID    string // the body's batch_id; the same for its retries
-	Status     string // "ok" or "error"
-	HTTPStatus int    // 0 when no answer came
-	Rows       int    // rows acknowledged by this attempt
-	Bytes      int64  // uncompressed body size
-	DurationMS int64
-	Error      string // never holds the token
-}
+// Attempt is one push_log row, one HTTP attempt of one body.
+type Attempt = codec.PushAttempt
 
 // Source is what push reads and marks; *store.DB satisfies it.
 type Source interface {

@@ -37,7 +37,7 @@ func logEvent() codec.Event {
 	}}
 }
 
-func decodeRow(t *testing.T, r PushRow) map[string]any {
+func decodeRow(t *testing.T, r codec.Row) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.JSON, &m); err != nil {
@@ -116,7 +116,7 @@ func TestUnsyncedPageOrderAndMark(t *testing.T) {
 	if len(ids) != n {
 		t.Fatalf("paged %d rows, want %d", len(ids), n)
 	}
-	if got := decodeRow(t, PushRow{ID: ids[0], JSON: mustPage(t, db, 0)[0].JSON})["trace_id"]; got != evs[0].TraceID {
+	if got := decodeRow(t, codec.Row{ID: ids[0], JSON: mustPage(t, db, 0)[0].JSON})["trace_id"]; got != evs[0].TraceID {
 		t.Errorf("first row %v, want %s", got, evs[0].TraceID)
 	}
 
@@ -139,7 +139,7 @@ func TestUnsyncedPageOrderAndMark(t *testing.T) {
 	}
 }
 
-func mustPage(t *testing.T, db *DB, after int64) []PushRow {
+func mustPage(t *testing.T, db *DB, after int64) []codec.Row {
 	t.Helper()
 	page, err := db.UnsyncedPage(context.Background(), "llm_traces", after, 10)
 	if err != nil {
@@ -167,7 +167,7 @@ func TestUnsyncedPageBadMetadata(t *testing.T) {
 
 func TestUnsyncedPageUsesIndex(t *testing.T) {
 	db := MustOpenDB(t)
-	rows, err := db.Reader().Query("EXPLAIN QUERY PLAN "+pageSQL["llm_traces"], 0, 10)
+	rows, err := db.Reader().Query("EXPLAIN QUERY PLAN "+pageSQLs["llm_traces"], 0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestPushUnknownTable(t *testing.T) {
 func TestLogPush(t *testing.T) {
 	db := MustOpenDB(t)
 	ctx := context.Background()
-	for _, a := range []PushAttempt{
+	for _, a := range []codec.PushAttempt{
 		{At: 1, BatchID: "b1", Status: "error", Bytes: 100, DurationMS: 5, Error: "dial tcp: connection refused"},
 		{At: 2, BatchID: "b1", Status: "ok", HTTPStatus: 200, Rows: 3, Bytes: 100, DurationMS: 7},
 	} {

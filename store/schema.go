@@ -105,6 +105,3 @@ CREATE INDEX log_events_created     ON log_events (created_at);
 CREATE INDEX push_log_created       ON push_log (created_at);
 `,
 }
-
-// DataTables are the tables whose rows are pushed.
-var DataTables = []string{"llm_traces", "error_events", "system_metrics", "log_events"}

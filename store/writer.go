@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql/driver"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -38,7 +37,7 @@ type Writer struct {
 	// The writer talks to the driver's connection directly (sql.Conn.Raw):
 	// database/sql's per-row argument conversion and per-transaction
 	// statement rebinding were a quarter of the intake's allocations.
-	stmts    map[string]driver.StmtExecContext
+	stmts    writerStmts
 	stmtConn any // the driver connection stmts belong to
 	args     []driver.NamedValue
 }
@@ -179,8 +178,7 @@ func (w *Writer) insertAll(ctx context.Context, batch []codec.Event) error {
 		}
 	}
 	for _, c := range cursors {
-		args := w.named([]any{c.Key, c.File, int64(c.Dev), int64(c.Inode), c.Offset, time.Now().UnixMilli()})
-		if _, err := w.stmts["cursor"].ExecContext(ctx, args); err != nil {
+		if _, err := w.stmts.cursor.ExecContext(ctx, w.cursorArgs(c, time.Now().UnixMilli())); err != nil {
 			return fmt.Errorf("save log cursor: %w", err)
 		}
 	}
@@ -188,29 +186,16 @@ func (w *Writer) insertAll(ctx context.Context, batch []codec.Event) error {
 }
 
 func (w *Writer) insert(ctx context.Context, ev *codec.Event) error {
-	table := ev.Table()
-	stmt, ok := w.stmts[table]
-	if !ok {
+	table := ev.DataTable()
+	if table == nil {
 		return fmt.Errorf("event %s has no payload", ev.TraceID)
 	}
-	args, err := insertArgs(ev)
+	args, err := w.rowArgs(table, ev)
 	if err != nil {
-		return err
+		return fmt.Errorf("insert %s: %w", table.Name, err)
 	}
-	if _, err := stmt.ExecContext(ctx, w.named(args)); err != nil {
-		return fmt.Errorf("insert %s: %w", table, err)
+	if _, err := w.stmts.insert[table].ExecContext(ctx, args); err != nil {
+		return fmt.Errorf("insert %s: %w", table.Name, err)
 	}
 	return nil
-}
-
-// metadataJSON encodes metadata; an empty map is stored as NULL.
-func metadataJSON(m map[string]any) (any, error) {
-	if len(m) == 0 {
-		return nil, nil
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("encode metadata: %w", err)
-	}
-	return string(b), nil
 }
