@@ -61,6 +61,8 @@ type Trace struct {
 	CacheWriteTokens *int64
 	ReasoningTokens  *int64
 	CostUSD          *float64
+	CostSource       string  // CostSupplied, CostTable or CostUnpriced; set by Parser.Trace
+	PriceVersion     *string // price table version when CostSource is CostTable
 	LatencyMS        *int64
 	TTFTMS           *int64
 	Status           string

@@ -93,6 +93,7 @@ func (p *Parser) Trace(v any) (*Trace, *FieldError) {
 	if t.Metadata, err = o.metadata(); err != nil {
 		return nil, err
 	}
+	p.price(t)
 	return t, nil
 }
 

@@ -29,6 +29,10 @@ func fieldErr(field, format string, args ...any) *FieldError {
 type Parser struct {
 	MaxTextBytes int              // 0 means DefaultMaxTextBytes
 	Now          func() time.Time // default time of an event without ts
+	// Prices, when set, prices traces that carry no cost_usd (see cost.go);
+	// Unpriced, when set, counts the traces left without a cost.
+	Prices   Pricer
+	Unpriced *Unpriced
 }
 
 // NewParser returns a Parser with the default text cap and the wall clock.

@@ -92,7 +92,7 @@ func trace(kv ...any) map[string]any {
 }
 
 func TestParserTraceValid(t *testing.T) {
-	base := Trace{CreatedAt: nowMS, Provider: "openai", Model: "gpt-4o", Status: "ok"}
+	base := Trace{CreatedAt: nowMS, Provider: "openai", Model: "gpt-4o", Status: "ok", CostSource: CostUnpriced}
 	with := func(f func(*Trace)) *Trace { tr := base; f(&tr); return &tr }
 	tests := []struct {
 		name string
@@ -111,7 +111,7 @@ func TestParserTraceValid(t *testing.T) {
 				InputText: ptr("hello"), OutputText: ptr("world"),
 				PromptTokens: ptr[int64](100), CompletionTokens: ptr[int64](50), TotalTokens: ptr[int64](200),
 				CacheReadTokens: ptr[int64](10), CacheWriteTokens: ptr[int64](5), ReasoningTokens: ptr[int64](7),
-				CostUSD: ptr(0.0123), LatencyMS: ptr[int64](1500), TTFTMS: ptr[int64](200),
+				CostUSD: ptr(0.0123), CostSource: CostSupplied, LatencyMS: ptr[int64](1500), TTFTMS: ptr[int64](200),
 				Status: "error", ErrorType: ptr("rate_limit"), Metadata: obj("session", "s1", "n", 3)}},
 		{"total defaults to the sum", wire{v: trace("prompt_tokens", 100, "completion_tokens", 50)},
 			with(func(tr *Trace) {
@@ -128,6 +128,7 @@ func TestParserTraceValid(t *testing.T) {
 		{"zero counts", wire{v: trace("prompt_tokens", 0, "latency_ms", 0, "cost_usd", 0)},
 			with(func(tr *Trace) {
 				tr.PromptTokens, tr.TotalTokens, tr.LatencyMS, tr.CostUSD = ptr[int64](0), ptr[int64](0), ptr[int64](0), ptr(0.0)
+				tr.CostSource = CostSupplied
 			})},
 		{"integral float for integer", wire{v: trace("prompt_tokens", 12.0, "ts", 1_690_000_000_000.0)},
 			with(func(tr *Trace) {
@@ -143,8 +144,8 @@ func TestParserTraceValid(t *testing.T) {
 			with(func(tr *Trace) { tr.ReasoningTokens = ptr[int64](math.MaxInt64) })},
 		{"uint64 count in msgpack", wire{v: trace("latency_ms", uint64(1<<40)), only: Msgpack},
 			with(func(tr *Trace) { tr.LatencyMS = ptr[int64](1 << 40) })},
-		{"cost as an integer", wire{v: trace("cost_usd", 2)}, with(func(tr *Trace) { tr.CostUSD = ptr(2.0) })},
-		{"cost as float32", wire{v: trace("cost_usd", float32(0.5)), only: Msgpack}, with(func(tr *Trace) { tr.CostUSD = ptr(0.5) })},
+		{"cost as an integer", wire{v: trace("cost_usd", 2)}, with(func(tr *Trace) { tr.CostUSD, tr.CostSource = ptr(2.0), CostSupplied })},
+		{"cost as float32", wire{v: trace("cost_usd", float32(0.5)), only: Msgpack}, with(func(tr *Trace) { tr.CostUSD, tr.CostSource = ptr(0.5), CostSupplied })},
 		{"status timeout", wire{v: trace("status", "timeout")}, with(func(tr *Trace) { tr.Status = "timeout" })},
 		{"status ok", wire{v: trace("status", "ok")}, &base},
 		{"null is absent", wire{v: trace("input_text", nil, "prompt_tokens", nil, "cost_usd", nil, "status", nil, "ts", nil, "metadata", nil)}, &base},

@@ -42,6 +42,7 @@ type Config struct {
 	LogPath         string        `env:"OCT_LOG_PATH" help:"gateway log to follow: a file, a directory or a glob (newest match); empty disables"`
 	LogMinLevel     LogLevel      `env:"OCT_LOG_MIN_LEVEL, default=info" help:"gateway log lines below this level are skipped"`
 	ShutdownTimeout time.Duration `env:"OCT_SHUTDOWN_TIMEOUT, default=25s" help:"bound on drain + final push at SIGTERM"`
+	PricesFile      string        `env:"OCT_PRICES_FILE" help:"JSON prices (USD per million tokens) that add to or override the embedded table; empty: table only"`
 }
 
 // LoadConfig reads the configuration through lookup and validates it. The
@@ -97,6 +98,9 @@ func (c *Config) validate() error {
 		if ch.bad {
 			return fmt.Errorf("%s: invalid value %v: must be %s", ch.name, ch.val, ch.want)
 		}
+	}
+	if _, err := loadPrices(c.PricesFile); err != nil {
+		return fmt.Errorf("OCT_PRICES_FILE: invalid file %q: %v", c.PricesFile, err)
 	}
 	if c.PushEndpoint != "" && !strings.HasPrefix(c.PushEndpoint, "http://") && !strings.HasPrefix(c.PushEndpoint, "https://") {
 		return fmt.Errorf("OCT_PUSH_ENDPOINT: invalid value %q: must be an http:// or https:// URL", c.PushEndpoint)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/codec/price"
 	"github.com/openclaw/openclaw-trace/listener"
 	"github.com/openclaw/openclaw-trace/logtail"
 	"github.com/openclaw/openclaw-trace/metrics"
@@ -37,6 +38,8 @@ type Main struct {
 	Cleaner  *store.Cleaner
 	Follower *logtail.Follower
 	WAL      *store.WALKeeper
+	Prices   *price.Lazy     // embedded table + OCT_PRICES_FILE
+	Unpriced *codec.Unpriced // traces left without a cost, per model
 
 	started    time.Time
 	cancel     context.CancelFunc
@@ -82,7 +85,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.startLogtail(ctx); err != nil {
 		return err
 	}
-	parser := &codec.Parser{MaxTextBytes: cfg.MaxTextBytes, Now: time.Now}
+	prices, err := loadPrices(cfg.PricesFile)
+	if err != nil {
+		return fmt.Errorf("load OCT_PRICES_FILE: %w", err)
+	}
+	m.Prices = prices
+	m.Unpriced = &codec.Unpriced{}
+	parser := &codec.Parser{MaxTextBytes: cfg.MaxTextBytes, Now: time.Now, Prices: m.Prices, Unpriced: m.Unpriced}
 	m.HTTP = listener.NewHTTP(net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)), m.Queue, parser)
 	m.HTTP.MaxBodyBytes = cfg.MaxBodyBytes
 	m.HTTP.Logger = m.Logger.With("component", "http")

@@ -18,6 +18,7 @@ func (m *Main) metricsHandler() http.Handler {
 		s := m.snapshot(r.Context(), true)
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		writeMetrics(w, s)
+		m.writeCostMetrics(w)
 		vm.WriteProcessMetrics(w)
 	})
 }

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/openclaw/openclaw-trace/codec/price"
+)
+
+// loadPrices returns the embedded price table plus the OCT_PRICES_FILE
+// overrides at path ("" for none). The table itself is parsed on the
+// first trace that needs it; the file is read and checked now.
+func loadPrices(path string) (*price.Lazy, error) {
+	if path == "" {
+		return price.NewLazy(nil)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return price.NewLazy(b)
+}
+
+// writeCostMetrics adds the unpriced-trace counts to /metrics, one sample
+// per provider and model (at most codec.MaxUnpricedModels, then "other").
+func (m *Main) writeCostMetrics(w io.Writer) {
+	f := &family{name: "traces_unpriced_total", typ: "counter",
+		help: "Traces accepted with no cost_usd and no price in the table or OCT_PRICES_FILE (cost stays NULL), by provider and model."}
+	for _, c := range m.Unpriced.Counts() {
+		f.add(fmt.Sprintf(`{provider=%q,model=%q}`, c.Provider, c.Model), c.Count)
+	}
+	f.write(w)
+}
