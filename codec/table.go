@@ -58,6 +58,8 @@ var (
 		traceCol("ttft_ms", func(t *Trace) any { return t.TTFTMS }),
 		traceCol("status", func(t *Trace) any { return t.Status }),
 		traceCol("error_type", func(t *Trace) any { return t.ErrorType }),
+		traceCol("cost_source", func(t *Trace) any { return nullIfEmpty(t.CostSource) }),
+		traceCol("price_version", func(t *Trace) any { return t.PriceVersion }),
 		metadataCol(func(e *Event) map[string]any { return e.Trace.Metadata }),
 	}}
 	ErrorEvents = &Table{Name: "error_events", Columns: []Column{

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -49,7 +50,7 @@ func TestPragmas(t *testing.T) {
 		"auto_vacuum":  "2",
 		"synchronous":  "1",
 		"foreign_keys": "1",
-		"user_version": "1",
+		"user_version": strconv.Itoa(len(migrations)),
 	} {
 		got, err := db.Pragma(ctx, name)
 		if err != nil {
@@ -77,7 +78,7 @@ func TestReopenKeepsSchema(t *testing.T) {
 			t.Fatalf("open #%d: %v", i+1, err)
 		}
 		v, _ := db.Pragma(context.Background(), "user_version")
-		if v != "1" {
+		if v != strconv.Itoa(len(migrations)) {
 			t.Errorf("open #%d: user_version %s", i+1, v)
 		}
 		if err := db.Close(); err != nil {

@@ -104,4 +104,12 @@ CREATE INDEX system_metrics_created ON system_metrics (created_at);
 CREATE INDEX log_events_created     ON log_events (created_at);
 CREATE INDEX push_log_created       ON push_log (created_at);
 `,
+	// 2: where each trace's cost came from (codec.CostSupplied, CostTable,
+	// CostUnpriced) and the price table version that priced it. Rows from
+	// before had no table: a cost was supplied, or there was none.
+	`
+ALTER TABLE llm_traces ADD COLUMN cost_source TEXT;
+ALTER TABLE llm_traces ADD COLUMN price_version TEXT;
+UPDATE llm_traces SET cost_source = CASE WHEN cost_usd IS NULL THEN 'unpriced' ELSE 'supplied' END;
+`,
 }

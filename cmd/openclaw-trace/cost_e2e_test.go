@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
+
+	"github.com/openclaw/openclaw-trace/codec/price"
 )
 
 func writeFile(t *testing.T, name, body string) string {
@@ -79,21 +81,35 @@ func TestEndToEndCost(t *testing.T) {
 		return d.Health()["counters"].(map[string]any)["written"] == 5.0
 	})
 	db := openDB(t, d.DBPath)
-	rows, err := db.Query("SELECT model, cost_usd FROM llm_traces ORDER BY id")
+	rows, err := db.Query("SELECT model, cost_usd, cost_source, coalesce(price_version, '') FROM llm_traces ORDER BY id")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	want := []*float64{ptrF(0.5), ptrF((600*2.5 + 400*1.25 + 100*10) / 1e6), ptrF(0.3), nil, nil}
+	table, err := price.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		cost            *float64
+		source, version string
+	}{
+		{ptrF(0.5), "supplied", ""},
+		{ptrF((600*2.5 + 400*1.25 + 100*10) / 1e6), "table", table.Version},
+		{ptrF(0.3), "table", "site-1"},
+		{nil, "unpriced", ""},
+		{nil, "unpriced", ""},
+	}
 	i := 0
 	for ; rows.Next(); i++ {
-		var model string
+		var model, source, version string
 		var cost *float64
-		if err := rows.Scan(&model, &cost); err != nil {
+		if err := rows.Scan(&model, &cost, &source, &version); err != nil {
 			t.Fatal(err)
 		}
-		if (cost == nil) != (want[i] == nil) || (cost != nil && math.Abs(*cost-*want[i]) > 1e-12) {
-			t.Errorf("row %d %s: cost %v, want %v", i, model, deref(cost), deref(want[i]))
+		w := want[i]
+		if (cost == nil) != (w.cost == nil) || (cost != nil && math.Abs(*cost-*w.cost) > 1e-12) || source != w.source || version != w.version {
+			t.Errorf("row %d %s: cost %v %s %q, want %v %s %q", i, model, deref(cost), source, version, deref(w.cost), w.source, w.version)
 		}
 	}
 	if i != len(want) {
