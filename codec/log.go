@@ -17,6 +17,7 @@ func (p *Parser) Log(v any) (*Log, *FieldError) {
 	if err != nil {
 		return nil, err
 	}
+	defer o.release()
 	l := &Log{}
 	if _, present := o.get("kind"); !present {
 		return nil, fieldErr("kind", "required, one of %v", LogKinds)
