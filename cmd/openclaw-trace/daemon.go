@@ -85,6 +85,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.startLogtail(ctx); err != nil {
 		return err
 	}
+	m.newPush()
 	prices, err := loadPrices(cfg.PricesFile)
 	if err != nil {
 		return fmt.Errorf("load OCT_PRICES_FILE: %w", err)

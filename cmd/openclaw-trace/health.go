@@ -36,6 +36,8 @@ type snapshot struct {
 	WriterBatches       int64                      `json:"writer_batches"`
 	Evicted             int64                      `json:"evicted"`
 	Expired             int64                      `json:"expired_by_retention"`
+	Push                *pushCounters              `json:"push"`
+	Logtail             *logtailCounters           `json:"logtail"`
 
 	dbOK              bool
 	dbBytes, walBytes int64
@@ -128,6 +130,7 @@ func (m *Main) snapshot(ctx context.Context, withDB bool) *snapshot {
 	if m.Writer != nil {
 		s.WriterBatches = m.Writer.Batches.Load()
 	}
+	m.components(s)
 	if withDB && m.DB != nil {
 		s.dbBytes, s.walBytes = m.DB.Sizes()
 		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)

@@ -85,6 +85,7 @@ func writeMetrics(w io.Writer, s *snapshot) {
 	for _, f := range fams {
 		f.write(w)
 	}
+	writeComponentMetrics(w, s)
 }
 
 func single(name, typ, help string, v int64) *family {

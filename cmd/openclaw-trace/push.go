@@ -23,13 +23,22 @@ func newPushClient(cfg *Config, db *store.DB, logger *slog.Logger) *push.Client 
 	return c
 }
 
-// startPush runs the push loop when an endpoint is configured.
-func (m *Main) startPush(ctx context.Context) {
+// newPush builds the push client when an endpoint is configured. It runs
+// before the HTTP listener opens: /health reads m.Push from the server's
+// goroutines, so m.Push is never written once they may run.
+func (m *Main) newPush() {
 	if m.Config.PushEndpoint == "" {
 		m.Logger.Warn("push disabled: OCT_PUSH_ENDPOINT is empty; rows stay local until retention deletes them")
 		return
 	}
 	m.Push = newPushClient(m.Config, m.DB, m.Logger)
+}
+
+// startPush runs the push loop built by newPush, if any.
+func (m *Main) startPush(ctx context.Context) {
+	if m.Push == nil {
+		return
+	}
 	pushCtx, cancel := context.WithCancel(ctx)
 	m.stopPush = cancel
 	m.pushDone = make(chan struct{})
@@ -44,7 +53,7 @@ func (m *Main) startPush(ctx context.Context) {
 // finalPush stops the loop (aborting an in-flight body, whose rows stay
 // unsynced) and runs one last push of everything left, bounded by ctx.
 func (m *Main) finalPush(ctx context.Context) {
-	if m.Push == nil {
+	if m.Push == nil || m.stopPush == nil { // disabled, or Run failed before the loop started
 		return
 	}
 	m.stopPush()
