@@ -19,7 +19,8 @@ const DEFAULTS = {
   socketPath: process.env.OCT_SOCKET_PATH || '/run/openclaw-trace.sock',
   udpHost: '127.0.0.1',
   udpPort: 9090,
-  httpUrl: '', // default: http://<udpHost>:<udpPort>, the sidecar's defaults
+  httpPort: Number(process.env.OCT_PORT) || 9090, // the sidecar's OCT_PORT
+  httpUrl: '', // default: http://<udpHost>:<httpPort>
   transport: 'auto', // 'auto' (unix when unix-dgram loads, else udp), 'unix', 'udp'
   encoding: 'json', // 'json', 'msgpack', 'auto' (msgpack when installed)
   maxQueue: 1000, // events waiting for the unix socket to drain (EAGAIN)
@@ -34,11 +35,19 @@ const DEFAULTS = {
   msgpack: undefined, // the @msgpack/msgpack module, or null to act as if absent
 };
 
+// optionalRequire loads an optional package; why it did not load is kept
+// in loadErrors, so the client can say why it fell back to UDP.
+const loadErrors = {};
 function optionalRequire(name) {
-  if (process.env.OCT_CLIENT_NO_UNIX_DGRAM === '1' && name === 'unix-dgram') return null;
+  if (process.env.OCT_CLIENT_NO_UNIX_DGRAM === '1' && name === 'unix-dgram') {
+    loadErrors[name] = 'OCT_CLIENT_NO_UNIX_DGRAM=1';
+    return null;
+  }
   try {
     return require(name);
-  } catch {
+  } catch (err) {
+    // first line only: "Cannot find module …", or the native ABI mismatch
+    loadErrors[name] = String((err && err.message) || err).split('\n')[0];
     return null;
   }
 }
@@ -57,7 +66,7 @@ class Client {
     this._closed = false;
     this._httpInflight = 0;
     this._waiters = []; // flush() promises waiting for idle
-    this.httpUrl = (o.httpUrl || `http://${o.udpHost}:${o.udpPort}`).replace(/\/+$/, '');
+    this.httpUrl = (o.httpUrl || `http://${o.udpHost}:${o.httpPort}`).replace(/\/+$/, '');
 
     const mp = o.msgpack === undefined ? optionalRequire('@msgpack/msgpack') : o.msgpack;
     this.encoding = 'json';
@@ -71,6 +80,11 @@ class Client {
       this.transport = ud ? 'unix' : 'udp';
     } else {
       this.transport = 'udp';
+    }
+    // fallback says why a unix socket was wanted but UDP is used
+    this.fallback = null;
+    if (this.transport === 'udp' && o.transport !== 'udp' && o.socketPath && !ud) {
+      this.fallback = { from: 'unix', to: 'udp', reason: `unix-dgram: ${loadErrors['unix-dgram'] || 'not loaded'}` };
     }
     this._dg = this.transport === 'unix' ? new UnixSender(this, ud) : new UDPSender(this);
 
@@ -223,6 +237,7 @@ class Client {
   stats() {
     return {
       transport: this.transport,
+      fallback: this.fallback,
       encoding: this.encoding,
       sent: { ...this._sent },
       dropped: { ...this._dropped },

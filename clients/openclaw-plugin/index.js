@@ -1,18 +1,13 @@
 'use strict';
-// OpenClaw plugin: one trace per model call, and an llm_error for each failed
-// call, sent fire-and-forget to the openclaw-trace sidecar.
+// OpenClaw plugin: one trace per model call, an llm_error for each failed
+// call, and channel_in / channel_out log events for chat messages, sent
+// fire-and-forget to the openclaw-trace sidecar. tracer.js says how calls
+// are assembled from the hooks.
 //
-// OpenClaw reports a model call in two halves: llm_output (provider, model,
-// usage, cost) and model_call_ended (duration, outcome, time to first
-// byte). They are matched by runId, oldest first, and sent as one trace;
-// a half still unmatched after matchTimeoutMs is sent alone, so nothing
-// waits forever and the map of waiting halves stays bounded.
-//
-// message_received / message_sent are sent as log events (kind channel_in /
-// channel_out, stored in log_events), not as traces or errors: a chat message
-// is neither an LLM call nor a failure. Message text is sent only with
-// captureText. A message_sent that failed is also an error: error_type
-// system_error, code channel_send_failed, severity warning.
+// OpenClaw registers a plugin several times per process (registrationMode
+// "full", then "discovery" passes), each time from a fresh copy of this
+// module. One Tracer and one socket per process are kept on globalThis and
+// created at the first hook event; gateway_stop and process exit flush it.
 
 let clientModule;
 try {
@@ -20,305 +15,158 @@ try {
 } catch {
   clientModule = require('../node'); // the repository layout
 }
+const { Tracer } = require('./tracer');
+const { compact } = require('./fields');
 
-const DEFAULTS = { matchTimeoutMs: 30000, maxPending: 1000, captureText: false };
+const ID = 'openclaw-trace';
+const SHARED = Symbol.for('openclaw-trace.plugin.v1');
+const TRACER_OPTS = ['settleMs', 'maxPending', 'captureText'];
 
-const tracers = new WeakMap();
-
-function count(v) {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : undefined;
+function shared() {
+  if (!globalThis[SHARED]) {
+    globalThis[SHARED] = { tracer: null, cfgKey: '', warned: {}, hooks: {}, exitHooked: false };
+  }
+  return globalThis[SHARED];
 }
 
-function money(v) {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
+function conversationAccess(api) {
+  const entry = api && api.config && api.config.plugins && api.config.plugins.entries && api.config.plugins.entries[api.id || ID];
+  return Boolean(entry && entry.hooks && entry.hooks.allowConversationAccess === true);
 }
 
-function str(v) {
-  return typeof v === 'string' && v !== '' ? v : undefined;
+function warnOnce(api, key, line) {
+  const s = shared();
+  if (s.warned[key]) return;
+  s.warned[key] = true;
+  try {
+    if (api && api.logger && typeof api.logger.warn === 'function') api.logger.warn(line);
+  } catch {
+    /* logging must not break registration */
+  }
 }
 
-// compact drops undefined fields so the event stays small and valid.
-function compact(o) {
-  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
-  return o;
-}
-
-class Tracer {
-  constructor(client, opts = {}) {
-    this.client = client;
-    this.opts = { ...DEFAULTS, ...opts };
-    this.pending = new Map(); // runId -> {outputs: [], ends: []}
-    this.npending = 0;
-    this.counts = { calls: 0, matched: 0, unmatched: 0, errors: 0, messagesIn: 0, messagesOut: 0 };
-  }
-
-  onLlmOutput(event, ctx) {
-    const half = this._outputHalf(event || {}, ctx || {});
-    this._match(half.runId, 'outputs', 'ends', half);
-  }
-
-  onModelCallEnded(event, ctx) {
-    event = event || {};
-    const half = this._endHalf(event, ctx || {});
-    if (event.outcome === 'error') {
-      // a failed call produces no llm_output: send it now
-      this._send(null, half);
-      this._sendError(half);
-      return;
-    }
-    this._match(half.runId, 'ends', 'outputs', half);
-  }
-
-  onMessageReceived(event, ctx) {
-    this.counts.messagesIn++;
-    this._channelEvent('channel_in', event, ctx);
-  }
-
-  onMessageSent(event, ctx) {
-    this.counts.messagesOut++;
-    this._channelEvent('channel_out', event, ctx);
-    if (!event || event.success !== false) return;
-    ctx = ctx || {};
-    this.client.error(
-      compact({
-        error_type: 'system_error',
-        code: 'channel_send_failed',
-        severity: 'warning',
-        message: str(event.error) || 'message could not be sent',
-        metadata: compact({
-          source: 'openclaw-plugin',
-          channel: str(ctx.channelId) || str(ctx.channel),
-          to: str(event.to),
-          session_key: str(event.sessionKey) || str(ctx.sessionKey),
-          run_id: str(event.runId),
-        }),
-      }),
+// tracerFor returns the process's tracer for this config, creating it (and
+// its socket) on first use. A changed config (hot reload) replaces it.
+function tracerFor(api) {
+  const s = shared();
+  const cfg = (api && api.pluginConfig) || {};
+  const key = JSON.stringify(cfg);
+  if (s.tracer && s.cfgKey === key) return s.tracer;
+  if (s.tracer) s.tracer.close().catch(() => {});
+  const tracerOpts = {};
+  const clientOpts = {};
+  for (const [k, v] of Object.entries(cfg)) (TRACER_OPTS.includes(k) ? tracerOpts : clientOpts)[k] = v;
+  delete clientOpts.matchTimeoutMs; // accepted for old configs; calls no longer wait for a match
+  const client = clientModule.createClient(clientOpts);
+  s.tracer = new Tracer(client, compact(tracerOpts));
+  s.cfgKey = key;
+  const fb = client.fallback;
+  if (fb) {
+    warnOnce(
+      api,
+      'fallback',
+      `openclaw-trace: unix socket unavailable (${fb.reason}); sending over UDP ${client.opts.udpHost}:${client.opts.udpPort}. ` +
+        `unix-dgram must be built for this Node (${process.version}): see clients/README.md "unix-dgram for the gateway's Node"`,
     );
   }
-
-  _channelEvent(kind, event, ctx) {
-    event = event || {};
-    ctx = ctx || {};
-    const channel = str(ctx.channelId) || str(ctx.channel) || str(event.channel);
-    this.client.log(
-      compact({
-        kind,
-        channel,
-        subsystem: channel ? `gateway/channels/${channel}` : undefined,
-        level: event.success === false ? 'ERROR' : 'INFO',
-        message: this.opts.captureText ? str(event.content) || str(event.text) : undefined,
-        metadata: compact({
-          source: 'openclaw-plugin',
-          agent_id: str(ctx.agentId),
-          from: str(event.from),
-          to: str(event.to),
-          session_key: str(event.sessionKey) || str(ctx.sessionKey),
-          success: typeof event.success === 'boolean' ? event.success : undefined,
-        }),
-      }),
-    );
-  }
-
-  _outputHalf(e, ctx) {
-    const u = e.usage || {};
-    const cost = (u.cost && u.cost.total) ?? e.lastAssistant?.usage?.cost?.total;
-    return {
-      runId: str(e.runId) || str(ctx.runId) || '',
-      provider: str(e.provider) || str(ctx.modelProviderId),
-      model: str(e.model) || str(ctx.modelId),
-      input: count(u.input),
-      output: count(u.output),
-      cacheRead: count(u.cacheRead),
-      cacheWrite: count(u.cacheWrite),
-      total: count(u.total),
-      cost: money(cost),
-      texts: Array.isArray(e.assistantTexts) ? e.assistantTexts : undefined,
-      prompt: e.prompt,
-      agentId: str(ctx.agentId),
-      channel: str(ctx.channel) || str(ctx.messageProvider) || str(ctx.channelId),
-      sessionKey: str(ctx.sessionKey),
-      at: Date.now(),
-    };
-  }
-
-  _endHalf(e, ctx) {
-    return {
-      runId: str(e.runId) || str(ctx.runId) || '',
-      callId: str(e.callId),
-      provider: str(e.provider),
-      model: str(e.model),
-      durationMs: count(e.durationMs),
-      ttftMs: count(e.timeToFirstByteMs),
-      outcome: str(e.outcome),
-      errorCategory: str(e.errorCategory),
-      failureKind: str(e.failureKind),
-      agentId: str(ctx.agentId),
-      channel: str(ctx.channel) || str(ctx.messageProvider) || str(ctx.channelId),
-      sessionKey: str(e.sessionKey) || str(ctx.sessionKey),
-      at: Date.now(),
-    };
-  }
-
-  // _match pairs half with the oldest waiting half of the other kind for the
-  // same run, or parks it until one comes or matchTimeoutMs passes.
-  _match(runId, mine, theirs, half) {
-    const slot = this.pending.get(runId);
-    if (slot && slot[theirs].length > 0) {
-      const other = slot[theirs].shift();
-      clearTimeout(other.timer);
-      this.npending--;
-      if (slot.outputs.length === 0 && slot.ends.length === 0) this.pending.delete(runId);
-      this.counts.matched++;
-      if (mine === 'outputs') this._send(half, other);
-      else this._send(other, half);
-      return;
-    }
-    if (this.npending >= this.opts.maxPending) this._evictOldest();
-    const s = slot || { outputs: [], ends: [] };
-    this.pending.set(runId, s);
-    half.timer = setTimeout(() => this._expire(runId, mine, half), this.opts.matchTimeoutMs);
-    half.timer.unref();
-    s[mine].push(half);
-    this.npending++;
-  }
-
-  _expire(runId, kind, half) {
-    const s = this.pending.get(runId);
-    if (!s) return;
-    const i = s[kind].indexOf(half);
-    if (i < 0) return;
-    s[kind].splice(i, 1);
-    this.npending--;
-    if (s.outputs.length === 0 && s.ends.length === 0) this.pending.delete(runId);
-    this.counts.unmatched++;
-    if (kind === 'outputs') this._send(half, null);
-    else this._send(null, half);
-  }
-
-  _evictOldest() {
-    const [runId, s] = this.pending.entries().next().value;
-    const kind = s.outputs.length > 0 ? 'outputs' : 'ends';
-    const half = s[kind][0];
-    clearTimeout(half.timer);
-    this._expire(runId, kind, half);
-  }
-
-  // _send builds one trace from an llm_output half and/or a model_call_ended half.
-  _send(out, end) {
-    const o = out || {};
-    const e = end || {};
-    this.counts.calls++;
-    const provider = o.provider || e.provider || 'unknown';
-    const model = o.model || e.model || 'unknown';
-    // OpenClaw's usage.input excludes cached tokens; the protocol's
-    // prompt_tokens includes them (OpenTelemetry GenAI).
-    const prompt =
-      o.input === undefined && o.cacheRead === undefined && o.cacheWrite === undefined
-        ? undefined
-        : (o.input || 0) + (o.cacheRead || 0) + (o.cacheWrite || 0);
-    let status;
-    if (e.outcome === 'error') status = e.failureKind === 'timeout' || e.errorCategory === 'timeout' ? 'timeout' : 'error';
-    const ev = compact({
-      provider,
-      model,
-      prompt_tokens: prompt,
-      completion_tokens: o.output,
-      total_tokens: o.total,
-      cache_read_tokens: o.cacheRead,
-      cache_write_tokens: o.cacheWrite,
-      cost_usd: o.cost,
-      latency_ms: e.durationMs,
-      ttft_ms: e.ttftMs,
-      status,
-      error_type: status ? e.errorCategory || e.failureKind || 'error' : undefined,
-      metadata: compact({
-        source: 'openclaw-plugin',
-        agent_id: o.agentId || e.agentId,
-        channel: o.channel || e.channel,
-        session_key: o.sessionKey || e.sessionKey,
-        run_id: o.runId || e.runId || undefined,
-        call_id: e.callId,
-        matched: out && end ? undefined : out ? 'llm_output_only' : 'model_call_ended_only',
-      }),
-    });
-    if (this.opts.captureText) {
-      if (typeof o.prompt === 'string') ev.input_text = o.prompt;
-      if (o.texts) ev.output_text = o.texts.join('\n');
-    }
-    this.client.trace(ev);
-  }
-
-  _sendError(e) {
-    this.counts.errors++;
-    const kind = e.errorCategory || e.failureKind;
-    this.client.error(
-      compact({
-        error_type: 'llm_error',
-        code: kind || 'api_error',
-        message: `${e.provider || 'unknown'}/${e.model || 'unknown'} call failed${kind ? `: ${kind}` : ''}`,
-        metadata: compact({
-          source: 'openclaw-plugin',
-          provider: e.provider,
-          model: e.model,
-          agent_id: e.agentId,
-          channel: e.channel,
-          session_key: e.sessionKey,
-          run_id: e.runId || undefined,
-          call_id: e.callId,
-          duration_ms: e.durationMs,
-        }),
-      }),
-    );
-  }
-
-  // flush sends every waiting half alone, then flushes the client.
-  flush() {
-    for (const [runId, s] of [...this.pending]) {
-      for (const kind of ['outputs', 'ends']) {
-        for (const half of [...s[kind]]) {
-          clearTimeout(half.timer);
-          this._expire(runId, kind, half);
-        }
-      }
-    }
-    return this.client.flush();
-  }
-
-  async close() {
-    await this.flush();
-    await this.client.close();
-  }
+  hookExit(s);
+  return s.tracer;
 }
 
-// guard keeps a hook from ever throwing into the gateway.
-function guard(fn) {
+// hookExit flushes waiting halves when the process ends without gateway_stop
+// (openclaw agent --local): on the unix socket the sends are synchronous.
+function hookExit(s) {
+  if (s.exitHooked) return;
+  s.exitHooked = true;
+  const flush = () => {
+    try {
+      if (s.tracer) s.tracer.flushPending();
+      writeStats(s);
+    } catch {
+      /* never thrown */
+    }
+  };
+  process.once('beforeExit', flush);
+  process.once('exit', flush);
+}
+
+// writeStats writes the per-hook cost and the tracer's counts to the file
+// named by OCT_PLUGIN_STATS_FILE (for the end-to-end test and BENCHMARKS).
+function writeStats(s) {
+  const file = process.env.OCT_PLUGIN_STATS_FILE;
+  if (!file) return;
+  const hooks = {};
+  for (const [name, h] of Object.entries(s.hooks)) {
+    hooks[name] = { n: h.n, meanUs: h.n ? Math.round(h.ns / h.n / 100) / 10 : 0, maxUs: Math.round(h.maxNs / 100) / 10 };
+  }
+  const t = s.tracer;
+  const stats = { pid: process.pid, hooks, counts: t ? t.counts : null, client: t ? t.client.stats() : null };
+  require('node:fs').appendFileSync(file, JSON.stringify(stats) + '\n');
+}
+
+// guard keeps a hook from ever throwing into the gateway and times it.
+function guard(name, fn) {
+  const s = shared();
+  const h = s.hooks[name] || (s.hooks[name] = { n: 0, ns: 0, maxNs: 0 });
   return (event, ctx) => {
+    const t0 = process.hrtime.bigint();
     try {
       fn(event, ctx);
     } catch {
       /* tracing must never break the agent */
     }
+    const d = Number(process.hrtime.bigint() - t0);
+    h.n++;
+    h.ns += d;
+    if (d > h.maxNs) h.maxNs = d;
   };
 }
 
 function register(api) {
-  const cfg = (api && api.pluginConfig) || {};
-  const { matchTimeoutMs, maxPending, captureText, ...clientOpts } = cfg;
-  const client = clientModule.createClient(clientOpts);
-  const tracer = new Tracer(client, compact({ matchTimeoutMs, maxPending, captureText }));
-  tracers.set(api, tracer);
-  api.on('llm_output', guard((e, c) => tracer.onLlmOutput(e, c)));
-  api.on('model_call_ended', guard((e, c) => tracer.onModelCallEnded(e, c)));
-  api.on('message_received', guard((e, c) => tracer.onMessageReceived(e, c)));
-  api.on('message_sent', guard((e, c) => tracer.onMessageSent(e, c)));
-  api.on('gateway_stop', () => tracer.close().catch(() => {}));
+  const access = conversationAccess(api);
+  if (!access) {
+    warnOnce(
+      api,
+      'access',
+      'openclaw-trace: conversation hooks not granted, so harness/resolved_ref are not recorded and llm_output cannot stand in for a missing message ' +
+        '(tokens, cost, latency and errors per call still are); to enable: openclaw config set ' +
+        'plugins.entries.openclaw-trace.hooks.allowConversationAccess true',
+    );
+  }
+  // The full registration opens the socket now, at start-up, so that
+  // loading the native module is not paid inside the first model call.
+  if (!api.registrationMode || api.registrationMode === 'full') {
+    try {
+      tracerFor(api);
+    } catch {
+      /* a broken client must not stop the gateway: hooks retry lazily */
+    }
+  }
+  const on = (name, fn) => api.on(name, guard(name, fn));
+  on('model_call_ended', (e, c) => tracerFor(api).onModelCallEnded(e, c));
+  // returns nothing: the message is written unchanged
+  on('before_message_write', (e, c) => {
+    if (e && e.message && e.message.role === 'assistant') tracerFor(api).onMessageWrite(e, c);
+  });
+  if (access) on('llm_output', (e, c) => tracerFor(api).onLlmOutput(e, c));
+  on('message_received', (e, c) => tracerFor(api).onMessage('channel_in', e, c));
+  on('message_sent', (e, c) => tracerFor(api).onMessage('channel_out', e, c));
+  api.on('gateway_stop', () => {
+    const s = shared();
+    const t = s.tracer;
+    s.tracer = null;
+    s.cfgKey = '';
+    if (!t) return undefined;
+    writeStats({ ...s, tracer: t });
+    return t.close().catch(() => {});
+  });
 }
 
 module.exports = {
-  id: 'openclaw-trace',
-  name: 'openclaw-trace',
+  id: ID,
+  name: ID,
   description: 'Every model call and model error to the openclaw-trace sidecar',
   register,
   Tracer,
-  tracerFor: (api) => tracers.get(api),
+  tracerFor: () => shared().tracer,
 };

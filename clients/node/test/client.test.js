@@ -230,3 +230,21 @@ test('bad input is counted, never thrown', async (t) => {
   c.trace({ provider: 'p', model: 'after-close' });
   assert.equal(c.stats().dropped.udp, 5);
 });
+
+test('default httpUrl follows the HTTP port (OCT_PORT), not the UDP port', () => {
+  const { spawnSync } = require('node:child_process');
+  const code = `const c = require(${JSON.stringify(require.resolve('..'))}).createClient({udpPort: 9999, unixDgram: null, statsIntervalMs: 0});
+    console.log(JSON.stringify([c.httpUrl, c.fallback, require(${JSON.stringify(require.resolve('..'))}).createClient({httpPort: 7000, unixDgram: null, statsIntervalMs: 0}).httpUrl]));`;
+  const run = (env) => JSON.parse(spawnSync(process.execPath, ['-e', code], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8' }).stdout);
+  const cases = [
+    [{ OCT_PORT: '19092' }, 'http://127.0.0.1:19092'],
+    [{}, 'http://127.0.0.1:9090'],
+  ];
+  for (const [env, want] of cases) {
+    const [got, fallback, explicit] = run(env);
+    assert.equal(got, want, JSON.stringify(env));
+    assert.equal(explicit, 'http://127.0.0.1:7000', 'httpPort option wins');
+    assert.deepEqual([fallback.from, fallback.to], ['unix', 'udp'], 'says it fell back');
+    assert.match(fallback.reason, /^unix-dgram: /);
+  }
+});

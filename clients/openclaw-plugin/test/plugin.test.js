@@ -1,115 +1,195 @@
 'use strict';
-// The plugin's hooks, driven by a fake OpenClaw api, end to end into the
-// real daemon's SQLite file.
+// The plugin's hooks, fed the payloads a real OpenClaw 2026.9.6 passed
+// (testdata/hooks-2026.9.6.jsonl, recorded from `openclaw agent --local`
+// turns against a mock provider: a tool turn with two model calls, a turn
+// whose first call got a 429 and was retried, a plain turn), end to end
+// into the real daemon's SQLite file.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const plugin = require('..');
+const fs = require('node:fs');
+const path = require('node:path');
 const { startDaemon, waitFor } = require('../../testkit/daemon.js');
 
-function fakeApi(pluginConfig) {
+const RECORDED = path.join(__dirname, 'testdata', 'hooks-2026.9.6.jsonl');
+const SHARED = Symbol.for('openclaw-trace.plugin.v1');
+
+// freshPlugin loads the module anew, as OpenClaw does for each registration,
+// with no tracer left from an earlier test.
+function freshPlugin() {
+  delete globalThis[SHARED];
+  delete require.cache[require.resolve('..')];
+  return require('..');
+}
+
+function fakeApi(pluginConfig, { access = true, mode = 'full' } = {}) {
   const hooks = {};
+  const warnings = [];
   return {
+    id: 'openclaw-trace',
+    registrationMode: mode,
     pluginConfig,
-    logger: { info() {}, warn() {}, error() {} },
+    config: { plugins: { entries: { 'openclaw-trace': { enabled: true, hooks: { allowConversationAccess: access } } } } },
+    logger: { info() {}, warn: (l) => warnings.push(l), error() {} },
     on(name, fn) {
       hooks[name] = fn;
     },
     hooks,
+    warnings,
   };
 }
 
-test('hooks become traces and errors in SQLite', async (t) => {
+function recorded() {
+  return fs
+    .readFileSync(RECORDED, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
+
+// replay delivers each recorded event, the same object, to every api that
+// registered the hook (OpenClaw registers a plugin more than once).
+function replay(apis, events) {
+  for (const { hook, e, c } of events) for (const api of apis) if (api.hooks[hook]) api.hooks[hook](e, c);
+}
+
+async function rows(d, n) {
+  await waitFor(`${n} traces`, () => d.query('SELECT count(*) AS n FROM llm_traces')[0].n >= n);
+  return d.query('SELECT * FROM llm_traces ORDER BY id');
+}
+
+test('recorded real hooks: one row per model call, with that call\'s tokens, cost and errors', async (t) => {
   const d = await startDaemon({ unix: false });
   t.after(() => d.stop());
-  const api = fakeApi({ transport: 'udp', udpPort: d.udpPort, httpUrl: d.httpUrl, matchTimeoutMs: 100, captureText: true });
-  plugin.register(api);
-  const h = api.hooks;
-  for (const name of ['llm_output', 'model_call_ended', 'message_received', 'message_sent']) {
-    assert.equal(typeof h[name], 'function', `registers ${name}`);
-  }
-  const ctx = { agentId: 'main', channel: 'telegram', sessionKey: 'agent:main:telegram:42', runId: 'r1' };
-
-  // 1. both halves of one call, model_call_ended first
-  h.model_call_ended(
-    { runId: 'r1', callId: 'c1', provider: 'anthropic', model: 'claude-sonnet-4', durationMs: 2300, outcome: 'completed', timeToFirstByteMs: 410 },
-    ctx,
-  );
-  h.llm_output(
-    {
-      runId: 'r1',
-      sessionId: 's1',
-      provider: 'anthropic',
-      model: 'claude-sonnet-4',
-      prompt: 'hello',
-      assistantTexts: ['hi', 'there'],
-      usage: { input: 1000, output: 300, cacheRead: 200, cacheWrite: 50, total: 1550, cost: { total: 0.0081 } },
-    },
-    ctx,
-  );
-  // 2. a failed call: a trace with status and an llm_error
-  h.model_call_ended(
-    { runId: 'r2', callId: 'c2', provider: 'openai', model: 'gpt-4o', durationMs: 30000, outcome: 'error', errorCategory: 'timeout', failureKind: 'timeout' },
-    { ...ctx, runId: 'r2' },
-  );
-  // 3. an llm_output whose model_call_ended never comes: sent alone after matchTimeoutMs
-  h.llm_output({ runId: 'r3', provider: 'google', model: 'gemini-2.5', assistantTexts: [], usage: { input: 5, output: 6 } }, ctx);
-  // 4. channel messages: each is a log event (channel_in/out); a failed send is also an error
-  h.message_received({ from: 'u1', content: 'hello' }, { channelId: 'telegram' });
-  h.message_sent({ to: 'u1', content: 'hi', success: true }, { channelId: 'telegram' });
-  h.message_sent({ to: 'u2', content: 'hi', success: false, error: 'chat not found' }, { channelId: 'telegram' });
-  // 5. hooks never throw, whatever they get
-  assert.doesNotThrow(() => {
-    h.llm_output(undefined, undefined);
-    h.model_call_ended(null, null);
-  });
-
-  const tracer = plugin.tracerFor(api);
-  await new Promise((r) => setTimeout(r, 200)); // past matchTimeoutMs
+  const plugin = freshPlugin();
+  const cfg = { transport: 'udp', udpPort: d.udpPort, httpUrl: d.httpUrl, captureText: true };
+  // registered twice, as "full" and "discovery": one tracer, nothing doubled
+  const a1 = fakeApi(cfg);
+  const a2 = fakeApi(cfg, { mode: 'discovery' });
+  plugin.register(a1);
+  // a second copy of the module shares the tracer through globalThis
+  delete require.cache[require.resolve('..')];
+  require('..').register(a2);
+  const events = recorded();
+  replay([a1, a2], events);
+  const tracer = plugin.tracerFor();
   await tracer.flush();
 
-  await waitFor('rows', () => d.query('SELECT count(*) AS n FROM llm_traces')[0].n >= 3 && d.query('SELECT count(*) AS n FROM error_events')[0].n === 2 && d.query('SELECT count(*) AS n FROM log_events')[0].n === 3);
-  const traces = d.query('SELECT * FROM llm_traces ORDER BY id');
-  const byModel = Object.fromEntries(traces.map((r) => [r.model, r]));
+  const ends = events.filter((x) => x.hook === 'model_call_ended');
+  const got = await rows(d, ends.length);
+  assert.equal(got.length, ends.length, 'one row per model_call_ended, none doubled');
+  assert.equal(tracer.counts.paired, ends.length, 'every call paired with its message');
 
-  const a = byModel['claude-sonnet-4'];
-  assert.equal(a.provider, 'anthropic');
-  assert.equal(a.prompt_tokens, 1250, 'input + cacheRead + cacheWrite');
-  assert.equal(a.completion_tokens, 300);
-  assert.equal(a.total_tokens, 1550);
-  assert.equal(a.cache_read_tokens, 200);
-  assert.equal(a.cache_write_tokens, 50);
-  assert.equal(a.cost_usd, 0.0081);
-  assert.equal(a.latency_ms, 2300);
-  assert.equal(a.ttft_ms, 410);
-  assert.equal(a.status, 'ok');
-  assert.equal(a.input_text, 'hello');
-  assert.equal(a.output_text, 'hi\nthere');
-  const am = JSON.parse(a.metadata);
+  // row by row against the recorded messages (mock usage: prompt 1000+n incl. 200 cached, completion 100+n)
+  const want = [
+    [1001, 101, 200, 'ok', 'toolUse', 1],
+    [1002, 102, 200, 'ok', 'stop', 1],
+    [200, 0, 0, 'error', 'error', 1],
+    [1004, 104, 200, 'ok', 'stop', 2],
+    [1005, 105, 200, 'ok', 'stop', 1],
+  ];
+  got.forEach((r, i) => {
+    const m = JSON.parse(r.metadata);
+    const e = ends[i].e;
+    const [prompt, completion, cached, status, finish, attempt] = want[i];
+    // the failed call wrote usage all zero: prompt is then 0 too
+    assert.deepEqual(
+      [r.prompt_tokens, r.completion_tokens, r.cache_read_tokens, r.status, m.finish_reason, m.attempt ?? 1],
+      [status === 'error' ? 0 : prompt, completion, status === 'error' ? 0 : cached, status, finish, attempt],
+      `row ${i}`,
+    );
+    assert.equal(r.latency_ms, e.durationMs, `row ${i} latency`);
+    assert.equal(r.ttft_ms, e.timeToFirstByteMs, `row ${i} ttft`);
+    assert.deepEqual([m.call_id, m.run_id, m.session_id, m.session_key], [e.callId, e.runId, e.sessionId, e.sessionKey]);
+    assert.equal(r.provider, 'mock');
+    assert.equal(r.model, 'm1');
+  });
+  assert.equal(got[0].cost_usd, 0.003978000000000001);
+  assert.equal(got[1].output_text, 'pong 2');
+
+  // per-call tokens add up to each attempt's llm_output usage
+  for (const lo of events.filter((x) => x.hook === 'llm_output' && x.e.usage)) {
+    const mine = got.filter((r) => JSON.parse(r.metadata).run_id === lo.e.runId && r.status === 'ok');
+    const last = mine.slice(-(lo.e.runId.startsWith('f85') ? 2 : 1));
+    const sum = (f) => last.reduce((s, r) => s + r[f], 0);
+    const u = lo.e.usage;
+    assert.equal(sum('prompt_tokens'), u.input + u.cacheRead + u.cacheWrite, `run ${lo.e.runId} prompt`);
+    assert.equal(sum('completion_tokens'), u.output, `run ${lo.e.runId} completion`);
+    assert.ok(Math.abs(last.reduce((s, r) => s + r.cost_usd, 0) - u.cost.total) < 1e-12, 'cost');
+  }
+
+  // the 429: an error row and an llm_error with a useful code, not "Error"
+  const failed = got[2];
+  assert.equal(failed.error_type, 'rate_limit');
+  const fm = JSON.parse(failed.metadata);
+  assert.deepEqual([fm.http_status, fm.provider_error_code, fm.error_category], [429, 'rate_limit_exceeded', 'Error']);
+  await waitFor('llm_error', () => d.query("SELECT count(*) AS n FROM error_events WHERE error_type='llm_error'")[0].n === 1);
+  const err = d.query('SELECT * FROM error_events')[0];
+  assert.equal(err.code, 'rate_limit');
+  assert.match(err.message, /mock\/m1 call failed: 429 Rate limit exceeded/);
+  assert.equal(JSON.parse(err.metadata).call_id, ends[2].e.callId);
+
+  // harness and resolved ref come from llm_output once seen for the session
+  assert.equal(JSON.parse(got[4].metadata).harness, 'openclaw');
+  assert.equal(JSON.parse(got[4].metadata).resolved_ref, 'mock/m1');
+  assert.deepEqual(a1.warnings, [], 'no access warning when access is granted');
+  await tracer.close();
+  assert.deepEqual(tracer.client.stats().dropped, { unix: 0, udp: 0, http: 0 });
+});
+
+test('without allowConversationAccess: same rows, llm_output not registered, one warning', async (t) => {
+  const d = await startDaemon({ unix: false });
+  t.after(() => d.stop());
+  const plugin = freshPlugin();
+  const api = fakeApi({ transport: 'udp', udpPort: d.udpPort, httpUrl: d.httpUrl }, { access: false });
+  plugin.register(api);
+  plugin.register(fakeApi({ transport: 'udp', udpPort: d.udpPort }, { access: false }));
+  assert.equal(api.hooks.llm_output, undefined, 'a gated hook is not registered (no "blocked" diagnostic)');
+  assert.equal(api.warnings.length, 1);
+  assert.match(api.warnings[0], /allowConversationAccess true/);
+  replay([api], recorded());
+  await plugin.tracerFor().flush();
+  const got = await rows(d, 5);
   assert.deepEqual(
-    [am.agent_id, am.channel, am.run_id, am.call_id, am.session_key, am.matched],
-    ['main', 'telegram', 'r1', 'c1', 'agent:main:telegram:42', undefined],
+    got.map((r) => [r.prompt_tokens, r.completion_tokens, r.status]),
+    [[1001, 101, 'ok'], [1002, 102, 'ok'], [0, 0, 'error'], [1004, 104, 'ok'], [1005, 105, 'ok']],
   );
+  assert.equal(JSON.parse(got[4].metadata).harness, undefined);
+  await plugin.tracerFor().close();
+});
 
-  const b = byModel['gpt-4o'];
-  assert.equal(b.status, 'timeout');
-  assert.equal(b.error_type, 'timeout');
-  assert.equal(b.latency_ms, 30000);
+test('a call whose message never comes is sent alone after settleMs; message hooks become log events', async (t) => {
+  const d = await startDaemon({ unix: false });
+  t.after(() => d.stop());
+  const plugin = freshPlugin();
+  const api = fakeApi({ transport: 'udp', udpPort: d.udpPort, httpUrl: d.httpUrl, settleMs: 50, captureText: true });
+  plugin.register(api);
+  const h = api.hooks;
+  const t0 = Date.now();
+  h.model_call_ended(
+    { runId: 'r2', callId: 'r2:model:1', sessionKey: 'agent:main:telegram:42', provider: 'openai', model: 'gpt-4o', durationMs: 30000, outcome: 'error', errorCategory: 'Error', failureKind: 'timeout' },
+    { runId: 'r2', sessionKey: 'agent:main:telegram:42' },
+  );
+  // message hooks, shaped as PluginHookMessageReceivedEvent / PluginHookMessageContext
+  h.message_received({ from: 'u1', content: 'hello', timestamp: 1 }, { channelId: 'telegram', sessionKey: 'agent:main:telegram:42', messageId: 'm1' });
+  h.message_sent({ to: 'u1', content: 'hi', success: true }, { channelId: 'telegram', sessionKey: 'agent:main:telegram:42' });
+  h.message_sent({ to: 'u2', content: 'hi', success: false, error: 'chat not found' }, { channelId: 'telegram' });
+  assert.doesNotThrow(() => {
+    h.model_call_ended(undefined, undefined);
+    h.before_message_write(null, null);
+    h.message_received(null, null);
+  }, 'hooks never throw, whatever they get');
 
-  const c = byModel['gemini-2.5'];
-  assert.equal(c.prompt_tokens, 5);
-  assert.equal(c.latency_ms, null);
-  assert.equal(JSON.parse(c.metadata).matched, 'llm_output_only');
-
+  const [r] = await rows(d, 1);
+  assert.ok(Date.now() - t0 < 2000, 'sent within about a second');
+  assert.deepEqual([r.status, r.error_type, r.latency_ms, r.prompt_tokens], ['timeout', 'timeout', 30000, null]);
+  assert.equal(JSON.parse(r.metadata).matched, 'model_call_ended_only');
+  await waitFor('errors', () => d.query('SELECT count(*) AS n FROM error_events')[0].n === 2 && d.query('SELECT count(*) AS n FROM log_events')[0].n === 3);
   const errs = d.query('SELECT * FROM error_events ORDER BY id');
   const llm = errs.find((e) => e.error_type === 'llm_error');
   assert.equal(llm.code, 'timeout');
-  assert.match(llm.message, /openai\/gpt-4o call failed: timeout/);
-  assert.equal(JSON.parse(llm.metadata).call_id, 'c2');
   const send = errs.find((e) => e.error_type === 'system_error');
   assert.deepEqual([send.code, send.severity, send.message], ['channel_send_failed', 'warning', 'chat not found']);
-  assert.equal(JSON.parse(send.metadata).channel, 'telegram');
-
   const logs = d.query('SELECT * FROM log_events ORDER BY id');
   assert.deepEqual(logs.map((l) => [l.kind, l.channel, l.level]), [
     ['channel_in', 'telegram', 'info'],
@@ -117,21 +197,19 @@ test('hooks become traces and errors in SQLite', async (t) => {
     ['channel_out', 'telegram', 'error'],
   ]);
   assert.equal(JSON.parse(logs[0].metadata).from, 'u1');
-
-  assert.equal(tracer.counts.messagesIn, 1);
-  assert.equal(tracer.counts.messagesOut, 2);
-  await tracer.close();
-  assert.deepEqual(tracer.client.stats().dropped, { unix: 0, udp: 0, http: 0 });
+  assert.equal(logs[0].message, 'hello');
+  await plugin.tracerFor().close();
 });
 
-test('the map of waiting halves stays bounded', () => {
+test('the waiting halves stay bounded', () => {
+  const { Tracer } = freshPlugin();
   const sent = [];
-  const fake = { trace: (e) => sent.push(e), error() {}, flush: async () => {}, close: async () => {} };
-  const tr = new plugin.Tracer(fake, { maxPending: 10, matchTimeoutMs: 60000 });
-  for (let i = 0; i < 25; i++) tr.onLlmOutput({ runId: `r${i}`, provider: 'p', model: 'm' }, {});
+  const fake = { trace: (e) => sent.push(e), error() {}, log() {}, flush: async () => {}, close: async () => {} };
+  const tr = new Tracer(fake, { maxPending: 10, settleMs: 60000 });
+  for (let i = 0; i < 25; i++) tr.onModelCallEnded({ runId: `r${i}`, sessionKey: `s${i}`, provider: 'p', model: 'm', outcome: 'completed' }, {});
   assert.equal(tr.npending, 10);
   assert.equal(sent.length, 15, 'the oldest are sent alone');
-  tr.flush();
+  tr.flushPending();
   assert.equal(tr.npending, 0);
   assert.equal(sent.length, 25);
 });

@@ -1,0 +1,88 @@
+'use strict';
+// Field mapping from OpenClaw's hook payloads to wire protocol v1.
+//
+// Shapes, as OpenClaw 2026.9.6 passes them (dist/*.d.ts, checked at runtime):
+// an assistant message (before_message_write's event.message, llm_output's
+// lastAssistant) carries one model call's usage:
+//   {input, output, cacheRead, cacheWrite, totalTokens,
+//    cost: {input, output, cacheRead, cacheWrite, total}}
+// where input excludes cached tokens, plus stopReason ("stop", "toolUse",
+// "length", "error", "aborted"), and for failures errorMessage ("429 Rate
+// limit exceeded"), errorCode ("rate_limit_exceeded"), errorType
+// ("rate_limit_error"). model_call_ended's errorCategory is the JavaScript
+// error class ("Error"), so the code comes from the message when there is one.
+
+function count(v) {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : undefined;
+}
+
+function money(v) {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
+}
+
+function str(v) {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+// compact drops undefined fields so the event stays small and valid.
+function compact(o) {
+  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+// usageFields maps an OpenClaw usage object to trace fields. prompt_tokens
+// includes cached tokens (the protocol follows OpenTelemetry GenAI);
+// OpenClaw's input does not.
+function usageFields(u) {
+  if (!u || typeof u !== 'object') return {};
+  const input = count(u.input);
+  const cacheRead = count(u.cacheRead);
+  const cacheWrite = count(u.cacheWrite);
+  const prompt =
+    input === undefined && cacheRead === undefined && cacheWrite === undefined
+      ? undefined
+      : (input || 0) + (cacheRead || 0) + (cacheWrite || 0);
+  const cost = u.cost && typeof u.cost === 'object' ? money(u.cost.total) : money(u.cost);
+  return compact({
+    prompt_tokens: prompt,
+    completion_tokens: count(u.output),
+    total_tokens: count(u.totalTokens) ?? count(u.total),
+    cache_read_tokens: cacheRead,
+    cache_write_tokens: cacheWrite,
+    // not in 2026.9.6's Usage type; taken when a provider adapter adds it
+    reasoning_tokens: count(u.reasoning) ?? count(u.reasoningTokens),
+    cost_usd: cost,
+  });
+}
+
+// httpStatus finds the HTTP status OpenClaw puts at the start of
+// errorMessage ("429 Rate limit exceeded", "500 internal boom").
+function httpStatus(msg) {
+  const m = typeof msg === 'string' ? /^\s*(?:HTTP\s*)?([1-5]\d\d)\b/.exec(msg) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+// errorCode picks the protocol's error code (rate_limit, timeout, api_error,
+// …) from what the failed call left: the assistant message's status and
+// provider codes first, then model_call_ended's failureKind and category.
+function errorCode(end, msg) {
+  const m = msg || {};
+  const e = end || {};
+  const status = httpStatus(m.errorMessage);
+  const words = [m.errorCode, m.errorType, e.failureKind, e.errorCategory]
+    .filter((x) => typeof x === 'string')
+    .join(' ')
+    .toLowerCase();
+  if (status === 429 || /rate.?limit|too.?many/.test(words)) return 'rate_limit';
+  if (status === 408 || status === 504 || /timeout|timed.?out/.test(words)) return 'timeout';
+  if (status === 401 || status === 403 || /auth|permission|api.?key/.test(words)) return 'permission_denied';
+  if (status === 402 || /billing|credit|quota/.test(words)) return 'billing';
+  if (/overload/.test(words) || status === 529 || status === 503) return 'overloaded';
+  if (status >= 500) return 'api_error';
+  if (status >= 400) return 'invalid_request';
+  if (/connection|reset|terminated|network|fetch/.test(words)) return 'network';
+  if (/abort/.test(words) || m.stopReason === 'aborted') return 'aborted';
+  return 'api_error';
+}
+
+module.exports = { count, money, str, compact, usageFields, httpStatus, errorCode };

@@ -1,0 +1,316 @@
+'use strict';
+// Tracer turns OpenClaw hook events into one trace per model call.
+//
+// OpenClaw 2026.9.6 reports one model call in two places, both reachable
+// without conversation access:
+//   model_call_ended     latency, ttft, outcome, callId, runId, sessionKey
+//   before_message_write the assistant message the call produced, with that
+//                        call's usage, cost, stopReason and, for a failed
+//                        call, errorMessage/errorCode/errorType
+// Within one session calls run one after another, and the message is written
+// a few milliseconds after model_call_ended (a retried failure too), so the
+// two are paired oldest-first per session key and sent at once. A half left
+// alone for settleMs is sent alone. llm_output (needs allowConversationAccess)
+// is per attempt with usage summed over its calls: it is not a call. It only
+// supplies the harness and resolved model ref for the session and stands in
+// for a message that never came.
+//
+// Retries of one call share its callId ("<runId>:model:1"); each attempt is
+// its own model_call_ended and its own row (metadata.attempt counts them).
+
+const { compact, count, str, usageFields, httpStatus, errorCode } = require('./fields');
+
+function isObject(v) {
+  return v !== null && typeof v === 'object';
+}
+
+const DEFAULTS = { settleMs: 500, maxPending: 1000, captureText: false };
+
+class Tracer {
+  constructor(client, opts = {}) {
+    this.client = client;
+    this.opts = { ...DEFAULTS, ...compact({ ...opts }) };
+    this.ends = new Map(); // session key -> model_call_ended halves waiting, oldest first
+    this.msgs = new Map(); // session key -> assistant messages waiting, oldest first
+    this.order = new Set(); // every waiting half, oldest first (for eviction)
+    this.attempts = new Map(); // callId -> attempts seen
+    this.sessions = new Map(); // session key -> {channel, harness, resolvedRef}
+    this.seen = new WeakSet(); // events already handled (the plugin may be registered twice)
+    this.counts = {
+      calls: 0,
+      paired: 0,
+      callOnly: 0,
+      messageOnly: 0,
+      skippedMessages: 0,
+      errors: 0,
+      messagesIn: 0,
+      messagesOut: 0,
+    };
+  }
+
+  get npending() {
+    return this.order.size;
+  }
+
+  // once reports whether event is new; an event object delivered to a second
+  // registration of the plugin is ignored.
+  once(event) {
+    if (this.seen.has(event)) return false;
+    this.seen.add(event);
+    return true;
+  }
+
+  onModelCallEnded(e, ctx) {
+    if (!isObject(e) || !this.once(e)) return;
+    ctx = ctx || {};
+    const callId = str(e.callId);
+    let attempt;
+    if (callId) {
+      attempt = (this.attempts.get(callId) || 0) + 1;
+      this.attempts.delete(callId); // re-insert: the map stays ordered by use
+      this.attempts.set(callId, attempt);
+      if (this.attempts.size > this.opts.maxPending) this.attempts.delete(this.attempts.keys().next().value);
+    }
+    const call = {
+      kind: 'ends',
+      runId: str(e.runId) || str(ctx.runId),
+      callId,
+      attempt,
+      sessionKey: str(e.sessionKey) || str(ctx.sessionKey),
+      sessionId: str(e.sessionId) || str(ctx.sessionId),
+      provider: str(e.provider) || str(ctx.modelProviderId),
+      model: str(e.model) || str(ctx.modelId),
+      api: str(e.api),
+      transport: str(e.transport),
+      durationMs: count(e.durationMs),
+      ttftMs: count(e.timeToFirstByteMs),
+      outcome: str(e.outcome),
+      errorCategory: str(e.errorCategory),
+      failureKind: str(e.failureKind),
+      requestBytes: count(e.requestPayloadBytes),
+      responseBytes: count(e.responseStreamBytes),
+      agentId: str(ctx.agentId),
+      channel: str(ctx.channel) || str(ctx.channelId) || str(ctx.messageProvider),
+      trigger: str(ctx.trigger),
+      at: Date.now(),
+    };
+    call.key = call.sessionKey || call.sessionId || call.runId || '';
+    const msg = this._take('msgs', call.key);
+    if (msg) this._send(call, msg);
+    else this._park(call);
+  }
+
+  onMessageWrite(e, ctx) {
+    if (!isObject(e) || !isObject(e.message) || e.message.role !== 'assistant' || !this.once(e)) return;
+    ctx = ctx || {};
+    const m = e.message;
+    const key = str(ctx.sessionKey) || str(e.sessionKey) || '';
+    const item = { kind: 'msgs', key, message: m, agentId: str(ctx.agentId) || str(e.agentId), at: Date.now() };
+    const call = this._take('ends', key);
+    if (call) this._send(call, item);
+    else this._park(item);
+  }
+
+  // onLlmOutput (conversation access only) is one attempt. Its lastAssistant
+  // is the attempt's last call: it completes that call when the message
+  // itself was not seen.
+  onLlmOutput(e, ctx) {
+    if (!isObject(e) || !this.once(e)) return;
+    ctx = ctx || {};
+    const key = str(ctx.sessionKey) || str(e.sessionId) || str(e.runId) || '';
+    this._session(key, { harness: str(e.harnessId), resolvedRef: str(e.resolvedRef) });
+    const waiting = this.ends.get(key);
+    const runId = str(e.runId);
+    if (!waiting || !e.lastAssistant || typeof e.lastAssistant !== 'object') return;
+    const last = waiting[waiting.length - 1];
+    if (runId && last.runId && last.runId !== runId) return;
+    this._unpark(last);
+    this._send(last, { key, message: e.lastAssistant, agentId: str(ctx.agentId) });
+  }
+
+  // onMessage remembers a session's channel (the agent hooks' ctx has none
+  // in most runs) and sends a channel_in / channel_out log event.
+  onMessage(kind, event, ctx) {
+    if (!isObject(event) || !this.once(event)) return;
+    ctx = ctx || {};
+    if (kind === 'channel_in') this.counts.messagesIn++;
+    else this.counts.messagesOut++;
+    const channel = str(ctx.channelId) || str(ctx.channel) || str(event.channel);
+    const sessionKey = str(event.sessionKey) || str(ctx.sessionKey);
+    if (sessionKey && channel) this._session(sessionKey, { channel });
+    const meta = {
+      source: 'openclaw-plugin',
+      agent_id: str(ctx.agentId),
+      from: str(event.from),
+      to: str(event.to),
+      session_key: sessionKey,
+      run_id: str(event.runId) || str(ctx.runId),
+      message_id: str(event.messageId) || str(ctx.messageId),
+      success: typeof event.success === 'boolean' ? event.success : undefined,
+    };
+    this.client.log(
+      compact({
+        kind,
+        channel,
+        subsystem: channel ? `gateway/channels/${channel}` : undefined,
+        level: event.success === false ? 'ERROR' : 'INFO',
+        message: this.opts.captureText ? str(event.content) || str(event.text) : undefined,
+        metadata: compact(meta),
+      }),
+    );
+    if (kind !== 'channel_out' || event.success !== false) return;
+    this.client.error(
+      compact({
+        error_type: 'system_error',
+        code: 'channel_send_failed',
+        severity: 'warning',
+        message: str(event.error) || 'message could not be sent',
+        metadata: compact({ ...meta, channel, from: undefined, success: undefined }),
+      }),
+    );
+  }
+
+  _session(key, info) {
+    if (!key) return;
+    const s = { ...this.sessions.get(key), ...compact(info) };
+    this.sessions.delete(key);
+    this.sessions.set(key, s);
+    if (this.sessions.size > this.opts.maxPending) this.sessions.delete(this.sessions.keys().next().value);
+  }
+
+  _take(kind, key) {
+    const q = this[kind].get(key);
+    if (!q || q.length === 0) return null;
+    const item = q[0];
+    this._unpark(item);
+    return item;
+  }
+
+  _park(item) {
+    if (this.order.size >= this.opts.maxPending) this._expire(this.order.values().next().value);
+    const q = this[item.kind].get(item.key) || [];
+    q.push(item);
+    this[item.kind].set(item.key, q);
+    this.order.add(item);
+    item.timer = setTimeout(() => this._expire(item), this.opts.settleMs);
+    item.timer.unref();
+  }
+
+  _unpark(item) {
+    clearTimeout(item.timer);
+    this.order.delete(item);
+    const q = this[item.kind].get(item.key);
+    if (!q) return;
+    const i = q.indexOf(item);
+    if (i >= 0) q.splice(i, 1);
+    if (q.length === 0) this[item.kind].delete(item.key);
+  }
+
+  _expire(item) {
+    if (!this.order.has(item)) return;
+    this._unpark(item);
+    if (item.kind === 'ends') {
+      this._send(item, null);
+      return;
+    }
+    // A message with no call: a harness without model_call_* hooks, or a
+    // message OpenClaw wrote itself (a synthetic reply has no usage).
+    const u = usageFields(item.message.usage);
+    if (!u.prompt_tokens && !u.completion_tokens && item.message.stopReason !== 'error') {
+      this.counts.skippedMessages++;
+      return;
+    }
+    this._send(null, item);
+  }
+
+  // _send builds one trace from a model_call_ended half and/or an assistant
+  // message half, and an llm_error when the call failed.
+  _send(call, msgItem) {
+    const c = call || {};
+    const mi = msgItem || {};
+    const m = mi.message || {};
+    this.counts.calls++;
+    if (call && msgItem) this.counts.paired++;
+    else if (call) this.counts.callOnly++;
+    else this.counts.messageOnly++;
+    const failed = call ? c.outcome === 'error' : m.stopReason === 'error';
+    const code = failed ? errorCode(c, m) : undefined;
+    const status = failed ? (code === 'timeout' ? 'timeout' : 'error') : undefined;
+    const provider = c.provider || str(m.provider) || 'unknown';
+    const model = c.model || str(m.model) || 'unknown';
+    const key = c.key || mi.key;
+    const s = this.sessions.get(key) || {};
+    const ids = compact({
+      source: 'openclaw-plugin',
+      agent_id: c.agentId || mi.agentId,
+      session_key: c.sessionKey || mi.key || undefined,
+      session_id: c.sessionId,
+      run_id: c.runId,
+      call_id: c.callId,
+      attempt: c.attempt,
+      channel: c.channel || s.channel,
+    });
+    const ts = c.at !== undefined && c.durationMs !== undefined ? c.at - c.durationMs : count(m.timestamp);
+    const ev = compact({
+      provider,
+      model,
+      ...usageFields(m.usage),
+      latency_ms: c.durationMs,
+      ttft_ms: c.ttftMs,
+      status,
+      error_type: code,
+      ts,
+      metadata: compact({
+        ...ids,
+        harness: s.harness,
+        resolved_ref: s.resolvedRef,
+        api: c.api || str(m.api),
+        transport: c.transport,
+        trigger: c.trigger,
+        finish_reason: str(m.stopReason),
+        response_id: str(m.responseId),
+        response_model: str(m.responseModel),
+        error_category: c.errorCategory,
+        failure_kind: c.failureKind,
+        http_status: failed ? httpStatus(m.errorMessage) : undefined,
+        provider_error_code: str(m.errorCode),
+        provider_error_type: str(m.errorType),
+        request_bytes: c.requestBytes,
+        response_bytes: c.responseBytes,
+        matched: call && msgItem ? undefined : call ? 'model_call_ended_only' : 'message_only',
+      }),
+    });
+    if (this.opts.captureText && Array.isArray(m.content)) {
+      const text = m.content.filter((p) => p && p.type === 'text' && typeof p.text === 'string').map((p) => p.text);
+      if (text.length > 0) ev.output_text = text.join('\n');
+    }
+    this.client.trace(ev);
+    if (!failed) return;
+    this.counts.errors++;
+    const why = str(m.errorMessage) || c.failureKind || c.errorCategory || code;
+    this.client.error({
+      error_type: 'llm_error',
+      code,
+      message: `${provider}/${model} call failed: ${why}`,
+      metadata: compact({ ...ids, provider, model, duration_ms: c.durationMs, http_status: httpStatus(m.errorMessage), provider_error_code: str(m.errorCode), provider_error_type: str(m.errorType) }),
+    });
+  }
+
+  // flushPending sends every waiting half now, synchronously (also usable
+  // from a process 'exit' handler).
+  flushPending() {
+    for (const item of [...this.order]) this._expire(item);
+  }
+
+  flush() {
+    this.flushPending();
+    return this.client.flush();
+  }
+
+  async close() {
+    this.flushPending();
+    await this.client.close();
+  }
+}
+
+module.exports = { Tracer, DEFAULTS };
