@@ -181,7 +181,8 @@ test('a call whose message never comes is sent alone after settleMs; message hoo
   }, 'hooks never throw, whatever they get');
 
   const [r] = await rows(d, 1);
-  assert.ok(Date.now() - t0 < 2000, 'sent within about a second');
+  // settleMs is 50 here: well under the 5 s bound even on a loaded machine
+  assert.ok(Date.now() - t0 < 5000, 'sent after settleMs, not after a long match timeout');
   assert.deepEqual([r.status, r.error_type, r.latency_ms, r.prompt_tokens], ['timeout', 'timeout', 30000, null]);
   assert.equal(JSON.parse(r.metadata).matched, 'model_call_ended_only');
   await waitFor('errors', () => d.query('SELECT count(*) AS n FROM error_events')[0].n === 2 && d.query('SELECT count(*) AS n FROM log_events')[0].n === 3);
