@@ -20,6 +20,13 @@ const DefaultSocketMode os.FileMode = 0o622
 // queued datagrams, a short stall of the reader makes senders drop.
 const MinDgramQlen = 128
 
+// Errors of Open the caller may want to tell apart from a missing
+// directory or a permission problem: each has its own remedy.
+var (
+	ErrNotSocket   = errors.New("exists and is not a socket")
+	ErrSocketInUse = errors.New("in use by another process")
+)
+
 // Unixgram is the unix datagram intake.
 type Unixgram struct {
 	Path       string
@@ -132,12 +139,12 @@ func removeStale(path string) error {
 		return pathError(path, err)
 	}
 	if fi.Mode()&fs.ModeSocket == 0 {
-		return fmt.Errorf("socket path %s exists and is not a socket (%s); remove it or set OCT_SOCKET_PATH", path, fi.Mode().Type())
+		return fmt.Errorf("socket path %s: %w (%s)", path, ErrNotSocket, fi.Mode().Type())
 	}
 	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err == nil {
 		c.Close()
-		return fmt.Errorf("socket %s is in use by another process (is openclaw-trace already running?); stop it or set OCT_SOCKET_PATH", path)
+		return fmt.Errorf("socket %s: %w", path, ErrSocketInUse)
 	}
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		return pathError(path, err)
@@ -148,8 +155,6 @@ func removeStale(path string) error {
 	return nil
 }
 
-// pathError names the path and the variable to change, since the usual
-// causes (no such directory, no permission) are fixed by choosing another.
 func pathError(path string, err error) error {
-	return fmt.Errorf("unix socket %s: %w; create the directory, fix its permissions or set OCT_SOCKET_PATH", path, err)
+	return fmt.Errorf("unix socket %s: %w", path, err)
 }

@@ -18,7 +18,7 @@ func (m *Main) openDatagrams(parser *codec.Parser) error {
 		u.Mode = os.FileMode(cfg.SocketMode)
 		u.Logger = m.Logger.With("component", "unixgram")
 		if err := u.Open(); err != nil {
-			return err
+			return fmt.Errorf("%w (%s)", err, socketHint(err))
 		}
 		m.Unixgram = u
 	}
@@ -31,6 +31,18 @@ func (m *Main) openDatagrams(parser *codec.Parser) error {
 		m.UDP = u
 	}
 	return nil
+}
+
+// socketHint says what the operator can do about a socket that would not
+// open; every remedy ends in choosing another OCT_SOCKET_PATH.
+func socketHint(err error) string {
+	switch {
+	case errors.Is(err, listener.ErrSocketInUse):
+		return "is openclaw-trace already running? stop it or set OCT_SOCKET_PATH"
+	case errors.Is(err, listener.ErrNotSocket):
+		return "remove it or set OCT_SOCKET_PATH"
+	}
+	return "create the directory, fix its permissions or set OCT_SOCKET_PATH"
 }
 
 // closeDatagrams stops reading; what was read is handled before it returns.

@@ -264,3 +264,28 @@ func checkComponentCounters(t *testing.T, p *inProcess) {
 		}
 	}
 }
+
+// TestMainSocketErrorsNameTheVariable: listener errors name no variable;
+// Main adds the remedy and OCT_SOCKET_PATH.
+func TestMainSocketErrorsNameTheVariable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "not-a-socket")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, path, want string
+	}{
+		{"regular file", file, "remove it or set OCT_SOCKET_PATH"},
+		{"missing directory", filepath.Join(t.TempDir(), "no", "dir", "oct.sock"), "create the directory, fix its permissions or set OCT_SOCKET_PATH"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newInProcess(t, 0, map[string]string{"OCT_SOCKET_PATH": tc.path})
+			err := p.M.Run(context.Background())
+			p.M.Close()
+			if err == nil || !strings.Contains(err.Error(), tc.path) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Run error = %v, want the path and %q", err, tc.want)
+			}
+		})
+	}
+}
