@@ -1,13 +1,14 @@
 package listener
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/prometheus/procfs"
 )
 
 // maxDgramQlenPath is the sysctl that bounds a unix datagram socket's
@@ -82,24 +83,26 @@ func parseDropCount(oob []byte) (uint32, bool) {
 	return 0, false
 }
 
-// procUDPDrops reads the drops column of the socket with inode ino from a
-// /proc/net/udp style table (columns: sl local rem st queues tr retrnsmt
-// uid timeout inode ref pointer drops).
-func procUDPDrops(path string, ino uint64) (int64, bool) {
-	f, err := os.Open(path)
+// procRoot is where procUDPDrops finds /proc/net/udp and udp6.
+const procRoot = "/proc"
+
+// procUDPDrops returns the drops column of the socket with inode ino, from
+// root's net/udp or, for an IPv6 socket, net/udp6.
+func procUDPDrops(root string, ino uint64) (int64, bool) {
+	fs, err := procfs.NewFS(root)
 	if err != nil {
 		return 0, false
 	}
-	defer f.Close()
-	want := strconv.FormatUint(ino, 10)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		if len(fs) < 13 || fs[9] != want {
+	for _, table := range []func() (procfs.NetUDP, error){fs.NetUDP, fs.NetUDP6} {
+		lines, err := table()
+		if err != nil {
 			continue
 		}
-		n, err := strconv.ParseInt(fs[12], 10, 64)
-		return n, err == nil
+		for _, l := range lines {
+			if l.Inode == ino && l.Drops != nil {
+				return int64(*l.Drops), true
+			}
+		}
 	}
 	return 0, false
 }

@@ -10,7 +10,10 @@ import (
 // Outside Linux (macOS builds for development) there is no
 // max_dgram_qlen sysctl, no SO_RXQ_OVFL and no /proc/net/udp: the
 // listeners work, and the kernel drop count stays unknown.
-const maxDgramQlenPath = ""
+const (
+	maxDgramQlenPath = ""
+	procRoot         = ""
+)
 
 var errUnsupported = errors.New("not supported on this platform")
 

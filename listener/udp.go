@@ -93,10 +93,8 @@ func (u *UDP) LocalAddr() string { return u.local }
 // fallback, is only as recent as the last datagram read.
 func (u *UDP) KernelDrops() int64 {
 	if u.ino != 0 {
-		for _, table := range []string{"/proc/net/udp", "/proc/net/udp6"} {
-			if n, ok := procUDPDrops(table, u.ino); ok {
-				return n
-			}
+		if n, ok := procUDPDrops(procRoot, u.ino); ok {
+			return n
 		}
 	}
 	return int64(u.ovfl.Load())
