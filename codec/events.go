@@ -16,9 +16,10 @@ var (
 	Statuses   = []string{"ok", "error", "timeout"}
 )
 
-// NewTraceID returns a UUID version 7: unique, 36 characters, time-ordered
-// so the UNIQUE index and push reads stay in insertion order.
-func NewTraceID() string {
+// NewID returns a UUID version 7: unique, 36 characters, time-ordered so
+// the UNIQUE index and push reads stay in insertion order. Every id the
+// daemon makes (trace_id, a push body's batch_id) comes from here.
+func NewID() string {
 	id, err := uuid.NewV7()
 	if err != nil {
 		// crypto/rand does not fail on Linux; fall back to v4 anyway.
@@ -26,6 +27,9 @@ func NewTraceID() string {
 	}
 	return id.String()
 }
+
+// NewTraceID is the trace_id of a new event.
+func NewTraceID() string { return NewID() }
 
 // Trace validates one decoded trace object.
 func (p *Parser) Trace(v any) (*Trace, *FieldError) {

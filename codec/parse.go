@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // DefaultMaxTextBytes caps input_text, output_text, message and stack_trace.
@@ -116,17 +115,10 @@ func (o *object) optText(key string) (*string, *FieldError) {
 	if limit <= 0 {
 		limit = DefaultMaxTextBytes
 	}
-	if len(*s) <= limit {
+	t, cut := CutText(*s, limit)
+	if !cut {
 		return s, nil
 	}
-	// Back up to the start of the rune that straddles the limit: at most
-	// UTFMax-1 bytes. Msgpack strings need not be UTF-8, and an unbounded
-	// walk over a run of continuation bytes would cut the text to nothing.
-	cut := limit
-	for i := 0; i < utf8.UTFMax-1 && cut > 0 && !utf8.RuneStart((*s)[cut]); i++ {
-		cut--
-	}
-	t := (*s)[:cut]
 	if o.truncated == nil {
 		o.truncated = map[string]any{}
 	}

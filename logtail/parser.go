@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/openclaw/openclaw-trace/codec"
 )
@@ -40,11 +39,8 @@ func Parse(line []byte, now time.Time) (l *codec.Log, isJSON bool) {
 // rune boundary, unparsed: a cut JSON object is not JSON any more. head
 // holds at least MaxLineBytes+1 bytes of the line, n its full length.
 func longLine(head []byte, n int, now time.Time) *codec.Log {
-	cut := MaxLineBytes
-	for cut > 0 && !utf8.RuneStart(head[cut]) {
-		cut--
-	}
-	l := plainLine(head[:cut], now)
+	cut, _ := codec.CutText(head, MaxLineBytes)
+	l := plainLine(cut, now)
 	l.Metadata = map[string]any{"truncated": map[string]any{"line": n}}
 	return l
 }

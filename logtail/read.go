@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"time"
-	"unicode/utf8"
 
 	"github.com/openclaw/openclaw-trace/codec"
 )
@@ -157,12 +156,12 @@ func (f *Follower) now() time.Time {
 // capMessage cuts the message at max bytes (OCT_MAX_TEXT_BYTES, like every
 // other stored text) on a rune boundary and records the original length.
 func capMessage(l *codec.Log, max int) {
-	if max <= 0 || len(l.Message) <= max {
+	if max <= 0 {
 		return
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(l.Message[cut]) {
-		cut--
+	msg, cut := codec.CutText(l.Message, max)
+	if !cut {
+		return
 	}
 	if l.Metadata == nil {
 		l.Metadata = map[string]any{}
@@ -173,5 +172,5 @@ func capMessage(l *codec.Log, max int) {
 		l.Metadata["truncated"] = tr
 	}
 	tr["message"] = len(l.Message)
-	l.Message = l.Message[:cut]
+	l.Message = msg
 }

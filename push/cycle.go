@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
-	"github.com/google/uuid"
+
+	"github.com/openclaw/openclaw-trace/codec"
 )
 
 // Result says what one PushOnce delivered.
@@ -152,11 +153,7 @@ func (cy *cycle) mark(ctx context.Context, pushedAt int64) error {
 }
 
 func (cy *cycle) newBody() {
-	id, err := uuid.NewV7()
-	if err != nil {
-		id = uuid.New()
-	}
-	cy.body.reset(cy.c.AgentID, id.String(), cy.c.Now().UnixMilli())
+	cy.body.reset(cy.c.AgentID, codec.NewID(), cy.c.Now().UnixMilli())
 }
 
 // payload finishes the body and compresses it when Gzip is set.
