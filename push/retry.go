@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -27,13 +28,50 @@ func (j *fullJitter) NextBackOff() time.Duration {
 
 func (j *fullJitter) Reset() { j.exp.Reset() }
 
-func (c *Client) newBackOff() backoff.BackOff {
+// retryPolicy is the retry tunables every sink shares: exponential waits
+// from initial, doubling up to maxInterval, with full jitter; at most
+// maxRetries retries and maxElapsed in all.
+type retryPolicy struct {
+	maxRetries  int
+	maxElapsed  time.Duration
+	initial     time.Duration
+	maxInterval time.Duration
+}
+
+func (p retryPolicy) backOff() backoff.BackOff {
 	return &fullJitter{exp: backoff.ExponentialBackOff{
-		InitialInterval: c.InitialInterval,
+		InitialInterval: p.initial,
 		Multiplier:      2,
-		MaxInterval:     c.MaxInterval,
+		MaxInterval:     p.maxInterval,
 	}}
 }
+
+// do runs attempt until it succeeds, fails for good (another attempt
+// cannot succeed: see retryable), or p gives up. retries is incremented
+// before every attempt after the first; notify is told of every wait. It
+// returns at once when ctx ends, also in the middle of a wait.
+func (p retryPolicy) do(ctx context.Context, attempt func() error, retries *atomic.Int64,
+	notify func(err error, wait time.Duration)) error {
+	tries := 0
+	op := func() (struct{}, error) {
+		if tries++; tries > 1 {
+			retries.Add(1)
+		}
+		return struct{}{}, retryable(ctx, attempt())
+	}
+	_, err := backoff.Retry(ctx, op,
+		backoff.WithBackOff(p.backOff()),
+		backoff.WithMaxTries(uint(max(p.maxRetries, 0)+1)),
+		backoff.WithMaxElapsedTime(p.maxElapsed),
+		backoff.WithNotify(notify))
+	return err
+}
+
+func (c *Client) retryPolicy() retryPolicy {
+	return retryPolicy{c.MaxRetries, c.MaxElapsed, c.InitialInterval, c.MaxInterval}
+}
+
+func (c *Client) newBackOff() backoff.BackOff { return c.retryPolicy().backOff() }
 
 // retryAfterError carries a retryable StatusError and the wait its
 // Retry-After asked for; backoff.Retry finds the latter with errors.As and
@@ -49,23 +87,11 @@ func (e *retryAfterError) Unwrap() []error { return []error{e.status, e.after} }
 // send posts p, retrying as the Client's retry tunables say. It returns at
 // once when ctx ends, also in the middle of a wait.
 func (c *Client) send(ctx context.Context, p *payload) error {
-	tries := 0
-	op := func() (struct{}, error) {
-		if tries++; tries > 1 {
-			c.Retries.Add(1)
-		}
-		return struct{}{}, retryable(ctx, c.attempt(ctx, p))
-	}
 	notify := func(err error, wait time.Duration) {
 		c.Logger.Warn("push attempt failed, retrying", "batch_id", p.batchID,
 			"err", shortError(err), "wait", wait.Round(time.Millisecond))
 	}
-	_, err := backoff.Retry(ctx, op,
-		backoff.WithBackOff(c.newBackOff()),
-		backoff.WithMaxTries(uint(max(c.MaxRetries, 0)+1)),
-		backoff.WithMaxElapsedTime(c.MaxElapsed),
-		backoff.WithNotify(notify))
-	return err
+	return c.retryPolicy().do(ctx, func() error { return c.attempt(ctx, p) }, &c.Retries, notify)
 }
 
 // retryable prepares an attempt's error for backoff.Retry: permanent

@@ -49,22 +49,39 @@ const maxErrorBody = 200
 
 // post sends p once and returns the HTTP status (0 without an answer).
 func (c *Client) post(ctx context.Context, p *payload) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Endpoint, bytes.NewReader(p.wire))
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", c.UserAgent)
+	if c.Gzip {
+		h.Set("Content-Encoding", "gzip")
+	}
+	if c.Token != "" {
+		h.Set("Authorization", "Bearer "+c.Token)
+	}
+	code, _, err := postOnce(ctx, c.HTTPClient, c.Endpoint, h, p.wire, c.Now)
+	return code, err
+}
+
+// maxAnswer bounds what is read of a 2xx answer (an OTLP partial success
+// is a few hundred bytes).
+const maxAnswer = 64 << 10
+
+// postOnce POSTs body to endpoint with header, once, and returns the HTTP
+// status (0 without an answer) and, on 2xx, the start of the answer. Any
+// other status is a *StatusError.
+func postOnce(ctx context.Context, hc *http.Client, endpoint string, header http.Header, body []byte,
+	now func() time.Time) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err == nil && (req.URL.Scheme != "http" && req.URL.Scheme != "https" || req.URL.Host == "") {
 		err = errors.New("endpoint is not an http(s) URL")
 	}
 	if err != nil {
-		return 0, backoff.Permanent(fmt.Errorf("build request: %w", err))
+		return 0, nil, backoff.Permanent(fmt.Errorf("build request: %w", err))
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", c.UserAgent)
-	if c.Gzip {
-		req.Header.Set("Content-Encoding", "gzip")
+	for k, v := range header {
+		req.Header[k] = v
 	}
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
-	}
-	resp, err := c.HTTPClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		// Drop the *url.Error around the cause: its text holds the
 		// endpoint, whose query string may carry a secret.
@@ -72,7 +89,7 @@ func (c *Client) post(ctx context.Context, p *payload) (int, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return 0, err
+		return 0, nil, err
 	}
 	defer func() {
 		// Drain a little so the connection can be reused.
@@ -80,12 +97,16 @@ func (c *Client) post(ctx context.Context, p *payload) (int, error) {
 		resp.Body.Close()
 	}()
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp.StatusCode, nil
+		answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+		if err != nil {
+			answer = nil // the body was delivered; only the answer's details are lost
+		}
+		return resp.StatusCode, answer, nil
 	}
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	return resp.StatusCode, &StatusError{
+	return resp.StatusCode, nil, &StatusError{
 		Code:       resp.StatusCode,
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.Now()),
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), now()),
 		Body:       strings.TrimSpace(strings.ToValidUTF8(string(snippet), "?")),
 	}
 }
