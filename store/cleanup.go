@@ -25,12 +25,15 @@ const (
 // twice the database in free space, exactly what a full volume lacks, so
 // space is handed back with incremental_vacuum steps instead.
 type Cleaner struct {
-	// Rows older than Retention are deleted: synced rows only, or every row
-	// when PushEnabled is false, since then nothing will ever sync them.
+	// Rows older than Retention are deleted once every enabled sink has
+	// them: synced when PushEnabled, and at or before the position of each
+	// stream in Streams (table → stream names: the OTLP exporter's). With
+	// no sink every old row goes, since nothing will ever deliver it.
 	Retention   time.Duration
 	PushEnabled bool
-	// Above HighWatermark percent used (DiskUsage) the oldest synced rows
-	// are deleted, then the oldest unsynced ones. 0 turns this off.
+	Streams     map[string][]string
+	// Above HighWatermark percent used (DiskUsage) the oldest delivered rows
+	// are deleted, then the oldest undelivered ones. 0 turns this off.
 	HighWatermark float64
 	DiskUsage     func() (usedPercent float64, err error)
 	// Interval between passes of Run; 0 turns the loop off.
@@ -43,9 +46,9 @@ type Cleaner struct {
 	Now         func() time.Time
 	Logger      *slog.Logger
 
-	// Evicted counts unsynced rows deleted under disk pressure: the
+	// Evicted counts undelivered rows deleted under disk pressure: the
 	// `evicted` drop reason. Expired counts rows deleted for age (push_log
-	// included), Relieved synced rows deleted under disk pressure.
+	// included), Relieved delivered rows deleted under disk pressure.
 	Evicted    atomic.Int64
 	Expired    atomic.Int64
 	Relieved   atomic.Int64
@@ -162,11 +165,8 @@ func (c *Cleaner) expire(ctx context.Context, res *Result) error {
 		return nil
 	}
 	cutoff := c.Now().Add(-c.Retention).UnixMilli()
-	where := "created_at < ? AND synced = 1"
-	if !c.PushEnabled {
-		where = "created_at < ?"
-	}
 	for _, t := range DataTables {
+		where := "created_at < ? AND " + c.delivered(t)
 		if err := c.expireTable(ctx, t, where, cutoff, res); err != nil {
 			return err
 		}
@@ -224,9 +224,9 @@ func (c *Cleaner) relieve(ctx context.Context, res *Result) error {
 				"high_watermark", c.HighWatermark)
 		}
 	}()
-	for _, synced := range []int{1, 0} {
+	for _, delivered := range []bool{true, false} {
 		for over {
-			n, err := c.deleteOldest(ctx, synced, res)
+			n, err := c.deleteOldest(ctx, delivered, res)
 			if err != nil {
 				return err
 			}
@@ -257,25 +257,39 @@ func (c *Cleaner) over() (bool, error) {
 	return used > c.HighWatermark, nil
 }
 
-// oldestSQL finds the created_at of the n-th oldest row with a given synced
-// state across the data tables: the compound ORDER BY merges the tables'
+// delivered is the condition of a row of table that every enabled sink has.
+func (c *Cleaner) delivered(table string) string {
+	return deliveredWhere(table, c.PushEnabled, c.Streams)
+}
+
+// state is the condition of a row of table delivered (or not) to every
+// enabled sink.
+func (c *Cleaner) state(table string, delivered bool) string {
+	if delivered {
+		return c.delivered(table)
+	}
+	return "NOT " + c.delivered(table)
+}
+
+// oldestSQL finds the created_at of the n-th oldest row, delivered or not,
+// across the data tables: the compound ORDER BY merges the tables'
 // created_at indexes instead of sorting them.
-var oldestSQL = func() string {
+func (c *Cleaner) oldestSQL(delivered bool) string {
 	q := "SELECT max(created_at) FROM ("
 	for i, t := range DataTables {
 		if i > 0 {
 			q += " UNION ALL "
 		}
-		q += "SELECT created_at FROM " + t + " WHERE synced = ?1"
+		q += "SELECT created_at FROM " + t + " WHERE " + c.state(t, delivered)
 	}
-	return q + " ORDER BY 1 LIMIT ?2)"
-}()
+	return q + " ORDER BY 1 LIMIT ?1)"
+}
 
-// deleteOldest deletes about DeleteChunk rows with the given synced state,
-// the oldest across the data tables, and reports how many went.
-func (c *Cleaner) deleteOldest(ctx context.Context, synced int, res *Result) (int64, error) {
+// deleteOldest deletes about DeleteChunk rows, delivered or not, the oldest
+// across the data tables, and reports how many went.
+func (c *Cleaner) deleteOldest(ctx context.Context, delivered bool, res *Result) (int64, error) {
 	var cutoff *int64
-	if err := c.db.read.QueryRowContext(ctx, oldestSQL, synced, c.chunk()).Scan(&cutoff); err != nil {
+	if err := c.db.read.QueryRowContext(ctx, c.oldestSQL(delivered), c.chunk()).Scan(&cutoff); err != nil {
 		return 0, fmt.Errorf("find oldest rows: %w", err)
 	}
 	if cutoff == nil {
@@ -287,9 +301,9 @@ func (c *Cleaner) deleteOldest(ctx context.Context, synced int, res *Result) (in
 		if left <= 0 {
 			break
 		}
-		n, err := c.deleteChunk(ctx, t, "synced = ? AND created_at <= ?", left, synced, *cutoff)
+		n, err := c.deleteChunk(ctx, t, c.state(t, delivered)+" AND created_at <= ?", left, *cutoff)
 		total += n
-		c.countPressure(t, synced, n, res)
+		c.countPressure(t, delivered, n, res)
 		if err != nil {
 			return total, fmt.Errorf("delete oldest %s: %w", t, err)
 		}
@@ -299,8 +313,8 @@ func (c *Cleaner) deleteOldest(ctx context.Context, synced int, res *Result) (in
 
 // countPressure counts n rows deleted under disk pressure where it
 // happens, so an error later in the pass cannot lose an eviction.
-func (c *Cleaner) countPressure(table string, synced int, n int64, res *Result) {
-	if synced == 1 {
+func (c *Cleaner) countPressure(table string, delivered bool, n int64, res *Result) {
+	if delivered {
 		res.Relieved[table] += n
 		c.Relieved.Add(n)
 		return

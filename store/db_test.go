@@ -78,8 +78,8 @@ func TestReopenKeepsSchema(t *testing.T) {
 			t.Fatalf("open #%d: %v", i+1, err)
 		}
 		v, _ := db.Pragma(context.Background(), "user_version")
-		if v != strconv.Itoa(len(migrations)) {
-			t.Errorf("open #%d: user_version %s", i+1, v)
+		if want := strconv.Itoa(len(migrations)); v != want {
+			t.Errorf("open #%d: user_version %s, want %s", i+1, v, want)
 		}
 		if err := db.Close(); err != nil {
 			t.Fatal(err)

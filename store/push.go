@@ -20,9 +20,14 @@ func (db *DB) UnsyncedPage(ctx context.Context, table string, afterID int64, lim
 	if !ok {
 		return nil, fmt.Errorf("read unsynced: unknown table %q", table)
 	}
+	return db.page(ctx, q, table, afterID, limit)
+}
+
+// page runs a page query (id > ?, LIMIT ?) of table.
+func (db *DB) page(ctx context.Context, q, table string, afterID int64, limit int) ([]codec.Row, error) {
 	rows, err := db.read.QueryContext(ctx, q, afterID, limit)
 	if err != nil {
-		return nil, fmt.Errorf("read unsynced %s: %w", table, err)
+		return nil, fmt.Errorf("read page %s: %w", table, err)
 	}
 	defer rows.Close()
 	page := make([]codec.Row, 0, limit)
@@ -30,13 +35,13 @@ func (db *DB) UnsyncedPage(ctx context.Context, table string, afterID int64, lim
 		var r codec.Row
 		var b []byte
 		if err := rows.Scan(&r.ID, &b); err != nil {
-			return nil, fmt.Errorf("read unsynced %s: %w", table, err)
+			return nil, fmt.Errorf("read page %s: %w", table, err)
 		}
 		r.JSON = b
 		page = append(page, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read unsynced %s: %w", table, err)
+		return nil, fmt.Errorf("read page %s: %w", table, err)
 	}
 	return page, nil
 }

@@ -112,4 +112,15 @@ ALTER TABLE llm_traces ADD COLUMN cost_source TEXT;
 ALTER TABLE llm_traces ADD COLUMN price_version TEXT;
 UPDATE llm_traces SET cost_source = CASE WHEN cost_usd IS NULL THEN 'unpriced' ELSE 'supplied' END;
 `,
+	// 3: the delivery position of each sink other than the push (the OTLP
+	// exporter), per stream and table.
+	`
+CREATE TABLE sink_positions (
+	stream     TEXT    NOT NULL,
+	table_name TEXT    NOT NULL,
+	last_id    INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (stream, table_name)
+);
+`,
 }
