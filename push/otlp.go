@@ -1,0 +1,145 @@
+package push
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Defaults of the Exporter's tunables.
+const (
+	DefaultOTLPInterval = 10 * time.Second
+	DefaultOTLPTimeout  = 10 * time.Second // OTEL_EXPORTER_OTLP_TIMEOUT's default in the spec
+	DefaultOTLPPageSize = 500              // rows per OTLP request
+	DefaultServiceName  = "openclaw"
+	// SinkOTLP names the exporter's positions in the Positions store.
+	SinkOTLP = "otlp"
+)
+
+// Positions is what the Exporter reads and advances: every row of a table
+// in id order, and its own position in each stream (a sink's high-water
+// id, saved by the store). Rows are never re-read once the position has
+// passed them, so a position must only move after a 2xx (or a permanent
+// rejection, which is counted).
+type Positions interface {
+	// PageAfter returns up to limit rows of table with id > afterID,
+	// oldest first, whether the push has sent them or not.
+	PageAfter(ctx context.Context, table string, afterID int64, limit int) ([]Row, error)
+	// Position returns the last id stream has delivered of table (0: none).
+	Position(ctx context.Context, stream, table string) (int64, error)
+	// Advance saves id as stream's position in table.
+	Advance(ctx context.Context, stream, table string, id int64) error
+	// CountAfter counts the rows of table with id > afterID.
+	CountAfter(ctx context.Context, table string, afterID int64) (int64, error)
+}
+
+// Exporter sends the rows of a Positions store to an OTLP/HTTP receiver:
+// llm_traces as spans and as the GenAI client histograms, error_events and
+// log_events as log records, system_metrics as gauges. Each stream keeps
+// its own position, so the push and the exporter each get every row.
+type Exporter struct {
+	TracesURL  string // full URLs; "" skips the signal
+	LogsURL    string
+	MetricsURL string
+	Headers    map[string]string // sent on every request; values are secrets, never logged
+	JSON       bool              // http/json instead of http/protobuf
+	Gzip       bool
+	UserAgent  string
+	HTTPClient *http.Client
+	Interval   time.Duration // Run's cycle; 0 turns the loop off
+	PageSize   int
+
+	// Resource attributes of every request (service.name among them).
+	Resource map[string]string
+
+	// Retries, as the push Client's.
+	MaxRetries      int
+	MaxElapsed      time.Duration
+	InitialInterval time.Duration
+	MaxInterval     time.Duration
+
+	Now    func() time.Time
+	Logger *slog.Logger
+
+	OTLPStats
+
+	src Positions
+
+	cycleMu sync.Mutex // one cycle at a time: Run's and a final ExportOnce
+
+	mu         sync.Mutex // guards the fields below
+	lastTime   int64
+	lastStatus string
+}
+
+// NewExporter returns an Exporter of src's rows; set the URLs of the
+// signals to send.
+func NewExporter(src Positions) *Exporter {
+	return &Exporter{
+		UserAgent:       DefaultUserAgent,
+		HTTPClient:      &http.Client{Timeout: DefaultOTLPTimeout},
+		Interval:        DefaultOTLPInterval,
+		PageSize:        DefaultOTLPPageSize,
+		Resource:        map[string]string{"service.name": DefaultServiceName},
+		MaxRetries:      DefaultMaxRetries,
+		MaxElapsed:      DefaultMaxElapsed,
+		InitialInterval: DefaultInitialInterval,
+		MaxInterval:     DefaultMaxInterval,
+		Now:             time.Now,
+		Logger:          slog.New(slog.DiscardHandler),
+		src:             src,
+		lastStatus:      StatusPending,
+	}
+}
+
+func (e *Exporter) retryPolicy() retryPolicy {
+	return retryPolicy{e.MaxRetries, e.MaxElapsed, e.InitialInterval, e.MaxInterval}
+}
+
+// Run exports every Interval until ctx ends; with Interval 0 it returns at
+// once.
+func (e *Exporter) Run(ctx context.Context) error {
+	if e.Interval <= 0 {
+		return nil
+	}
+	t := time.NewTicker(e.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			e.ExportOnce(ctx)
+		}
+	}
+}
+
+// LastExportTime returns when a request was last answered 2xx (unix ms), or 0.
+func (e *Exporter) LastExportTime() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lastTime
+}
+
+// LastExportStatus returns "pending" before the first request, then "ok" or
+// "error: <short reason>".
+func (e *Exporter) LastExportStatus() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lastStatus
+}
+
+func (e *Exporter) setOK(at time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.lastTime = at.UnixMilli()
+	e.lastStatus = StatusOK
+}
+
+func (e *Exporter) setStatus(s string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.lastStatus = s
+}

@@ -1,0 +1,295 @@
+package push
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/store"
+)
+
+func position(t *testing.T, db *store.DB, stream, table string) int64 {
+	t.Helper()
+	p, err := db.Position(context.Background(), stream, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestOTLPRejectedBodyIsCountedAndPassedOver(t *testing.T) {
+	db := mustOpenDB(t)
+	writeEvents(t, db, traces(3, "x")...)
+	rc := newOTLPReceiver(t, answerStatus("/v1/traces", http.StatusBadRequest))
+	e := newTestExporter(t, db, rc)
+	ctx := context.Background()
+	if _, err := e.ExportOnce(ctx); err != nil {
+		t.Fatalf("a rejected body failed the cycle: %v", err)
+	}
+	if _, err := e.ExportOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := rc.count("/v1/traces"); got != 1 {
+		t.Errorf("%d trace requests, want 1: a 400 must not be retried or re-sent", got)
+	}
+	if got := e.Rejected()["http_400"]; got != 3 {
+		t.Errorf("rejected http_400 = %d, want 3", got)
+	}
+	if position(t, db, SinkOTLP, "llm_traces") == 0 {
+		t.Error("position did not pass the rejected rows")
+	}
+	// The histograms of the same rows went through.
+	if rc.count("/v1/metrics") != 1 || e.RowsExported.Load() != 3 {
+		t.Errorf("metrics requests %d, rows exported %d", rc.count("/v1/metrics"), e.RowsExported.Load())
+	}
+}
+
+func TestOTLPAuthFailureKeepsRows(t *testing.T) {
+	db := mustOpenDB(t)
+	writeEvents(t, db, traces(2, "x")...)
+	var deny atomic.Bool
+	deny.Store(true)
+	rc := newOTLPReceiver(t, func(_ string, _ int, w http.ResponseWriter) bool {
+		if deny.Load() {
+			w.WriteHeader(http.StatusUnauthorized)
+			return true
+		}
+		return false
+	})
+	e := newTestExporter(t, db, rc)
+	ctx := context.Background()
+	if _, err := e.ExportOnce(ctx); err == nil {
+		t.Fatal("a 401 passed as success")
+	}
+	if position(t, db, SinkOTLP, "llm_traces") != 0 || e.RejectedTotal() != 0 {
+		t.Error("a 401 passed rows over: a bad token would lose everything")
+	}
+	if e.LastExportStatus() != "error: http 401" {
+		t.Errorf("status %q", e.LastExportStatus())
+	}
+	deny.Store(false)
+	if _, err := e.ExportOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, n := rc.spansByTraceID(); n != 2 {
+		t.Errorf("%d spans after the token was fixed, want 2", n)
+	}
+}
+
+func TestOTLPPartialSuccessIsCounted(t *testing.T) {
+	for _, isJSON := range []bool{false, true} {
+		db := mustOpenDB(t)
+		writeEvents(t, db, traces(4, "x")...)
+		rc := newOTLPReceiver(t, nil)
+		rc.partial = 1
+		e := newTestExporter(t, db, rc)
+		e.JSON = isJSON
+		e.MetricsURL, e.LogsURL = "", ""
+		if _, err := e.ExportOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := e.Rejected()["partial_success"]; got != 1 {
+			t.Errorf("json=%v: partial_success = %d, want 1", isJSON, got)
+		}
+		if e.AnswersUnreadable.Load() != 0 {
+			t.Errorf("json=%v: answer not decoded", isJSON)
+		}
+	}
+}
+
+// A row sent again (its first answer lost) is the same span, so a backend
+// keeps one.
+func TestOTLPResentRowIsTheSameSpan(t *testing.T) {
+	db := mustOpenDB(t)
+	writeEvents(t, db, traces(3, "x")...)
+	rc := newOTLPReceiver(t, nil)
+	// The first trace request is decoded and kept, then answered 503, as
+	// if the answer were lost: the exporter sends it again.
+	rc.lose = func(path string, n int) bool { return path == "/v1/traces" && n == 0 }
+	e := newTestExporter(t, db, rc)
+	if _, err := e.ExportOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	byID, total := rc.spansByTraceID()
+	if total != 6 || len(byID) != 3 || e.Retries.Load() != 1 {
+		t.Fatalf("spans %d (distinct %d), retries %d; want 6, 3, 1", total, len(byID), e.Retries.Load())
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for i := 0; i < 3; i++ {
+		a, b := rc.spans[i], rc.spans[i+3]
+		if a.TraceID() != b.TraceID() || a.SpanID() != b.SpanID() {
+			t.Errorf("re-sent span %d has new ids: %s/%s vs %s/%s", i, a.TraceID(), a.SpanID(), b.TraceID(), b.SpanID())
+		}
+	}
+}
+
+// The receiver is down for many export intervals while rows keep coming;
+// once it is up, every row arrives, none twice.
+func TestOTLPOutageThenRecoveryLosesNothing(t *testing.T) {
+	db := mustOpenDB(t)
+	var down atomic.Bool
+	down.Store(true)
+	rc := newOTLPReceiver(t, func(_ string, _ int, w http.ResponseWriter) bool {
+		if down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	e := newTestExporter(t, db, rc)
+	e.Interval = 5 * time.Millisecond
+	e.MaxRetries = 1
+	e.PageSize = 7
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); e.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	var want []codec.Event
+	for i := 0; i < 10; i++ {
+		evs := fixture()
+		writeEvents(t, db, evs...)
+		want = append(want, evs...)
+		before := e.CyclesFailed.Load()
+		waitFor(t, "a failed cycle", func() bool { return e.CyclesFailed.Load() > before })
+	}
+	// Outage: at least ten failed cycles, many times the interval.
+	if _, n := rc.spansByTraceID(); n != 0 {
+		t.Fatalf("%d spans accepted while down", n)
+	}
+	down.Store(false)
+	waitFor(t, "every row", func() bool {
+		b, err := e.Backlog(context.Background())
+		return err == nil && b == 0
+	})
+	spans, nSpans := rc.spansByTraceID()
+	logs, nLogs := rc.logsByTraceID()
+	for _, ev := range want {
+		switch {
+		case ev.Trace != nil:
+			if _, ok := spans[ev.TraceID]; !ok {
+				t.Errorf("trace %s lost", ev.TraceID)
+			}
+		case ev.Error != nil, ev.Log != nil:
+			if _, ok := logs[ev.TraceID]; !ok {
+				t.Errorf("%s %s lost", ev.Table(), ev.TraceID)
+			}
+		}
+	}
+	if nSpans != 20 || nLogs != 20 {
+		t.Errorf("%d spans and %d log records, want 20 and 20 (none twice)", nSpans, nLogs)
+	}
+	var samples int
+	for _, m := range rc.metricsByName()["system.cpu.utilization"] {
+		samples += m.Gauge().DataPoints().Len()
+	}
+	if samples != 10 {
+		t.Errorf("%d cpu samples, want 10", samples)
+	}
+	if e.RejectedTotal() != 0 {
+		t.Errorf("rejected %v", e.Rejected())
+	}
+}
+
+// streamsByTable is what cmd gives the Cleaner: the streams of the
+// exporter's enabled signals, by table.
+func streamsByTable(e *Exporter) map[string][]string {
+	m := map[string][]string{}
+	for _, st := range e.Streams() {
+		m[st.Table] = append(m[st.Table], st.Name)
+	}
+	return m
+}
+
+// The push and the exporter each get every row once it is acknowledged,
+// whichever is down; retention deletes a row only when both have it.
+func TestPushAndOTLPEachGetEveryRow(t *testing.T) {
+	db := mustOpenDB(t)
+	ctx := context.Background()
+	evs := fixture()
+	writeEvents(t, db, evs...)
+	// The push remote is up; the OTLP receiver refuses traces for now.
+	var down atomic.Bool
+	down.Store(true)
+	remote := newReceiver(t, nil)
+	rc := newOTLPReceiver(t, func(path string, _ int, w http.ResponseWriter) bool {
+		if down.Load() && path == "/v1/traces" {
+			w.WriteHeader(http.StatusBadGateway)
+			return true
+		}
+		return false
+	})
+	c := newTestClient(t, db, remote.srv.URL, nil)
+	e := newTestExporter(t, db, rc)
+	e.MaxRetries = 0
+
+	if _, err := c.PushOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if unsynced(t, db) != 0 {
+		t.Fatal("push left rows unsynced")
+	}
+	if _, err := e.ExportOnce(ctx); err == nil {
+		t.Fatal("export with traces down succeeded")
+	}
+
+	// Everything is older than retention now: only rows both sinks have may go.
+	cl := store.NewCleaner(db)
+	cl.Retention = time.Hour
+	cl.Now = func() time.Time { return time.UnixMilli(1700000000000).Add(48 * time.Hour) }
+	cl.HighWatermark = 0
+	cl.Streams = streamsByTable(e)
+	if _, err := cl.CleanOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := countRows(t, db, "llm_traces"); got != 2 {
+		t.Errorf("retention deleted traces the exporter has not sent: %d left, want 2", got)
+	}
+
+	down.Store(false)
+	if _, err := e.ExportOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	spans, nSpans := rc.spansByTraceID()
+	logs, _ := rc.logsByTraceID()
+	pushed := map[string]int{}
+	for _, b := range remote.received() {
+		for _, id := range b.traceIDs(t) {
+			pushed[id]++
+		}
+	}
+	for _, ev := range evs {
+		if pushed[ev.TraceID] != 1 {
+			t.Errorf("push got %s %d times, want 1", ev.TraceID, pushed[ev.TraceID])
+		}
+		_, inSpans := spans[ev.TraceID]
+		_, inLogs := logs[ev.TraceID]
+		if (ev.Trace != nil && !inSpans) || ((ev.Error != nil || ev.Log != nil) && !inLogs) {
+			t.Errorf("otlp missed %s %s", ev.Table(), ev.TraceID)
+		}
+	}
+	if nSpans != 2 {
+		t.Errorf("%d spans, want 2", nSpans)
+	}
+	if _, err := cl.CleanOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range tables {
+		if n := countRows(t, db, table); n != 0 {
+			t.Errorf("%s: %d rows left after both sinks have them", table, n)
+		}
+	}
+}
+
+func countRows(t *testing.T, db *store.DB, table string) int64 {
+	t.Helper()
+	var n int64
+	if err := db.Reader().QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
