@@ -43,6 +43,19 @@ type Config struct {
 	LogMinLevel     LogLevel      `env:"OCT_LOG_MIN_LEVEL, default=info" help:"gateway log lines below this level are skipped"`
 	ShutdownTimeout time.Duration `env:"OCT_SHUTDOWN_TIMEOUT, default=25s" help:"bound on drain + final push at SIGTERM"`
 	PricesFile      string        `env:"OCT_PRICES_FILE" help:"JSON prices (USD per million tokens) that add to or override the embedded table; empty: table only"`
+
+	// The OTLP exporter: the standard OpenTelemetry variables (otlpconfig.go).
+	OTLPEndpoint        string        `env:"OTEL_EXPORTER_OTLP_ENDPOINT" help:"OTLP/HTTP base URL; /v1/traces, /v1/logs, /v1/metrics are appended; empty (and no per-signal URL) disables the exporter"`
+	OTLPTracesEndpoint  string        `env:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" help:"URL for spans, used as given"`
+	OTLPLogsEndpoint    string        `env:"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT" help:"URL for log records, used as given"`
+	OTLPMetricsEndpoint string        `env:"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT" help:"URL for metrics, used as given"`
+	OTLPHeaders         Headers       `env:"OTEL_EXPORTER_OTLP_HEADERS" help:"key=value,... (values percent-encoded) sent on every OTLP request; never logged"`
+	OTLPProtocol        Protocol      `env:"OTEL_EXPORTER_OTLP_PROTOCOL, default=http/protobuf" help:"http/protobuf or http/json"`
+	OTLPCompression     Compression   `env:"OTEL_EXPORTER_OTLP_COMPRESSION" help:"gzip, or none (empty)"`
+	OTLPTimeout         Millis        `env:"OTEL_EXPORTER_OTLP_TIMEOUT, default=10000" help:"milliseconds per OTLP request"`
+	ServiceName         string        `env:"OTEL_SERVICE_NAME" help:"service.name of exported data (else from OTEL_RESOURCE_ATTRIBUTES, else openclaw)"`
+	ResourceAttributes  KeyValues     `env:"OTEL_RESOURCE_ATTRIBUTES" help:"key=value,... resource attributes of exported data"`
+	OTLPInterval        time.Duration `env:"OCT_OTLP_INTERVAL, default=10s" help:"OTLP export cycle"`
 }
 
 // LoadConfig reads the configuration through lookup and validates it. The
@@ -105,7 +118,7 @@ func (c *Config) validate() error {
 	if c.PushEndpoint != "" && !strings.HasPrefix(c.PushEndpoint, "http://") && !strings.HasPrefix(c.PushEndpoint, "https://") {
 		return fmt.Errorf("OCT_PUSH_ENDPOINT: invalid value %q: must be an http:// or https:// URL", c.PushEndpoint)
 	}
-	return nil
+	return c.validateOTLP()
 }
 
 // LogValue is what the startup log shows: everything, the token masked.

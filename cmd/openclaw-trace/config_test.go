@@ -26,6 +26,7 @@ func TestConfigDefaults(t *testing.T) {
 		MaxBodyBytes: 1048576, MetricsInterval: 15 * time.Second, RetentionDays: 3, DiskHighWater: 80,
 		PushInterval: 5 * time.Minute, PushMaxBytes: 1048576, PushGzip: true, AgentID: host,
 		LogMinLevel: LogLevel(slog.LevelInfo), ShutdownTimeout: 25 * time.Second,
+		OTLPProtocol: "http/protobuf", OTLPTimeout: Millis(10 * time.Second), OTLPInterval: 10 * time.Second,
 	}
 	if *c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
@@ -57,6 +58,12 @@ func TestConfigBadValues(t *testing.T) {
 		{"OCT_PUSH_ENDPOINT", "ftp://x"}, {"OCT_PUSH_INTERVAL", "0"}, {"OCT_PUSH_INTERVAL", "often"},
 		{"OCT_PUSH_MAX_BYTES", "-1"}, {"OCT_PUSH_GZIP", "maybe"},
 		{"OCT_SHUTDOWN_TIMEOUT", "-1s"}, {"OCT_DB_PATH", ""},
+		{"OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318"}, {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "grpc://x"},
+		{"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://"}, {"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "x"},
+		{"OTEL_EXPORTER_OTLP_HEADERS", "novalue"}, {"OTEL_EXPORTER_OTLP_HEADERS", "a=%zz"},
+		{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"}, {"OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"},
+		{"OTEL_EXPORTER_OTLP_TIMEOUT", "10s"}, {"OTEL_EXPORTER_OTLP_TIMEOUT", "0"},
+		{"OTEL_RESOURCE_ATTRIBUTES", "=x"}, {"OCT_OTLP_INTERVAL", "0s"}, {"OCT_OTLP_INTERVAL", "often"},
 	}
 	for _, tc := range cases {
 		_, err := LoadConfig(context.Background(), envconfig.MapLookuper(map[string]string{tc.name: tc.value}))

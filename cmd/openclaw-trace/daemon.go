@@ -35,6 +35,7 @@ type Main struct {
 	UDP      *listener.UDP
 	Sampler  *metrics.Sampler
 	Push     *push.Client
+	Export   *push.Exporter // nil unless an OTEL_EXPORTER_OTLP_* URL is set
 	Cleaner  *store.Cleaner
 	Follower *logtail.Follower
 	WAL      *store.WALKeeper
@@ -47,6 +48,8 @@ type Main struct {
 	writerDone chan struct{}
 	stopPush   context.CancelFunc
 	pushDone   chan struct{}
+	stopExport context.CancelFunc
+	exportDone chan struct{}
 	closeOnce  sync.Once
 	closeErr   error
 }
@@ -80,6 +83,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 
 	ctx, m.cancel = context.WithCancel(ctx)
+	m.Export = m.newExporter()
 	m.startUpkeep(ctx)
 	m.startSampler(ctx)
 	if err := m.startLogtail(ctx); err != nil {
@@ -108,6 +112,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Logger.Info("listening", "transport", "http", "addr", m.HTTP.ListenAddr())
 	m.startPush(ctx)
+	m.startExport(ctx)
 	return nil
 }
 
@@ -119,6 +124,7 @@ func (m *Main) startUpkeep(ctx context.Context) {
 	m.Cleaner.Retention = time.Duration(cfg.RetentionDays) * 24 * time.Hour
 	m.Cleaner.HighWatermark = float64(cfg.DiskHighWater)
 	m.Cleaner.PushEnabled = cfg.PushEndpoint != ""
+	m.Cleaner.Streams = exportStreams(m.Export)
 	m.Cleaner.Logger = m.Logger.With("component", "cleanup")
 	m.wg.Go(func() { m.Cleaner.Run(ctx) })
 	m.WAL = store.NewWALKeeper(m.DB)
@@ -203,6 +209,7 @@ func (m *Main) shutdown() error {
 	}
 	// 3. One last push of what is left, then checkpoint and close.
 	m.finalPush(ctx)
+	m.finalExport(ctx)
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close db: %w", err))

@@ -39,6 +39,8 @@ type snapshot struct {
 	Push                *pushCounters              `json:"push"`
 	Logtail             *logtailCounters           `json:"logtail"`
 
+	Sinks map[string]*sinkState `json:"sinks"` // push and otlp
+
 	dbOK              bool
 	dbBytes, walBytes int64
 	unsynced          *int64
@@ -139,6 +141,7 @@ func (m *Main) snapshot(ctx context.Context, withDB bool) *snapshot {
 		if n, err := m.DB.UnsyncedCount(qctx); err == nil {
 			s.unsynced = &n
 		}
+		s.Sinks = m.sinks(qctx, s.unsynced)
 	}
 	return s
 }

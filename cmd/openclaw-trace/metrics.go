@@ -82,6 +82,7 @@ func writeMetrics(w io.Writer, s *snapshot) {
 	if s.unsynced != nil {
 		fams = append(fams, single("unsynced_rows", "gauge", "Rows not yet pushed.", *s.unsynced))
 	}
+	fams = append(fams, sinkFamilies(s.Sinks)...)
 	for _, f := range fams {
 		f.write(w)
 	}
