@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -129,9 +130,9 @@ func (c *Cleaner) Run(ctx context.Context) {
 }
 
 // CleanOnce deletes expired rows, relieves disk pressure, then hands free
-// pages back to the file system and checkpoints PASSIVE, so the file
-// shrinks now rather than at the WALKeeper's next turn. A failed step does not skip the next:
-// disk pressure matters most when something else is already wrong.
+// pages back to the file system and checkpoints, so the file shrinks now.
+// A failed step does not skip the next: disk pressure matters most when
+// something else is already wrong.
 func (c *Cleaner) CleanOnce(ctx context.Context) (Result, error) {
 	start := time.Now()
 	res := Result{Expired: map[string]int64{}, Relieved: map[string]int64{}, Evicted: map[string]int64{}}
@@ -199,7 +200,7 @@ func (c *Cleaner) chunk() int { return max(c.DeleteChunk, 1) }
 func (c *Cleaner) deleteChunk(ctx context.Context, table, where string, limit int, args ...any) (int64, error) {
 	q := fmt.Sprintf("DELETE FROM %[1]s WHERE id IN (SELECT id FROM %[1]s WHERE %[2]s ORDER BY created_at LIMIT %[3]d)",
 		table, where, limit)
-	r, err := c.db.write.ExecContext(ctx, q, args...)
+	r, err := c.db.writeExec(ctx, q, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -323,17 +324,16 @@ func (c *Cleaner) countPressure(table string, delivered bool, n int64, res *Resu
 	c.Evicted.Add(n)
 }
 
-// reclaim vacuums the free pages and checkpoints PASSIVE, which truncates
-// the database file once the WAL is fully copied back; it does not wait
-// for readers.
+// reclaim vacuums the free pages and has the WAL monitor checkpoint, which
+// truncates the database file once the WAL is fully copied back (PASSIVE
+// does not wait for readers).
 func (c *Cleaner) reclaim(ctx context.Context, res *Result) error {
 	pages, err := c.vacuum(ctx)
 	res.PagesFreed += pages
 	if err != nil {
 		return err
 	}
-	_, err = c.db.Checkpoint(ctx, "PASSIVE")
-	return err
+	return c.db.WAL.CheckpointOnce(ctx)
 }
 
 // vacuum hands free pages back VacuumPages at a time, each step its own
@@ -350,7 +350,7 @@ func (c *Cleaner) vacuum(ctx context.Context) (freed int64, err error) {
 	}()
 	q := fmt.Sprintf("PRAGMA incremental_vacuum(%d)", max(c.VacuumPages, 1))
 	for free > 0 {
-		if _, err := c.db.write.ExecContext(ctx, q); err != nil {
+		if _, err := c.db.writeExec(ctx, q); err != nil {
 			return 0, fmt.Errorf("incremental vacuum: %w", err)
 		}
 		next, err := c.freelist(ctx)
@@ -367,7 +367,10 @@ func (c *Cleaner) vacuum(ctx context.Context) (freed int64, err error) {
 
 func (c *Cleaner) freelist(ctx context.Context) (int64, error) {
 	var n int64
-	if err := c.db.write.QueryRowContext(ctx, "PRAGMA freelist_count").Scan(&n); err != nil {
+	err := c.db.writeTurn(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		return conn.QueryRowContext(ctx, "PRAGMA freelist_count").Scan(&n)
+	})
+	if err != nil {
 		return 0, fmt.Errorf("freelist count: %w", err)
 	}
 	return n, nil

@@ -329,7 +329,7 @@ func TestCleanVacuumFreesPages(t *testing.T) {
 	db := MustOpenDB(t)
 	bulkInsert(t, db, 20000, testNow.UnixMilli(), 1)
 	ctx := context.Background()
-	if _, err := db.Checkpoint(ctx, "TRUNCATE"); err != nil {
+	if _, err := db.WAL.Checkpoint(ctx, Truncate); err != nil {
 		t.Fatal(err)
 	}
 	full, _ := db.Sizes()
@@ -353,7 +353,7 @@ func TestCleanVacuumFreesPages(t *testing.T) {
 		t.Errorf("pages freed = %d (counter %d), want %d", res.PagesFreed, c.PagesFreed.Load(), free)
 	}
 	// The file shrinks once the vacuumed pages are checkpointed.
-	if _, err := db.Checkpoint(ctx, "TRUNCATE"); err != nil {
+	if _, err := db.WAL.Checkpoint(ctx, Truncate); err != nil {
 		t.Fatal(err)
 	}
 	ps, _ := db.Pragma(ctx, "page_size")
@@ -457,7 +457,7 @@ func cleanMillion(t *testing.T, configure func(c *Cleaner)) {
 	db := MustOpenDB(t)
 	start := time.Now()
 	insertSyncedOld(t, db, 250_000)
-	if _, err := db.Checkpoint(context.Background(), "TRUNCATE"); err != nil {
+	if _, err := db.WAL.Checkpoint(context.Background(), Truncate); err != nil {
 		t.Fatal(err)
 	}
 	size, _ := db.Sizes()
@@ -479,7 +479,7 @@ func cleanMillion(t *testing.T, configure func(c *Cleaner)) {
 	if got := Sum(res.Expired) + Sum(res.Relieved); got != 1_000_000 {
 		t.Fatalf("deleted %d rows, want 1000000", got)
 	}
-	if _, err := db.Checkpoint(context.Background(), "TRUNCATE"); err != nil {
+	if _, err := db.WAL.Checkpoint(context.Background(), Truncate); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := db.Sizes()

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"sync"
-	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
 )
@@ -23,34 +22,29 @@ const FileMode = 0o600
 // DefaultReadConns bounds the read pool (push, cleanup, /health).
 const DefaultReadConns = 4
 
-// DB is an open openclaw-trace database: one writer connection, a
+// DB is an open openclaw-trace database: one write connection, a
 // separate pool of readers and one connection that checkpoints the WAL.
+// Writes and checkpoints take turns on writeMu (turn.go).
 type DB struct {
 	Path string
-	// CheckpointInterval is how often the background checkpointer looks at
-	// the WAL (see checkpoint.go); 0 leaves checkpoints to SQLite's
-	// auto-checkpoint inside the writer's commits. Set before Open.
-	CheckpointInterval time.Duration
+	// WAL checkpoints the WAL and bounds it (wal.go); set its tunables
+	// before Open, read its counters at any time.
+	WAL *WALMonitor
 
 	write *sql.DB // exactly one connection: the only one that writes
 	read  *sql.DB
 	ckpt  *sql.DB // one connection, for wal_checkpoint only
 
-	// writeMu is held by the writer for each transaction, and by the
-	// checkpointer, which runs between two of them.
-	writeMu  sync.Mutex
-	ckptStop context.CancelFunc
-	ckptDone chan struct{}
-	// Checkpoints counts the background checkpointer's work.
-	Checkpoints CheckpointCounters
+	// writeMu is held for each write turn: a writer transaction, any other
+	// write, a checkpoint.
+	writeMu sync.Mutex
 }
 
 // NewDB returns a DB for the file at path; call Open before use.
 func NewDB(path string) *DB {
-	return &DB{
-		Path:               path,
-		CheckpointInterval: DefaultCheckpointerInterval,
-	}
+	db := &DB{Path: path}
+	db.WAL = newWALMonitor(db)
+	return db
 }
 
 // dsn applies the pragmas of DESIGN.md to every connection. auto_vacuum is
@@ -67,9 +61,9 @@ func (db *DB) dsn(readOnly bool) string {
 	} else {
 		q.Set("_txlock", "immediate")
 	}
-	if !readOnly && db.CheckpointInterval > 0 {
-		// The checkpointer's own connection does this work, so a commit
-		// never waits for a checkpoint.
+	if !readOnly && db.WAL.Interval > 0 {
+		// The WAL monitor does this work on its own connection, so a
+		// commit never waits for a checkpoint.
 		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	return "file:" + db.Path + "?" + q.Encode()
@@ -107,7 +101,7 @@ func (db *DB) Open() error {
 		db.Close()
 		return fmt.Errorf("open readers: %w", err)
 	}
-	// The checkpointer's DSN sets only what a checkpoint needs: the write
+	// The checkpoint connection's DSN sets only what a checkpoint needs: the write
 	// pragmas (auto_vacuum) would wait for the write lock, which a busy
 	// writer may hold for seconds on end.
 	q := url.Values{}
@@ -116,16 +110,16 @@ func (db *DB) Open() error {
 	q.Add("_pragma", "wal_autocheckpoint(0)")
 	if db.ckpt, err = sql.Open("sqlite", "file:"+db.Path+"?"+q.Encode()); err != nil {
 		db.Close()
-		return fmt.Errorf("open checkpointer: %w", err)
+		return fmt.Errorf("open checkpoint connection: %w", err)
 	}
 	db.ckpt.SetMaxOpenConns(1)
 	db.ckpt.SetMaxIdleConns(1)
 	db.ckpt.SetConnMaxLifetime(0)
 	if err := db.ckpt.Ping(); err != nil {
 		db.Close()
-		return fmt.Errorf("open checkpointer: %w", err)
+		return fmt.Errorf("open checkpoint connection: %w", err)
 	}
-	db.startCheckpointer()
+	db.WAL.start()
 	return nil
 }
 
@@ -133,13 +127,13 @@ func (db *DB) Open() error {
 // is left behind) and closes both pools.
 func (db *DB) Close() error {
 	var errs []error
-	db.stopCheckpointer()
+	db.WAL.halt()
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
 	if db.write != nil {
 		if db.ckpt != nil {
-			if _, err := db.Checkpoint(context.Background(), "TRUNCATE"); err != nil {
+			if _, err := db.WAL.Checkpoint(context.Background(), Truncate); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -154,65 +148,49 @@ func (db *DB) Close() error {
 // migrate applies the migrations the file has not seen, each in its own
 // transaction together with the new user_version.
 func (db *DB) migrate(ctx context.Context) error {
-	var version int
-	if err := db.write.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("read user_version: %w", err)
+	return db.writeTurn(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		var version int
+		if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+			return fmt.Errorf("read user_version: %w", err)
+		}
+		if version > len(migrations) {
+			return fmt.Errorf("db schema version %d is newer than this binary knows (%d)", version, len(migrations))
+		}
+		for i := version; i < len(migrations); i++ {
+			if err := migrateOne(ctx, conn, i); err != nil {
+				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
+		}
+		return nil
+	})
+}
+
+// migrateOne applies migrations[i] and sets user_version to i+1.
+func migrateOne(ctx context.Context, conn *sql.Conn, i int) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
 	}
-	if version > len(migrations) {
-		return fmt.Errorf("db schema version %d is newer than this binary knows (%d)", version, len(migrations))
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+		return err
 	}
-	for i := version; i < len(migrations); i++ {
-		tx, err := db.write.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %d: %w", i+1, err)
-		}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+		return err
 	}
-	return nil
+	return tx.Commit()
 }
 
 // Pragma reads one pragma's value through the writer connection.
 func (db *DB) Pragma(ctx context.Context, name string) (string, error) {
 	var v string
-	if err := db.write.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v); err != nil {
+	err := db.writeTurn(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		return conn.QueryRowContext(ctx, "PRAGMA "+name).Scan(&v)
+	})
+	if err != nil {
 		return "", fmt.Errorf("pragma %s: %w", name, err)
 	}
 	return v, nil
-}
-
-// Checkpoint runs PRAGMA wal_checkpoint(mode) (PASSIVE, FULL, RESTART or
-// TRUNCATE) on the checkpointer's connection and reports whether it was
-// blocked by readers. All but PASSIVE take the write lock, so they run
-// between two writer transactions rather than make the writer sleep in
-// SQLite's busy handler.
-func (db *DB) Checkpoint(ctx context.Context, mode string) (busy bool, err error) {
-	if mode != "PASSIVE" {
-		db.writeMu.Lock()
-		defer db.writeMu.Unlock()
-	}
-	b, _, _, err := db.checkpoint(ctx, mode)
-	return b, err
-}
-
-// checkpoint runs one wal_checkpoint and returns SQLite's three numbers:
-// busy, frames in the WAL, frames checkpointed.
-func (db *DB) checkpoint(ctx context.Context, mode string) (busy bool, logFrames, done int, err error) {
-	var b int
-	row := db.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")")
-	if err := row.Scan(&b, &logFrames, &done); err != nil {
-		return false, 0, 0, fmt.Errorf("wal checkpoint %s: %w", mode, err)
-	}
-	return b != 0, logFrames, done, nil
 }
 
 // Ping checks that the database answers a query on the read pool.

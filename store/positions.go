@@ -55,7 +55,7 @@ func (db *DB) Advance(ctx context.Context, stream, table string, id int64) error
 	if codec.TableNamed(table) == nil {
 		return fmt.Errorf("advance position: unknown table %q", table)
 	}
-	_, err := db.write.ExecContext(ctx, `INSERT INTO sink_positions (stream, table_name, last_id, updated_at)
+	_, err := db.writeExec(ctx, `INSERT INTO sink_positions (stream, table_name, last_id, updated_at)
 		VALUES (?, ?, ?, CAST(unixepoch('subsec') * 1000 AS INTEGER))
 		ON CONFLICT (stream, table_name) DO UPDATE SET last_id = max(last_id, excluded.last_id),
 			updated_at = excluded.updated_at`, stream, table, id)

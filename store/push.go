@@ -47,8 +47,8 @@ func (db *DB) page(ctx context.Context, q, table string, afterID int64, limit in
 }
 
 // MarkSynced sets synced and pushed_at on the rows of table with the given
-// ids, in one short transaction on the writer connection (it waits behind
-// the ingest writer's batch, and the writer behind it). Rows already synced
+// ids, in one short transaction in its write turn (it waits behind the
+// ingest writer's batch, and the writer behind it). Rows already synced
 // keep their first pushed_at.
 func (db *DB) MarkSynced(ctx context.Context, table string, ids []int64, pushedAt int64) error {
 	if codec.TableNamed(table) == nil {
@@ -57,18 +57,21 @@ func (db *DB) MarkSynced(ctx context.Context, table string, ids []int64, pushedA
 	if len(ids) == 0 {
 		return nil
 	}
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("mark synced %s: %w", table, err)
-	}
-	defer tx.Rollback()
-	for start := 0; start < len(ids); start += markChunk {
-		chunk := ids[start:min(start+markChunk, len(ids))]
-		if err := markChunkTx(ctx, tx, table, chunk, pushedAt); err != nil {
-			return fmt.Errorf("mark synced %s: %w", table, err)
+	err := db.writeTurn(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return err
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		defer tx.Rollback()
+		for start := 0; start < len(ids); start += markChunk {
+			chunk := ids[start:min(start+markChunk, len(ids))]
+			if err := markChunkTx(ctx, tx, table, chunk, pushedAt); err != nil {
+				return err
+			}
+		}
+		return tx.Commit()
+	})
+	if err != nil {
 		return fmt.Errorf("mark synced %s: %w", table, err)
 	}
 	return nil
@@ -88,7 +91,7 @@ func markChunkTx(ctx context.Context, tx *sql.Tx, table string, ids []int64, pus
 
 // LogPush records one push attempt in push_log.
 func (db *DB) LogPush(ctx context.Context, a codec.PushAttempt) error {
-	_, err := db.write.ExecContext(ctx, `INSERT INTO push_log
+	_, err := db.writeExec(ctx, `INSERT INTO push_log
 		(created_at, batch_id, status, http_status, events_pushed, bytes, error_message, duration_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.At, a.BatchID, a.Status, nullIfZero(a.HTTPStatus), a.Rows, a.Bytes, nullIfEmpty(a.Error), a.DurationMS)

@@ -2,103 +2,220 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Defaults for a WALKeeper.
+// Defaults for the WAL monitor.
 const (
-	DefaultCheckpointInterval = 10 * time.Minute
-	DefaultWALMaxBytes        = 50 << 20
+	// DefaultWALInterval keeps the WAL short at tens of thousands of rows
+	// a second: a tick's worth of frames is a few MB at most.
+	DefaultWALInterval = 100 * time.Millisecond
+	// DefaultWALMaxBytes bounds the WAL file on disk.
+	DefaultWALMaxBytes = 50 << 20
+	// DefaultWALTruncateRetry spaces truncations that readers kept from
+	// finishing: each may hold the writer for busy_timeout.
+	DefaultWALTruncateRetry = 10 * time.Minute
 )
 
-// WALKeeper bounds the WAL file. SQLite's auto-checkpoint cannot reset the
-// WAL while any reader holds a snapshot, and never shrinks the file, so a
-// long-running process with a read pool can grow it until the volume is
-// full.
-type WALKeeper struct {
-	// Interval between checkpoints of Run; 0 turns the loop off.
-	Interval time.Duration
-	// Above MaxBytes the WAL gets RESTART then TRUNCATE instead of PASSIVE.
-	MaxBytes int64
-	Logger   *slog.Logger
+// Checkpoint modes of PRAGMA wal_checkpoint.
+const (
+	Passive  = "PASSIVE"
+	Restart  = "RESTART"
+	Truncate = "TRUNCATE"
+)
 
-	// Checkpoints run per mode; Busy counts those readers or a writer kept
-	// from completing.
-	Passive  atomic.Int64
-	Restart  atomic.Int64
-	Truncate atomic.Int64
-	Busy     atomic.Int64
-	Errors   atomic.Int64
+// WALMonitor is the one place the WAL is checkpointed: its loop, the
+// Cleaner and DB.Close all checkpoint through it, each checkpoint taking
+// its turn with the writer.
+//
+// Why a loop at all: SQLite's auto-checkpoint runs inside the commit that
+// crosses wal_autocheckpoint: that commit copies 4 MB into the database
+// file and fsyncs it, and the writer, with it the whole intake, stops
+// meanwhile. The monitor moves that work out of the commit, into small
+// turns taken between two writer transactions: every Interval, if the WAL
+// changed, it copies what the WAL holds (about one interval of rows), so
+// the writer's next transaction starts the WAL over.
+//
+// Why turns: because of the Go scheduler, not SQLite. A checkpoint is a
+// run of short pread/pwrite calls that keeps its P busy for milliseconds;
+// with the writer busy on the other P of a 2-core machine, no P is left to
+// poll the network, and the datagram reader waited up to 8 ms (an
+// execution trace at 50,000/s) while the kernel queue (max_dgram_qlen + 1
+// datagrams, 9 ms at 55,000/s) overflowed into the senders' EAGAIN. Taking
+// turns costs the writer alone about 10% of its rate (80,000-92,000 to
+// 67,000-80,000 rows/s), and took losses at 55,000/s from 73-2,733 to
+// 0-15 in 30 s (BENCHMARKS.md). The ingest queue absorbs the writer's
+// pause for a turn.
+//
+// Why a bound: a PASSIVE checkpoint cannot reset the WAL while a reader
+// holds a snapshot, and nothing but TRUNCATE shrinks the file, so a
+// long-running process with a read pool could grow it until the volume is
+// full. Above MaxBytes the monitor runs RESTART, which waits for readers
+// (up to busy_timeout), then TRUNCATE.
+type WALMonitor struct {
+	// Interval between looks at the WAL; 0 turns the loop off and leaves
+	// checkpoints to SQLite's auto-checkpoint inside the writer's commits.
+	// Set before DB.Open.
+	Interval time.Duration
+	// MaxBytes bounds the WAL file; 0 turns the bound off.
+	MaxBytes int64
+	// TruncateRetry is how long the monitor waits before it tries again
+	// to truncate a WAL that readers kept it from truncating.
+	TruncateRetry time.Duration
+	Logger        *slog.Logger
+
+	// Checkpoints counts checkpoints run (any mode), Busy those that
+	// readers or a writer kept from completing, Truncations the WAL files
+	// truncated to zero. LastDuration is the last checkpoint's duration in
+	// nanoseconds, its wait for the writer's turn included.
+	Checkpoints  atomic.Int64
+	Busy         atomic.Int64
+	Truncations  atomic.Int64
+	Errors       atomic.Int64
+	LastDuration atomic.Int64
 
 	db *DB
+
+	mu           sync.Mutex // one CheckpointOnce at a time; guards below
+	last         os.FileInfo
+	truncateNext time.Time
+	failing      bool
+
+	stop context.CancelFunc
+	done chan struct{}
 }
 
-// NewWALKeeper returns a WALKeeper for db with the default tunables.
-func NewWALKeeper(db *DB) *WALKeeper {
-	return &WALKeeper{
-		Interval: DefaultCheckpointInterval,
-		MaxBytes: DefaultWALMaxBytes,
-		Logger:   slog.New(slog.DiscardHandler),
-		db:       db,
+func newWALMonitor(db *DB) *WALMonitor {
+	return &WALMonitor{
+		Interval:      DefaultWALInterval,
+		MaxBytes:      DefaultWALMaxBytes,
+		TruncateRetry: DefaultWALTruncateRetry,
+		Logger:        slog.New(slog.DiscardHandler),
+		db:            db,
 	}
 }
 
-// Run checkpoints once at start, in case a previous run left a big WAL,
-// and then every Interval until ctx is done.
-func (k *WALKeeper) Run(ctx context.Context) {
-	if k.Interval <= 0 {
+// start runs the loop until stopped; DB.Open calls it.
+func (m *WALMonitor) start() {
+	if m.Interval <= 0 {
 		return
 	}
-	t := time.NewTicker(k.Interval)
-	defer t.Stop()
-	for {
-		if err := k.CheckpointOnce(ctx); err != nil && ctx.Err() == nil {
-			k.Logger.Error("wal checkpoint failed", "err", err)
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stop, m.done = cancel, make(chan struct{})
+	go func() {
+		defer close(m.done)
+		t := time.NewTicker(m.Interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			m.CheckpointOnce(ctx)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	}()
+}
+
+func (m *WALMonitor) halt() {
+	if m.stop != nil {
+		m.stop()
+		<-m.done
+		m.stop = nil
 	}
 }
 
-// CheckpointOnce runs a PASSIVE checkpoint, which never waits for readers;
-// when the WAL file is over MaxBytes it runs RESTART, which waits for
-// readers (up to busy_timeout) so the next write starts the WAL from the
-// beginning, and then TRUNCATE to give the file's space back to the volume.
-func (k *WALKeeper) CheckpointOnce(ctx context.Context) error {
-	_, before := k.db.Sizes()
-	if k.MaxBytes <= 0 || before <= k.MaxBytes {
-		busy, err := k.checkpoint(ctx, "PASSIVE", &k.Passive)
-		k.Logger.Debug("wal checkpoint", "mode", "PASSIVE", "wal_bytes", before, "busy", busy)
-		return err
+// CheckpointOnce checkpoints PASSIVE if the WAL changed since the last
+// look; if the file is over MaxBytes it runs RESTART and then TRUNCATE
+// instead. Errors are counted, and logged when checkpoints start failing.
+func (m *WALMonitor) CheckpointOnce(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fi, err := os.Stat(m.db.Path + "-wal")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
 	}
-	busy, err := k.checkpoint(ctx, "RESTART", &k.Restart)
-	// A busy RESTART means a reader outlived busy_timeout; TRUNCATE would
-	// wait as long again and fail the same way, holding the writer.
+	if err != nil {
+		return m.failed(ctx, err)
+	}
+	if m.MaxBytes > 0 && fi.Size() > m.MaxBytes && !time.Now().Before(m.truncateNext) {
+		m.last = nil
+		return m.truncate(ctx, fi.Size())
+	}
+	if m.last != nil && fi.Size() == m.last.Size() && fi.ModTime().Equal(m.last.ModTime()) {
+		return nil // nothing written since the last look
+	}
+	m.last = fi
+	if _, err := m.Checkpoint(ctx, Passive); err != nil {
+		return m.failed(ctx, err)
+	}
+	m.failing = false
+	return nil
+}
+
+// truncate runs RESTART, so the next write starts the WAL from its
+// beginning, then TRUNCATE to give the file's space back to the volume.
+// A busy RESTART means a reader outlived busy_timeout; TRUNCATE would
+// wait as long again and fail the same way, holding the writer.
+func (m *WALMonitor) truncate(ctx context.Context, before int64) error {
+	busy, err := m.Checkpoint(ctx, Restart)
 	if err == nil && !busy {
-		busy, err = k.checkpoint(ctx, "TRUNCATE", &k.Truncate)
+		busy, err = m.Checkpoint(ctx, Truncate)
 	}
-	_, after := k.db.Sizes()
-	k.Logger.Info("wal over threshold: checkpointed", "wal_bytes_before", before, "wal_bytes_after", after,
-		"max_bytes", k.MaxBytes, "busy", busy)
+	if err != nil || busy {
+		m.truncateNext = time.Now().Add(m.TruncateRetry)
+	}
+	_, after := m.db.Sizes()
+	m.Logger.Info("wal over its bound: checkpointed", "wal_bytes_before", before, "wal_bytes_after", after,
+		"max_bytes", m.MaxBytes, "busy", busy)
+	if err != nil {
+		return m.failed(ctx, err)
+	}
+	m.failing = false
+	return nil
+}
+
+// failed logs the first of a run of failures; each is already counted.
+func (m *WALMonitor) failed(ctx context.Context, err error) error {
+	if !m.failing && ctx.Err() == nil {
+		m.Logger.Error("wal checkpoint failed", "err", err)
+	}
+	m.failing = true
 	return err
 }
 
-func (k *WALKeeper) checkpoint(ctx context.Context, mode string, runs *atomic.Int64) (bool, error) {
-	busy, err := k.db.Checkpoint(ctx, mode)
+// Checkpoint runs one PRAGMA wal_checkpoint(mode) on the checkpoint
+// connection, in its turn with the writer, and reports whether readers or
+// a writer kept it from completing.
+func (m *WALMonitor) Checkpoint(ctx context.Context, mode string) (busy bool, err error) {
+	start := time.Now()
+	err = m.db.checkpointTurn(ctx, func(ctx context.Context) error {
+		var b, logFrames, done int
+		if err := m.db.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&b, &logFrames, &done); err != nil {
+			return fmt.Errorf("wal checkpoint %s: %w", mode, err)
+		}
+		busy = b != 0
+		return nil
+	})
+	m.LastDuration.Store(int64(time.Since(start)))
 	if err != nil {
 		if ctx.Err() == nil { // shutting down is not a failure
-			k.Errors.Add(1)
+			m.Errors.Add(1)
 		}
 		return false, err
 	}
-	runs.Add(1)
+	m.Checkpoints.Add(1)
 	if busy {
-		k.Busy.Add(1)
+		m.Busy.Add(1)
+	} else if mode == Truncate {
+		m.Truncations.Add(1)
 	}
 	return busy, nil
 }

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,16 +21,18 @@ const (
 
 // Writer is the only goroutine that writes events: it takes them from the
 // ingest channel and commits up to BatchSize of them, or what arrived within
-// BatchWindow of the first, in one transaction.
+// BatchWindow of the first, in one transaction, in its write turn.
 type Writer struct {
 	BatchSize   int
 	BatchWindow time.Duration
 	Logger      *slog.Logger
 
 	// Written counts rows committed and WriteErrors events given up on
-	// (the batch and the row alone both failed), per transport.
+	// (the batch and the row alone both failed), per transport. Shutdown
+	// counts the events Stop left unwritten: the shutdown drop.
 	Written     [codec.NumTransports]atomic.Int64
 	WriteErrors [codec.NumTransports]atomic.Int64
+	Shutdown    [codec.NumTransports]atomic.Int64
 	// Batches counts committed transactions.
 	Batches atomic.Int64
 
@@ -40,33 +44,69 @@ type Writer struct {
 	stmts    writerStmts
 	stmtConn any // the driver connection stmts belong to
 	args     []driver.NamedValue
+	opened   bool
+
+	// ctx is cancelled by Stop: it interrupts the transaction in progress.
+	ctx      context.Context
+	stop     context.CancelFunc
+	errMu    sync.Mutex
+	err      error // the last write's error, nil once a transaction commits
+	failures int64 // events given up on since err was set
 }
 
 // NewWriter returns a Writer that drains in into db.
 func NewWriter(db *DB, in <-chan codec.Event) *Writer {
+	ctx, stop := context.WithCancel(context.Background())
 	return &Writer{
 		BatchSize:   DefaultBatchSize,
 		BatchWindow: DefaultBatchWindow,
 		Logger:      slog.New(slog.DiscardHandler),
 		db:          db,
 		in:          in,
+		ctx:         ctx,
+		stop:        stop,
 	}
 }
 
-// Run writes until the channel is closed and drained. It never stops on a
-// write error: failed events are counted and the loop goes on.
-func (w *Writer) Run() error {
-	// Prepare now, so a statement that does not compile stops the writer
-	// at start rather than failing every batch.
-	if err := w.raw(func(ctx context.Context, _ rawConn) error { return nil }); err != nil {
-		return err
+// Open prepares the writer's statements, so that one that does not compile
+// (a schema the binary does not expect) stops start-up instead of failing
+// every batch. Run opens the writer itself if Open was not called.
+func (w *Writer) Open() error {
+	err := w.db.writeTurn(w.ctx, func(ctx context.Context, conn *sql.Conn) error {
+		return conn.Raw(func(dc any) error {
+			_, err := w.prepare(ctx, dc)
+			return err
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("open writer: %w", err)
 	}
-	defer w.raw(func(context.Context, rawConn) error { w.closeStmts(); return nil })
+	w.opened = true
+	return nil
+}
+
+// Run writes until the channel is closed and drained, or until Stop. It
+// never stops on a write error: failed events are counted, Err reports the
+// failure, and the loop goes on.
+func (w *Writer) Run() error {
+	if !w.opened {
+		if err := w.Open(); err != nil {
+			return err
+		}
+	}
+	defer w.closeStmtsTurn()
 	batch := make([]codec.Event, 0, w.BatchSize)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
-		ev, ok := <-w.in
+		var ev codec.Event
+		var ok bool
+		select {
+		case <-w.ctx.Done():
+			w.abandon(nil)
+			return nil
+		case ev, ok = <-w.in:
+		}
 		if !ok {
 			return nil
 		}
@@ -81,8 +121,9 @@ func (w *Writer) Run() error {
 	}
 }
 
-// fill adds events to batch until it is full, the window has passed or the
-// channel is closed; it reports whether the channel is still open.
+// fill adds events to batch until it is full, the window has passed, the
+// writer is stopped or the channel is closed; it reports whether the
+// channel is still open.
 func (w *Writer) fill(batch *[]codec.Event, timer *time.Timer) bool {
 	for len(*batch) < w.BatchSize {
 		select {
@@ -93,6 +134,8 @@ func (w *Writer) fill(batch *[]codec.Event, timer *time.Timer) bool {
 			*batch = append(*batch, ev)
 		case <-timer.C:
 			return true
+		case <-w.ctx.Done():
+			return true
 		}
 	}
 	return true
@@ -100,60 +143,53 @@ func (w *Writer) fill(batch *[]codec.Event, timer *time.Timer) bool {
 
 // commit writes batch in one transaction, tries once more, and then falls
 // back to one transaction per event so one bad row cannot take the others
-// with it. What still fails is counted as write_error.
+// with it. What still fails is counted as write_error; what Stop kept from
+// being written, as shutdown.
 func (w *Writer) commit(batch []codec.Event) {
 	err := w.writeTx(batch)
 	if err == nil {
 		return
 	}
+	if w.stopped(batch) {
+		return
+	}
 	w.Logger.Warn("write batch failed, retrying", "events", len(batch), "err", err)
-	if err = w.writeTx(batch); err == nil {
+	if err = w.writeTx(batch); err == nil || w.stopped(batch) {
 		return
 	}
 	w.Logger.Error("write batch failed twice, writing events one by one", "events", len(batch), "err", err)
 	for i := range batch {
 		if err := w.writeTx(batch[i : i+1]); err != nil {
-			w.WriteErrors[batch[i].Transport].Add(1)
-			w.Logger.Error("event not written", "transport", batch[i].Transport.String(),
-				"table", batch[i].Table(), "trace_id", batch[i].TraceID, "err", err)
+			if w.stopped(batch[i:]) {
+				return
+			}
+			w.givenUp(&batch[i], err)
 		}
 	}
 }
 
-// raw runs f on the writer's driver connection, with the statements
-// prepared on it.
-func (w *Writer) raw(f func(ctx context.Context, c rawConn) error) error {
-	ctx := context.Background()
-	conn, err := w.db.write.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("writer connection: %w", err)
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		c, err := w.prepare(ctx, dc)
-		if err != nil {
-			return err
-		}
-		return f(ctx, c)
-	})
-}
-
+// writeTx writes batch in one transaction in the writer's turn, on the
+// driver connection with the statements prepared on it.
 func (w *Writer) writeTx(batch []codec.Event) error {
-	w.db.writeMu.Lock()
-	defer w.db.writeMu.Unlock()
-	err := w.raw(func(ctx context.Context, c rawConn) error {
-		tx, err := c.BeginTx(ctx, driver.TxOptions{})
-		if err != nil {
-			return fmt.Errorf("begin: %w", err)
-		}
-		if err := w.insertAll(ctx, batch); err != nil {
-			tx.Rollback()
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("commit: %w", err)
-		}
-		return nil
+	err := w.db.writeTurn(w.ctx, func(ctx context.Context, conn *sql.Conn) error {
+		return conn.Raw(func(dc any) error {
+			c, err := w.prepare(ctx, dc)
+			if err != nil {
+				return err
+			}
+			tx, err := c.BeginTx(ctx, driver.TxOptions{})
+			if err != nil {
+				return fmt.Errorf("begin: %w", err)
+			}
+			if err := w.insertAll(ctx, batch); err != nil {
+				tx.Rollback()
+				return err
+			}
+			if err := tx.Commit(); err != nil {
+				return fmt.Errorf("commit: %w", err)
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return err
@@ -162,7 +198,22 @@ func (w *Writer) writeTx(batch []codec.Event) error {
 	for i := range batch {
 		w.Written[batch[i].Transport].Add(1)
 	}
+	w.committed()
 	return nil
+}
+
+// closeStmtsTurn closes the prepared statements in a turn of their own.
+// After Stop it leaves them to DB.Close, which closes them with the
+// connection: an interrupted transaction makes the driver discard its
+// connection, and a new one would first apply the DSN's pragmas, which
+// wait for the write lock that whoever made the drain time out may hold.
+func (w *Writer) closeStmtsTurn() {
+	if w.ctx.Err() != nil {
+		return
+	}
+	w.db.writeTurn(w.ctx, func(_ context.Context, conn *sql.Conn) error {
+		return conn.Raw(func(any) error { w.closeStmts(); return nil })
+	})
 }
 
 // insertAll inserts the rows of batch and saves the last log cursor of

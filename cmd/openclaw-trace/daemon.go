@@ -38,7 +38,6 @@ type Main struct {
 	Export   *push.Exporter // nil unless an OTEL_EXPORTER_OTLP_* URL is set
 	Cleaner  *store.Cleaner
 	Follower *logtail.Follower
-	WAL      *store.WALKeeper
 	Prices   *price.Lazy     // embedded table + OCT_PRICES_FILE
 	Unpriced *codec.Unpriced // traces left without a cost, per model
 
@@ -70,17 +69,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openDB(); err != nil {
 		return err
 	}
-	m.Queue = codec.NewQueue(cfg.QueueSize)
-	m.Writer = store.NewWriter(m.DB, m.Queue.C())
-	m.Writer.BatchSize, m.Writer.BatchWindow = cfg.BatchSize, cfg.BatchWindow
-	m.Writer.Logger = m.Logger.With("component", "writer")
-	m.writerDone = make(chan struct{})
-	go func() {
-		defer close(m.writerDone)
-		if err := m.Writer.Run(); err != nil {
-			m.Logger.Error("writer stopped", "err", err)
-		}
-	}()
+	if err := m.startWriter(); err != nil {
+		return err
+	}
 
 	ctx, m.cancel = context.WithCancel(ctx)
 	m.Export = m.newExporter()
@@ -116,8 +107,27 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// startUpkeep runs retention, disk-pressure eviction and WAL checkpoints:
-// once now, then on their intervals.
+// startWriter opens the writer before any listener, so a writer that
+// cannot write (its statements do not prepare) stops start-up instead of
+// leaving a daemon that answers 202 and stores nothing.
+func (m *Main) startWriter() error {
+	m.Queue = codec.NewQueue(m.Config.QueueSize)
+	m.Writer = store.NewWriter(m.DB, m.Queue.C())
+	m.Writer.BatchSize, m.Writer.BatchWindow = m.Config.BatchSize, m.Config.BatchWindow
+	m.Writer.Logger = m.Logger.With("component", "writer")
+	if err := m.Writer.Open(); err != nil {
+		return fmt.Errorf("%w (the database at OCT_DB_PATH has a schema this binary cannot write)", err)
+	}
+	m.writerDone = make(chan struct{})
+	go func() {
+		defer close(m.writerDone)
+		m.Writer.Run() // opened above: it returns only once drained or stopped
+	}()
+	return nil
+}
+
+// startUpkeep runs retention and disk-pressure eviction: once now, then
+// on their interval. The WAL monitor is the database's own (openDB).
 func (m *Main) startUpkeep(ctx context.Context) {
 	cfg := m.Config
 	m.Cleaner = store.NewCleaner(m.DB)
@@ -127,9 +137,6 @@ func (m *Main) startUpkeep(ctx context.Context) {
 	m.Cleaner.Streams = exportStreams(m.Export)
 	m.Cleaner.Logger = m.Logger.With("component", "cleanup")
 	m.wg.Go(func() { m.Cleaner.Run(ctx) })
-	m.WAL = store.NewWALKeeper(m.DB)
-	m.WAL.Logger = m.Logger.With("component", "wal")
-	m.wg.Go(func() { m.WAL.Run(ctx) })
 }
 
 // startSampler samples the container every OCT_METRICS_INTERVAL; 0 starts
@@ -154,6 +161,7 @@ func (m *Main) openDB() error {
 		}
 	}
 	m.DB = store.NewDB(path)
+	m.DB.WAL.Logger = m.Logger.With("component", "wal")
 	if err := m.DB.Open(); err != nil {
 		m.DB = nil
 		return fmt.Errorf("%w (set OCT_DB_PATH to a writable location)", err)
@@ -177,6 +185,8 @@ func (m *Main) Close() error {
 func (m *Main) shutdown() error {
 	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
+	drainCtx, cancelDrain := context.WithTimeout(ctx, time.Duration(float64(m.Config.ShutdownTimeout)*drainShare))
+	defer cancelDrain()
 	var errs []error
 	// 1. Intake: ingest routes answer 503; producers stop.
 	if m.HTTP != nil {
@@ -194,20 +204,12 @@ func (m *Main) shutdown() error {
 			errs = append(errs, fmt.Errorf("close http: %w", err))
 		}
 	}
-	// 2. Drain the queue into SQLite.
-	if m.Queue != nil {
-		depth := m.Queue.Len()
-		m.Logger.Info("draining queue", "queued", depth)
-		m.Queue.Close()
-		select {
-		case <-m.writerDone:
-			m.Logger.Info("queue drained")
-		case <-ctx.Done():
-			m.Logger.Error("drain timed out; events still queued are lost", "queued", m.Queue.Len())
-			return errors.Join(append(errs, errors.New("drain timed out"))...)
-		}
+	// 2. Drain the queue into SQLite, within its share of the timeout.
+	if err := m.drain(drainCtx); err != nil {
+		errs = append(errs, err)
 	}
-	// 3. One last push of what is left, then checkpoint and close.
+	// 3. One last push of what is left, in what remains of the timeout,
+	// then checkpoint and close.
 	m.finalPush(ctx)
 	m.finalExport(ctx)
 	if m.DB != nil {
@@ -222,4 +224,38 @@ func (m *Main) shutdown() error {
 			"dropped", s.DroppedByReason)
 	}
 	return errors.Join(errs...)
+}
+
+// drainShare is the part of OCT_SHUTDOWN_TIMEOUT the drain may take, so
+// that the final push keeps a bounded turn even when the drain times out.
+const drainShare = 0.75
+
+// drain closes the queue and waits for the writer to store what is
+// queued. When ctx (the drain's share of the timeout) ends first, the
+// writer is stopped: what it has not written is counted as shutdown drops.
+func (m *Main) drain(ctx context.Context) error {
+	if m.Queue == nil {
+		return nil
+	}
+	m.Logger.Info("draining queue", "queued", m.Queue.Len())
+	m.Queue.Close()
+	if m.writerDone == nil { // the writer never started
+		return nil
+	}
+	select {
+	case <-m.writerDone:
+		m.Logger.Info("queue drained")
+		return nil
+	case <-ctx.Done():
+	}
+	queued := m.Queue.Len()
+	m.Writer.Stop()
+	<-m.writerDone
+	var lost int64
+	for i := range m.Writer.Shutdown {
+		lost += m.Writer.Shutdown[i].Load()
+	}
+	m.Logger.Error("drain timed out; writer stopped, events not written are dropped (shutdown)",
+		"queued", queued, "dropped", lost)
+	return errors.New("drain timed out")
 }

@@ -38,8 +38,10 @@ type snapshot struct {
 	Expired             int64                      `json:"expired_by_retention"`
 	Push                *pushCounters              `json:"push"`
 	Logtail             *logtailCounters           `json:"logtail"`
-
-	Sinks map[string]*sinkState `json:"sinks"` // push and otlp
+	Sinks               map[string]*sinkState      `json:"sinks"`        // push and otlp
+	WriterError         *string                    `json:"writer_error"` // null while the writer writes
+	WAL                 *walStats                  `json:"wal"`
+	Cleanup             *cleanupStats              `json:"cleanup"`
 
 	dbOK              bool
 	dbBytes, walBytes int64
@@ -104,6 +106,7 @@ func (m *Main) snapshot(ctx context.Context, withDB bool) *snapshot {
 		if m.Writer != nil {
 			ts.Written = m.Writer.Written[t].Load()
 			ts.Dropped[codec.DropWriteError.String()] += m.Writer.WriteErrors[t].Load()
+			ts.Dropped[codec.DropShutdown.String()] += m.Writer.Shutdown[t].Load()
 		}
 		s.Transports[t.String()] = ts
 		s.Received += ts.Received
@@ -131,8 +134,13 @@ func (m *Main) snapshot(ctx context.Context, withDB bool) *snapshot {
 	}
 	if m.Writer != nil {
 		s.WriterBatches = m.Writer.Batches.Load()
+		if err := m.Writer.Err(); err != nil {
+			e := err.Error()
+			s.WriterError = &e
+		}
 	}
 	m.components(s)
+	m.upkeepStats(s)
 	if withDB && m.DB != nil {
 		s.dbBytes, s.walBytes = m.DB.Sizes()
 		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -183,6 +191,9 @@ func (m *Main) healthHandler() http.Handler {
 		h.LastPushTime, h.LastPushStatus = m.pushStatus()
 		if !s.dbOK {
 			h.Status, h.DBStatus = "degraded", "error"
+		}
+		if s.WriterError != nil { // events are received but not stored
+			h.Status = "degraded"
 		}
 		listener.WriteJSON(w, http.StatusOK, h)
 	})

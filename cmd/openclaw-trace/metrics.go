@@ -83,6 +83,7 @@ func writeMetrics(w io.Writer, s *snapshot) {
 		fams = append(fams, single("unsynced_rows", "gauge", "Rows not yet pushed.", *s.unsynced))
 	}
 	fams = append(fams, sinkFamilies(s.Sinks)...)
+	fams = append(fams, upkeepFamilies(s)...)
 	for _, f := range fams {
 		f.write(w)
 	}

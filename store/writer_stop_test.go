@@ -1,0 +1,116 @@
+package store
+
+import (
+	"database/sql"
+	"strings"
+	"testing"
+
+	"github.com/openclaw/openclaw-trace/codec"
+)
+
+// lockDB takes SQLite's write lock from a connection of its own, as
+// another process would; unlock releases it.
+func lockDB(t *testing.T, db *DB) (unlock func()) {
+	t.Helper()
+	other, err := sql.Open("sqlite", "file:"+db.Path+"?_txlock=immediate&_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() { tx.Rollback(); other.Close() }
+}
+
+// alter changes the schema from a connection of its own, as an operator
+// (or another binary) might.
+func alter(t *testing.T, db *DB, stmt string) {
+	t.Helper()
+	other, err := sql.Open("sqlite", "file:"+db.Path+"?_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Exec(stmt); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Stop interrupts a writer that cannot get the database (another process
+// holds the write lock): Run returns, and every event it was given is
+// counted as a shutdown drop, none lost.
+func TestWriterStopCountsShutdown(t *testing.T) {
+	db := openDB(t, 0)
+	unlock := lockDB(t, db)
+	defer unlock()
+	const n = 30
+	in := make(chan codec.Event, n)
+	w := NewWriter(db, in)
+	w.BatchSize = 10
+	if err := w.Open(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- w.Run() }()
+	for range n {
+		in <- traceEvent("m")
+	}
+	close(in)
+	waitFor(t, "writer blocked on the lock", func() bool { return len(in) < n })
+	w.Stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got, want := w.Shutdown[codec.HTTP].Load(), int64(n); got != want {
+		t.Errorf("shutdown drops = %d, want %d (written %d, write errors %d)", got, want,
+			w.Written[codec.HTTP].Load(), w.WriteErrors[codec.HTTP].Load())
+	}
+}
+
+// A schema the writer cannot write (a file another binary changed) stops
+// it at Open, before any event is taken.
+func TestWriterOpenFailsOnUnexpectedSchema(t *testing.T) {
+	db := openDB(t, 0)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	alter(t, db, "ALTER TABLE llm_traces RENAME COLUMN ttft_ms TO ttfb_ms")
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	err := NewWriter(db, make(chan codec.Event)).Open()
+	if err == nil || !strings.Contains(err.Error(), "prepare llm_traces insert") {
+		t.Fatalf("Open() = %v, want a prepare error naming llm_traces", err)
+	}
+}
+
+// A writer that stops being able to write counts every event it gives up
+// on, reports the failure in Err, and clears it once writes succeed again.
+func TestWriterErrWhileFailing(t *testing.T) {
+	db := openDB(t, 0)
+	in := make(chan codec.Event, 10)
+	w := NewWriter(db, in)
+	w.BatchSize = 1
+	wait := startWriter(t, w)
+	in <- traceEvent("before")
+	waitFor(t, "first row", func() bool { return w.Written[codec.HTTP].Load() == 1 })
+	if err := w.Err(); err != nil {
+		t.Fatalf("Err() = %v while writing", err)
+	}
+	alter(t, db, "ALTER TABLE llm_traces RENAME COLUMN ttft_ms TO ttfb_ms")
+	in <- traceEvent("lost1")
+	in <- traceEvent("lost2")
+	waitFor(t, "two write errors", func() bool { return w.WriteErrors[codec.HTTP].Load() == 2 })
+	if err := w.Err(); err == nil || !strings.Contains(err.Error(), "ttft_ms") {
+		t.Errorf("Err() = %v, want the insert's error", err)
+	}
+	alter(t, db, "ALTER TABLE llm_traces RENAME COLUMN ttfb_ms TO ttft_ms")
+	in <- traceEvent("after")
+	waitFor(t, "row after repair", func() bool { return w.Written[codec.HTTP].Load() == 2 })
+	if err := w.Err(); err != nil {
+		t.Errorf("Err() = %v after a commit", err)
+	}
+	close(in)
+	wait()
+}
