@@ -10,14 +10,16 @@ import (
 var (
 	configPhrases    = []string{"config change", "config hot reload", "config reload"}
 	lifecyclePhrases = []string{
-		"listening on", "sigterm", "sigint", "sigusr1", "sighup", "restart",
-		"shutting down", "shutdown", "starting", "started", "stopping", "stopped", "exiting",
+		"listening", "gateway ready", "sigterm", "sigint", "sigusr1", "sigusr2", "sighup",
+		"restart", "shutting down", "shutdown", "starting", "started", "stopping", "stopped", "exiting",
 	}
 	outWords = []string{"send", "sent", "reply", "replied", "outbound", "deliver"}
 	inWords  = []string{"receive", "inbound", "incoming", "message from", "update"}
 )
 
-// classify picks a line's kind. The checks run in this order, first match
+// classify sets a line's kind and channel. Model-call and CLI lines that
+// the generic rules would get wrong are named first (rules.go): they set
+// metadata.rule and the fields read from their text. Then, first match
 // wins:
 //  1. gateway_error: level error or fatal, "lane task error", or an outbound
 //     line that says it failed (a failed send is logged at warn too);
@@ -28,30 +30,41 @@ var (
 //     the verb leads and any quoted user text follows it. Out: send
 //     (sendMessage, sending), sent, reply, replied, outbound, deliver. In:
 //     receive(d), inbound, incoming, "message from", update (getUpdates);
-//  4. lifecycle: listening on, signals, restart, shutting down, starting,
-//     started, stopping, stopped, exiting;
+//  4. lifecycle: listening (on ws://…, "http server listening (…)"),
+//     "gateway ready", signals, restart, shutting down, starting, started,
+//     stopping, stopped, exiting;
 //  5. other.
 //
 // The channel name is set whenever the subsystem is a channel, whatever
 // the kind.
-func classify(subsystem, level, msg string) (kind, channel string) {
-	channel = channelOf(subsystem)
-	m := strings.ToLower(msg)
+func classify(l *codec.Log) {
+	l.Channel = channelOf(l.Subsystem)
+	m := strings.ToLower(l.Message)
+	if kind := byRule(l, m); kind != "" {
+		l.Kind = kind
+		return
+	}
+	l.Kind = generic(l.Channel, l.Level, m)
+}
+
+func generic(channel, level, m string) string {
 	dir := direction(m)
 	switch {
-	case level == "error" || level == "fatal" || strings.Contains(m, "lane task error"):
-		return codec.KindGatewayError, channel
+	case isError(level) || strings.Contains(m, "lane task error"):
+		return codec.KindGatewayError
 	case dir == codec.KindChannelOut && (strings.Contains(m, "fail") || strings.Contains(m, "error")):
-		return codec.KindGatewayError, channel
+		return codec.KindGatewayError
 	case containsAny(m, configPhrases):
-		return codec.KindConfigChange, channel
+		return codec.KindConfigChange
 	case channel != "" && dir != "":
-		return dir, channel
+		return dir
 	case containsAny(m, lifecyclePhrases):
-		return codec.KindLifecycle, channel
+		return codec.KindLifecycle
 	}
-	return codec.KindOther, channel
+	return codec.KindOther
 }
+
+func isError(level string) bool { return level == "error" || level == "fatal" }
 
 // channelOf returns <name> for gateway/channels/<name>[/…] and the older
 // gateway/providers/<name>[/…], else "".

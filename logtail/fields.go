@@ -8,10 +8,12 @@ import (
 
 // subsystem finds the logger's subsystem and removes the argument that
 // held it. OpenClaw's sub-loggers write their bindings as key "0", a JSON
-// string such as {"subsystem":"gateway/channels/telegram"}; other binding
-// fields go into metadata. A plain-string "0" is taken as the subsystem only
-// when it looks like a name (no spaces) and a later string argument can be
-// the message; otherwise it is an ordinary argument.
+// string such as {"subsystem":"gateway/channels/telegram"}; some name a
+// "module" instead ({"module":"cron","storeKey":…}), taken as the subsystem
+// when there is no "subsystem". The other binding fields go into metadata.
+// A plain-string "0" is taken as the subsystem only when it looks like a
+// name (no spaces) and a later string argument can be the message;
+// otherwise it is an ordinary argument.
 func subsystem(raw map[string]json.RawMessage, args []arg, md map[string]any) (string, []arg) {
 	top, _ := asString(raw["subsystem"])
 	if len(args) == 0 || args[0].idx != 0 {
@@ -22,7 +24,7 @@ func subsystem(raw map[string]json.RawMessage, args []arg, md map[string]any) (s
 	s, isString := asString(a.raw)
 	if isString {
 		if !strings.HasPrefix(s, "{") {
-			if top == "" && isName(s) && hasStringAfter(args[1:], raw) {
+			if top == "" && isName(s) && hasStringAfter(s, args[1:], raw) {
 				return s, args[1:]
 			}
 			return top, args
@@ -33,11 +35,10 @@ func subsystem(raw map[string]json.RawMessage, args []arg, md map[string]any) (s
 	if json.Unmarshal(obj, &b) != nil {
 		return top, args
 	}
-	name, _ := b["subsystem"].(string)
-	if name == "" {
-		return top, args
+	name := bindingName(b)
+	if name == "" && !hasStringAfter(s, args[1:], raw) {
+		return top, args // no name and nothing after it: maybe the text itself
 	}
-	delete(b, "subsystem")
 	for k, v := range b {
 		md[k] = v
 	}
@@ -47,34 +48,75 @@ func subsystem(raw map[string]json.RawMessage, args []arg, md map[string]any) (s
 	return name, args[1:]
 }
 
+// bindingName takes "subsystem", else "module", out of b.
+func bindingName(b map[string]any) string {
+	for _, k := range []string{"subsystem", "module"} {
+		if name, ok := b[k].(string); ok && name != "" {
+			delete(b, k)
+			return name
+		}
+	}
+	return ""
+}
+
 func isName(s string) bool {
 	return s != "" && len(s) <= 128 && !strings.ContainsAny(s, " \t\r\n")
 }
 
-func hasStringAfter(args []arg, raw map[string]json.RawMessage) bool {
-	if _, ok := asString(raw["message"]); ok {
-		return true
-	}
+// hasStringAfter reports whether a text other than first follows: a later
+// string argument, or a "message" key that is not just first again (newer
+// builds copy a lone argument into "message").
+func hasStringAfter(first string, args []arg, raw map[string]json.RawMessage) bool {
 	for _, a := range args {
 		if _, ok := asString(a.raw); ok {
 			return true
 		}
 	}
-	return false
+	m, ok := asString(raw["message"])
+	return ok && m != first
 }
 
-// message is the "message" key (newer builds) or else the last numbered
-// string argument, which it removes from args; tslog puts the text last.
+// message is the last numbered string argument, which it removes from
+// args: tslog puts the text last, after any object of fields. The
+// top-level "message" key that newer builds add is only the fallback: it
+// flattens every argument, so a line whose fields object comes after the
+// text ({"1":"slow SQLite session write","2":{…}}) has the object's JSON in
+// it.
 func message(raw map[string]json.RawMessage, args []arg) (string, []arg) {
-	if s, ok := asString(raw["message"]); ok {
-		return s, args
-	}
 	for i := len(args) - 1; i >= 0; i-- {
 		if s, ok := asString(args[i].raw); ok {
 			return s, append(args[:i:i], args[i+1:]...)
 		}
 	}
-	return "", args
+	s, _ := asString(raw["message"])
+	return s, args
+}
+
+// addArg keeps one argument that is not the subsystem or the message. The
+// fields of an object argument ({"1":{"status":500,…}}) are merged into md,
+// so they can be queried as metadata.status rather than metadata["1"].status;
+// a field whose name is already taken stays under the argument's number.
+// Any other argument is kept under its number.
+func addArg(md map[string]any, a arg) {
+	var obj map[string]any
+	if len(a.raw) == 0 || a.raw[0] != '{' || json.Unmarshal(a.raw, &obj) != nil {
+		md[a.key] = decodeAny(a.raw)
+		return
+	}
+	var taken map[string]any
+	for k, v := range obj {
+		if _, dup := md[k]; dup {
+			if taken == nil {
+				taken = map[string]any{}
+			}
+			taken[k] = v
+			continue
+		}
+		md[k] = v
+	}
+	if taken != nil {
+		md[a.key] = taken
+	}
 }
 
 // meta is the part of tslog's _meta we read.

@@ -39,6 +39,8 @@ type Positions interface {
 // Unlike the network listeners it never drops on a full channel: the file
 // is its buffer, so it waits (or returns when ctx ends) and resumes from
 // the file later. Its position only advances once a line's event is sent.
+// The one exception to one event per line is a failed CLI command's block
+// of lines, folded into one event (fold.go).
 type Follower struct {
 	// Path is a file, a directory (its newest *.log file is followed) or a
 	// glob such as /tmp/openclaw/openclaw-*.log (its newest match).
@@ -50,6 +52,9 @@ type Follower struct {
 	Now             func() time.Time
 	Positions       Positions // nil: start at the beginning of the newest file
 	Logger          *slog.Logger
+	// FoldWait bounds how long a CLI failure is held for the rest of its
+	// block (fold.go); 0 sends it at the end of the poll that read it.
+	FoldWait time.Duration
 
 	out   Sink
 	stats counters
@@ -59,6 +64,7 @@ type Follower struct {
 	cur     *position
 	buf     []byte
 	lastErr string
+	held    *held // a CLI failure waiting for the rest of its block
 }
 
 // position is where reading resumes.
@@ -81,6 +87,7 @@ func NewFollower(path string, out Sink) *Follower {
 		Path:         path,
 		PollInterval: DefaultPollInterval,
 		MinLevel:     DefaultMinLevel,
+		FoldWait:     DefaultFoldWait,
 		Now:          time.Now,
 		out:          out,
 	}
@@ -137,6 +144,14 @@ func (f *Follower) Poll(ctx context.Context) error {
 		f.stats.readErrors.Add(1)
 		return err
 	}
+	err := f.steps(ctx)
+	if ferr := f.flushHeld(ctx, true); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+func (f *Follower) steps(ctx context.Context) error {
 	for range maxSteps {
 		again, err := f.step(ctx)
 		if err != nil || !again {
@@ -167,8 +182,9 @@ func (f *Follower) load(ctx context.Context) error {
 
 // Stats is a snapshot of the counters.
 type Stats struct {
-	LinesRead  int64 // complete lines read (emitted + skipped)
+	LinesRead  int64 // complete lines read (emitted + skipped + folded)
 	Emitted    int64 // events sent to the channel
+	Folded     int64 // lines folded into the event of the line before (a CLI failure block)
 	Skipped    int64 // lines below MinLevel
 	NotJSON    int64 // lines kept whole as kind other
 	Truncated  int64 // lines over MaxLineBytes, kept cut
@@ -177,14 +193,14 @@ type Stats struct {
 }
 
 type counters struct {
-	linesRead, emitted, skipped, notJSON, truncated, switches, readErrors atomic.Int64
+	linesRead, emitted, folded, skipped, notJSON, truncated, switches, readErrors atomic.Int64
 }
 
 // Stats may be called from any goroutine.
 func (f *Follower) Stats() Stats {
 	s := &f.stats
 	return Stats{
-		LinesRead: s.linesRead.Load(), Emitted: s.emitted.Load(), Skipped: s.skipped.Load(),
+		LinesRead: s.linesRead.Load(), Emitted: s.emitted.Load(), Folded: s.folded.Load(), Skipped: s.skipped.Load(),
 		NotJSON: s.notJSON.Load(), Truncated: s.truncated.Load(), Switches: s.switches.Load(),
 		ReadErrors: s.readErrors.Load(),
 	}

@@ -62,29 +62,35 @@ type arg struct {
 
 func fromJSON(raw map[string]json.RawMessage, now time.Time) *codec.Log {
 	l := &codec.Log{Metadata: map[string]any{}}
+	ctxChannel, isString := asString(raw["channel"])
+	for k, v := range raw {
+		if _, err := strconv.Atoi(k); err != nil && !knownKeys[k] && (k != "channel" || !isString) {
+			l.Metadata[k] = decodeAny(v)
+		}
+	}
 	args := numbered(raw)
 	l.Subsystem, args = subsystem(raw, args, l.Metadata)
 	l.Message, args = message(raw, args)
 	for _, a := range args {
-		l.Metadata[a.key] = decodeAny(a.raw)
+		addArg(l.Metadata, a)
 	}
 	m := decodeMeta(raw["_meta"])
 	l.Level = m.level()
 	l.CreatedAt = createdAt(raw["time"], m.Date, now)
-	for k, v := range raw {
-		if _, err := strconv.Atoi(k); err != nil && !knownKeys[k] {
-			l.Metadata[k] = decodeAny(v)
-		}
+	classify(l)
+	if l.Channel == "" {
+		l.Channel = ctxChannel
 	}
 	if len(l.Metadata) == 0 {
 		l.Metadata = nil
 	}
-	l.Kind, l.Channel = classify(l.Subsystem, l.Level, l.Message)
 	return l
 }
 
 // knownKeys are top-level keys read into columns; any other key is kept in
-// metadata so nothing the gateway wrote is lost.
+// metadata so nothing the gateway wrote is lost. "message" is a flattened
+// copy of the arguments. A string "channel" (the run's channel, when the
+// log call had one) fills the channel column when the subsystem names none.
 var knownKeys = map[string]bool{"message": true, "_meta": true, "time": true, "subsystem": true}
 
 // numbered returns the numbered keys in argument order.

@@ -121,8 +121,13 @@ func (f *Follower) cursor(path string, offset int64) *codec.Cursor {
 }
 
 // handle parses one line and sends its event, unless its level is below
-// MinLevel. line is at most MaxLineBytes+1 bytes of it; size its length.
+// MinLevel or it continues a held CLI failure (fold.go). line is at most
+// MaxLineBytes+1 bytes of it; size its length. When it returns an error the
+// line was not taken: it is read again.
 func (f *Follower) handle(ctx context.Context, line []byte, size int, c *codec.Cursor) error {
+	if err := f.flushHeld(ctx, false); err != nil {
+		return err
+	}
 	f.stats.linesRead.Add(1)
 	now, isJSON := f.now(), false
 	var l *codec.Log
@@ -138,6 +143,22 @@ func (f *Follower) handle(ctx context.Context, line []byte, size int, c *codec.C
 		return nil
 	}
 	l.Cursor = c
+	if f.held != nil {
+		if f.held.fold(l) {
+			return nil
+		}
+		if err := f.sendHeld(ctx); err != nil {
+			return err
+		}
+	}
+	if isCLIFailure(l) {
+		f.hold(l)
+		return nil
+	}
+	return f.send(ctx, l)
+}
+
+func (f *Follower) send(ctx context.Context, l *codec.Log) error {
 	ev := codec.Event{TraceID: codec.NewTraceID(), Transport: codec.Logtail, Log: l}
 	if err := f.out.Put(ctx, ev); err != nil {
 		return err
