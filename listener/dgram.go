@@ -6,6 +6,8 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
@@ -31,21 +33,34 @@ const maxPooledBuffer = 16 << 10
 // (MSG_TRUNC).
 type readFunc func(buf []byte) (n int, truncated bool, err error)
 
+// reads are a socket's two ways to read a datagram: wait blocks until one
+// comes, the read deadline passes or the socket closes; now returns at
+// once, with EAGAIN when the kernel queue is empty.
+type reads struct {
+	wait, now readFunc
+}
+
+// deadliner is the socket whose read deadline wakes the reader to drain.
+type deadliner interface{ SetReadDeadline(time.Time) error }
+
 // loop is the reading goroutine of a datagram socket and, when hand-off
 // is on, the one worker that decodes what it reads. The reader does as
 // little as possible between reads: a unix socket's kernel queue holds
 // only max_dgram_qlen+1 datagrams, so every microsecond it spends away
 // from recvmsg is a chance for a sender to get EAGAIN.
 type loop struct {
-	packets *Packets
-	logger  *slog.Logger
-	handoff chan *[]byte
-	pool    sync.Pool
-	wg      sync.WaitGroup
+	packets    *Packets
+	logger     *slog.Logger
+	conn       deadliner
+	reads      reads
+	handoff    chan *[]byte
+	pool       sync.Pool
+	wg         sync.WaitGroup
+	drainUntil atomic.Int64 // unix ns; set by drain, 0 before
 }
 
-func startLoop(p *Packets, read readFunc, handOff int, logger *slog.Logger) *loop {
-	l := &loop{packets: p, logger: logger}
+func startLoop(p *Packets, conn deadliner, r reads, handOff int, logger *slog.Logger) *loop {
+	l := &loop{packets: p, logger: logger, conn: conn, reads: r}
 	l.pool.New = func() any { b := make([]byte, 0, 2048); return &b }
 	if handOff > 0 {
 		l.handoff = make(chan *[]byte, handOff)
@@ -53,19 +68,23 @@ func startLoop(p *Packets, read readFunc, handOff int, logger *slog.Logger) *loo
 		go l.work()
 	}
 	l.wg.Add(1)
-	go l.read(read)
+	go l.read()
 	return l
 }
 
-// DrainTimeout bounds how long Close keeps reading what senders had already
-// queued in the kernel, so a datagram that reached the socket before
-// shutdown is handled (stored or counted), not discarded with the socket.
-const DrainTimeout = 100 * time.Millisecond
+// DefaultDrainTimeout bounds how long Close keeps reading what senders had
+// already queued in the kernel, so a datagram that reached the socket
+// before shutdown is handled (stored or counted), not discarded with the
+// socket. Close returns as soon as the queue is empty; the bound only
+// matters while senders keep sending.
+const DefaultDrainTimeout = 100 * time.Millisecond
 
-// drain makes the reader stop once the kernel queue is empty, or after
-// DrainTimeout if senders keep sending, then waits for it.
-func (l *loop) drain(conn interface{ SetReadDeadline(time.Time) error }) {
-	if err := conn.SetReadDeadline(time.Now().Add(DrainTimeout)); err == nil {
+// drain wakes the reader, which then reads without waiting until the
+// kernel queue is empty or timeout has passed, and waits for it to stop.
+func (l *loop) drain(timeout time.Duration) {
+	l.drainUntil.Store(time.Now().Add(timeout).UnixNano())
+	// A deadline in the past ends the blocked read at once.
+	if err := l.conn.SetReadDeadline(time.Unix(1, 0)); err == nil {
 		l.wait()
 	}
 }
@@ -73,29 +92,56 @@ func (l *loop) drain(conn interface{ SetReadDeadline(time.Time) error }) {
 // wait returns once the socket is closed and everything read is handled.
 func (l *loop) wait() { l.wg.Wait() }
 
-func (l *loop) read(read readFunc) {
+func (l *loop) read() {
 	defer l.wg.Done()
 	if l.handoff != nil {
 		defer close(l.handoff)
 	}
 	buf := make([]byte, DatagramBufferSize)
 	for {
-		n, truncated, err := read(buf)
+		n, truncated, err := l.reads.wait(buf)
 		if err != nil {
-			// Closed, or the drain deadline set by Close passed: every
-			// datagram the kernel had queued has been read.
-			if errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
+			if errors.Is(err, os.ErrDeadlineExceeded) && l.drainUntil.Load() != 0 {
+				l.readQueued(buf)
+				return
+			}
+			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			l.logger.Warn("read datagram", "transport", l.packets.Transport.String(), "err", err)
 			continue
 		}
-		if truncated {
-			l.packets.oversize(n)
-			continue
-		}
-		l.deliver(buf[:n])
+		l.handle(buf, n, truncated)
 	}
+}
+
+// readQueued reads what the kernel still holds, without waiting for more:
+// it stops at the first EAGAIN (the queue is empty) or at drainUntil.
+func (l *loop) readQueued(buf []byte) {
+	// The reads below need a deadline that has not passed; drainUntil
+	// bounds them instead.
+	if err := l.conn.SetReadDeadline(time.Time{}); err != nil {
+		return
+	}
+	until := l.drainUntil.Load()
+	for time.Now().UnixNano() < until {
+		n, truncated, err := l.reads.now(buf)
+		if err != nil {
+			if !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, net.ErrClosed) {
+				l.logger.Warn("read datagram at close", "transport", l.packets.Transport.String(), "err", err)
+			}
+			return
+		}
+		l.handle(buf, n, truncated)
+	}
+}
+
+func (l *loop) handle(buf []byte, n int, truncated bool) {
+	if truncated {
+		l.packets.oversize(n)
+		return
+	}
+	l.deliver(buf[:n])
 }
 
 // deliver decodes b on the reader, or copies it for the worker: the read

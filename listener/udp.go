@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
 )
@@ -21,8 +22,10 @@ type UDP struct {
 	Addr       string
 	ReadBuffer int // SO_RCVBUF request; 0 keeps the kernel default
 	HandOff    int // reader-to-worker capacity; 0 decodes on the reader
-	Logger     *slog.Logger
-	Counters   Counters
+	// DrainTimeout bounds Close's reading of what the kernel still holds.
+	DrainTimeout time.Duration
+	Logger       *slog.Logger
+	Counters     Counters
 
 	packets Packets
 	conn    *net.UDPConn
@@ -36,10 +39,11 @@ type UDP struct {
 // NewUDP returns a UDP intake on addr feeding q.
 func NewUDP(addr string, q *codec.Queue, p *codec.Parser) *UDP {
 	u := &UDP{
-		Addr:       addr,
-		ReadBuffer: DefaultUDPReadBuffer,
-		HandOff:    DefaultHandOff,
-		Logger:     slog.New(slog.DiscardHandler),
+		Addr:         addr,
+		ReadBuffer:   DefaultUDPReadBuffer,
+		HandOff:      DefaultHandOff,
+		DrainTimeout: DefaultDrainTimeout,
+		Logger:       slog.New(slog.DiscardHandler),
 	}
 	u.packets = Packets{Transport: codec.UDP, Queue: q, Parser: p, Counters: &u.Counters}
 	return u
@@ -70,18 +74,28 @@ func (u *UDP) Open() error {
 	u.Logger.Info("udp socket listening", "addr", u.local,
 		"receive_buffer_requested", u.ReadBuffer, "receive_buffer", rcv, "hand_off", u.HandOff)
 	u.packets.Logger = u.Logger
-	u.loop = startLoop(&u.packets, u.read, u.HandOff, u.Logger)
+	u.loop = startLoop(&u.packets, conn, reads{wait: u.read, now: u.readNow}, u.HandOff, u.Logger)
 	return nil
 }
 
 func (u *UDP) read(buf []byte) (int, bool, error) {
 	n, oobn, flags, _, err := u.conn.ReadMsgUDP(buf, u.oob)
+	u.dropCount(oobn)
+	return n, flags&syscall.MSG_TRUNC != 0, err
+}
+
+func (u *UDP) readNow(buf []byte) (int, bool, error) {
+	n, oobn, truncated, err := recvNow(u.conn, buf, u.oob)
+	u.dropCount(oobn)
+	return n, truncated, err
+}
+
+func (u *UDP) dropCount(oobn int) {
 	if oobn > 0 {
 		if d, ok := parseDropCount(u.oob[:oobn]); ok {
 			u.ovfl.Store(d)
 		}
 	}
-	return n, flags&syscall.MSG_TRUNC != 0, err
 }
 
 // LocalAddr is the bound address (useful with port 0).
@@ -100,13 +114,13 @@ func (u *UDP) KernelDrops() int64 {
 	return int64(u.ovfl.Load())
 }
 
-// Close reads what the kernel already queued (at most DrainTimeout), stops
-// reading and waits for what was read to be handled.
+// Close reads what the kernel already queued (for at most DrainTimeout),
+// stops reading and waits for what was read to be handled.
 func (u *UDP) Close() error {
 	if u.conn == nil {
 		return nil
 	}
-	u.loop.drain(u.conn)
+	u.loop.drain(u.DrainTimeout)
 	err := u.conn.Close()
 	u.loop.wait()
 	u.conn = nil

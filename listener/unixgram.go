@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
 )
@@ -33,8 +34,10 @@ type Unixgram struct {
 	Mode       os.FileMode
 	ReadBuffer int // SO_RCVBUF request; 0 keeps the kernel default
 	HandOff    int // reader-to-worker capacity; 0 decodes on the reader
-	Logger     *slog.Logger
-	Counters   Counters
+	// DrainTimeout bounds Close's reading of what the kernel still holds.
+	DrainTimeout time.Duration
+	Logger       *slog.Logger
+	Counters     Counters
 
 	packets Packets
 	conn    *net.UnixConn
@@ -45,10 +48,11 @@ type Unixgram struct {
 // NewUnixgram returns a unix datagram intake on path feeding q.
 func NewUnixgram(path string, q *codec.Queue, p *codec.Parser) *Unixgram {
 	u := &Unixgram{
-		Path:    path,
-		Mode:    DefaultSocketMode,
-		HandOff: DefaultHandOff,
-		Logger:  slog.New(slog.DiscardHandler),
+		Path:         path,
+		Mode:         DefaultSocketMode,
+		HandOff:      DefaultHandOff,
+		DrainTimeout: DefaultDrainTimeout,
+		Logger:       slog.New(slog.DiscardHandler),
 	}
 	u.packets = Packets{Transport: codec.Unixgram, Queue: q, Parser: p, Counters: &u.Counters}
 	return u
@@ -79,7 +83,7 @@ func (u *Unixgram) Open() error {
 	u.conn, u.qlen = conn, qlen
 	u.logOpen(qerr)
 	u.packets.Logger = u.Logger
-	u.loop = startLoop(&u.packets, u.read, u.HandOff, u.Logger)
+	u.loop = startLoop(&u.packets, conn, reads{wait: u.read, now: u.readNow}, u.HandOff, u.Logger)
 	return nil
 }
 
@@ -88,12 +92,17 @@ func (u *Unixgram) read(buf []byte) (int, bool, error) {
 	return n, flags&syscall.MSG_TRUNC != 0, err
 }
 
+func (u *Unixgram) readNow(buf []byte) (int, bool, error) {
+	n, _, truncated, err := recvNow(u.conn, buf, nil)
+	return n, truncated, err
+}
+
 // MaxDgramQlen is net.unix.max_dgram_qlen as read at bind, 0 if unknown.
 // The socket's kernel queue holds this many datagrams plus one.
 func (u *Unixgram) MaxDgramQlen() int { return u.qlen }
 
-// Close removes the socket file, reads what the kernel already queued (at
-// most DrainTimeout), stops reading and waits for what was read to be
+// Close removes the socket file, reads what the kernel already queued (for
+// at most DrainTimeout), stops reading and waits for what was read to be
 // handled.
 func (u *Unixgram) Close() error {
 	if u.conn == nil {
@@ -106,7 +115,7 @@ func (u *Unixgram) Close() error {
 	if rerr := os.Remove(u.Path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 		err = fmt.Errorf("remove socket: %w", rerr)
 	}
-	u.loop.drain(u.conn)
+	u.loop.drain(u.DrainTimeout)
 	err = errors.Join(err, u.conn.Close())
 	u.loop.wait()
 	u.conn = nil
