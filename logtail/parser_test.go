@@ -82,6 +82,16 @@ func TestParse(t *testing.T) {
 		{"extra_top_level_key", codec.Log{Kind: codec.KindChannelOut, Subsystem: "gateway/channels/slack", Channel: "slack", Level: "info",
 			Message: "slack: outbound text chunk 1/1", CreatedAt: ms(t, "2026-03-06T19:22:00+01:00"),
 			Metadata: map[string]any{"requestId": "r-9"}}, true},
+		// Shapes of the OpenClaw 2026.9.6 source the real log did not show
+		// (the run in testdata/real never ended with an error and the
+		// provider never went away).
+		{"run_end_error", codec.Log{Kind: codec.KindGatewayError, Subsystem: "agents/agent-command", Level: "info",
+			Message: "[agent] run 5fa19205-e806-4340-920e-fe91e3e7ee86 ended with stopReason=error", CreatedAt: ms(t, "2026-12-02T15:06:30+00:00"),
+			Metadata: map[string]any{"hostname": "vm", "rule": RuleRunEnd, "runId": "5fa19205-e806-4340-920e-fe91e3e7ee86", "stopReason": "error"}}, true},
+		{"model_fetch_transport_error", codec.Log{Kind: codec.KindGatewayError, Subsystem: "provider-transport-fetch", Level: "warn",
+			Message:   "[model-fetch] error provider=mock api=openai-completions model=ok elapsedMs=3 TypeError: fetch failed (cause: ECONNREFUSED 127.0.0.1:18611)",
+			CreatedAt: ms(t, "2026-12-02T15:06:31+00:00"),
+			Metadata:  map[string]any{"hostname": "vm", "rule": RuleModelTransportError, "provider": "mock", "api": "openai-completions", "model": "ok", "elapsedMs": 3.0}}, true},
 		{"not_json", codec.Log{Kind: codec.KindOther, CreatedAt: testNow.UnixMilli(),
 			Message: "Error: Cannot find module 'sharp' at Module._resolveFilename (node:internal/modules/cjs/loader:1140:15)"}, false},
 		{"broken_json", codec.Log{Kind: codec.KindOther, CreatedAt: testNow.UnixMilli(),

@@ -23,7 +23,7 @@ const (
 	RuleModelRetry          = "model_retry"           // transient same-model retry N/M for p/m …
 	RuleModelRetryStop      = "model_retry_stop"      // … stopping same-model retries
 	RuleFailover            = "failover"              // embedded run failover decision
-	RuleModelFallback       = "model_fallback"        // model fallback decision
+	RuleModelFallback       = "model_fallback"        // model fallback decision | chain stopped
 	RuleRunEnd              = "run_end"               // [agent] run <id> ended with stopReason=…
 	RuleCLIFailure          = "cli_failure"           // [openclaw] The CLI command failed. (+ folded lines)
 )
@@ -51,11 +51,8 @@ func byRule(l *codec.Log, m string) string {
 		return setRule(l, RuleModelRetryStop, codec.KindOther)
 	case strings.HasPrefix(m, "embedded run failover decision"):
 		return setRule(l, RuleFailover, codec.KindOther)
-	case strings.HasPrefix(m, "model fallback decision"):
-		if _, rest, ok := strings.Cut(msg, ": "); ok {
-			fields(l, rest) // the console form: decision=… requested=…
-		}
-		return setRule(l, RuleModelFallback, codec.KindOther)
+	case strings.HasPrefix(m, "model fallback decision") || strings.HasPrefix(m, "model fallback chain stopped"):
+		return setRule(l, RuleModelFallback, codec.KindOther) // the fields are in the line's object
 	case strings.HasPrefix(msg, "[agent] run ") && strings.Contains(msg, " ended with stopReason="):
 		return runEnd(l, msg)
 	case isCLIFailure(l):
