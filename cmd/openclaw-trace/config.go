@@ -140,11 +140,13 @@ func PrintHelp(w io.Writer) {
 of an OpenClaw agent in SQLite and pushes them in batches to a remote API.
 
 Usage: openclaw-trace [--help] [--version] [--push-once]
+       openclaw-trace report [--since 24h] [--json] [--db PATH]
 
   --help       print this help and exit
   --version    print version and commit and exit
   --push-once  push everything unsynced to OCT_PUSH_ENDPOINT, then exit
                (status 1 if anything stayed unsynced)
+  report       summarise calls, cost, errors and drops (see report --help)
 
 Configuration is read from the environment only:
 

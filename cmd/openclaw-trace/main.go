@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/sethvargo/go-envconfig"
 )
@@ -29,6 +30,9 @@ func main() {
 // run returns the exit status: 0 ok, 1 runtime failure, 2 bad usage or
 // configuration.
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "report" {
+		return runReport(args[1:], stdout, stderr, reportEnv{lookup: envconfig.OsLookuper(), now: time.Now})
+	}
 	fs := flag.NewFlagSet("openclaw-trace", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	showVersion := fs.Bool("version", false, "print version and commit")

@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	benchRows = flag.Int("summary.rows", 1_000_000, "rows BenchmarkSummary generates")
+	benchKeep = flag.String("summary.keep", "", "write the benchmark database to this path and keep it (to time `openclaw-trace report` on it)")
+)
+
+// benchNow is the end of the generated window: rows spread over the 24 h
+// before it.
+var benchNow = time.Date(2026, 3, 6, 12, 0, 0, 0, time.UTC)
+
+// FillSummaryRows inserts n calls spread over the 24 h before benchNow in
+// one statement: 6 models of 3 providers, 5 agents, 3 channels, 2% failed,
+// 1 in 7 unpriced, latencies up to ~20 s.
+func fillSummaryRows(tb testing.TB, db *DB, n int) {
+	tb.Helper()
+	since := benchNow.Add(-24 * time.Hour).UnixMilli()
+	_, err := db.write.Exec(`WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < ? - 1)
+	INSERT INTO llm_traces (trace_id, created_at, provider, model, prompt_tokens, completion_tokens, total_tokens,
+		cache_read_tokens, cache_write_tokens, cost_usd, cost_source, latency_ms, ttft_ms, status, error_type, metadata)
+	SELECT printf('bench-%012d', i), ? + (i * 86399999) / ?,
+		CASE i % 6 WHEN 0 THEN 'openai' WHEN 1 THEN 'openai' WHEN 2 THEN 'anthropic' WHEN 3 THEN 'anthropic' ELSE 'google' END,
+		CASE i % 6 WHEN 0 THEN 'gpt-4o' WHEN 1 THEN 'gpt-4o-mini' WHEN 2 THEN 'claude-sonnet-4' WHEN 3 THEN 'claude-3-5-haiku'
+			WHEN 4 THEN 'gemini-2.5-pro' ELSE 'gemini-2.5-flash' END,
+		1000 + i % 5000, 100 + i % 900, 1100 + i % 5000 + i % 900, (i % 5000) / 2, 0,
+		CASE WHEN i % 7 = 0 THEN NULL ELSE (1000 + i % 5000) * 2.5e-6 END,
+		CASE WHEN i % 7 = 0 THEN 'unpriced' ELSE 'table' END,
+		200 + (i * 7919) % 20000, 50 + (i * 104729) % 2000,
+		CASE WHEN i % 50 = 0 THEN 'error' ELSE 'ok' END, CASE WHEN i % 50 = 0 THEN 'rate_limit' END,
+		json_object('agent_id', 'agent-' || (i % 5), 'channel', CASE i % 3 WHEN 0 THEN 'telegram' WHEN 1 THEN 'slack' ELSE 'web' END,
+			'session', 'session-' || (i % 1000))
+	FROM c`, n, since, n)
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkSummary times the summary of the default report (24 h) over
+// -summary.rows calls, all inside the window:
+//
+//	go test -run '^$' -bench Summary -benchtime 3x ./store/
+func BenchmarkSummary(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "bench.db")
+	if *benchKeep != "" {
+		path = *benchKeep
+		os.Remove(path)
+	}
+	db := NewDB(path)
+	if err := db.Open(); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	fillSummaryRows(b, db, *benchRows)
+	b.Logf("generated %d rows in %v", *benchRows, time.Since(start).Round(time.Millisecond))
+	if err := db.Close(); err != nil {
+		b.Fatal(err)
+	}
+	ro, err := OpenReadOnly(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ro.Close()
+	opts := SummaryOptions{Since: benchNow.Add(-24 * time.Hour), Until: benchNow}
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		s, err := ro.Summary(context.Background(), opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if s.Totals.Calls != int64(*benchRows) {
+			b.Fatalf("summary counted %d calls, want %d", s.Totals.Calls, *benchRows)
+		}
+	}
+	// CPU time tells the work apart from the machine's load: wall time
+	// rises with other processes, CPU time barely does.
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e9, "cpu-s/op")
+	b.ReportMetric(float64(SummaryWorkers), "workers")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openclaw/openclaw-trace/codec"
+)
+
+var sumNow = time.Date(2026, 3, 6, 12, 0, 0, 0, time.UTC)
+
+func llmCall(at time.Duration, provider, model, status string, prompt, completion, cacheRead int64, cost *float64,
+	latency int64, md map[string]any) codec.Event {
+	return codec.Event{TraceID: codec.NewTraceID(), Trace: &codec.Trace{
+		CreatedAt: sumNow.Add(-at).UnixMilli(), Provider: provider, Model: model, Status: status,
+		PromptTokens: &prompt, CompletionTokens: &completion, CacheReadTokens: &cacheRead, CostUSD: cost,
+		LatencyMS: &latency, TTFTMS: ptr(latency / 4), Metadata: md,
+	}}
+}
+
+func summaryFixture(t *testing.T) *DB {
+	t.Helper()
+	db := MustOpenDB(t)
+	a1 := map[string]any{"agent_id": "main", "channel": "telegram"}
+	a2 := map[string]any{"agent_id": "ops", "channel": "slack"}
+	writeEvents(t, db,
+		llmCall(1*time.Hour, "openai", "gpt-4o", "ok", 1000, 100, 400, ptr(0.0030), 100, a1),
+		llmCall(2*time.Hour, "openai", "gpt-4o", "ok", 2000, 200, 0, ptr(0.0070), 200, a1),
+		llmCall(3*time.Hour, "openai", "gpt-4o", "error", 10, 0, 0, ptr(0.0), 300, a2),
+		llmCall(13*time.Hour, "anthropic", "claude-sonnet-4", "ok", 500, 50, 0, ptr(0.0020), 1000, a2),
+		llmCall(14*time.Hour, "ollama", "llama3", "ok", 10, 10, 0, nil, 50, nil),
+		llmCall(15*time.Hour, "ollama", "llama3", "timeout", 10, 0, 0, nil, 9000, nil),
+		llmCall(30*time.Hour, "openai", "gpt-4o", "ok", 1, 1, 0, ptr(1.0), 1, a1), // outside 24 h
+		codec.Event{TraceID: codec.NewTraceID(), Error: &codec.Error{CreatedAt: sumNow.Add(-30 * time.Minute).UnixMilli(),
+			ErrorType: "llm_error", Message: "rate limited", Code: ptr("rate_limit"), Severity: "error"}},
+	)
+	return db
+}
+
+func TestSummary(t *testing.T) {
+	db := summaryFixture(t)
+	s, err := db.Summary(context.Background(), SummaryOptions{Since: sumNow.Add(-24 * time.Hour), Until: sumNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot := s.Totals
+	if tot.Calls != 6 || tot.Errors != 2 || tot.PricedCalls != 4 || tot.UnpricedCalls != 2 ||
+		tot.PromptTokens != 3530 || tot.CompletionTokens != 360 || tot.CacheReadTokens != 400 {
+		t.Errorf("totals %+v", tot)
+	}
+	if tot.CostUSD == nil || *tot.CostUSD < 0.01199 || *tot.CostUSD > 0.01201 {
+		t.Errorf("total cost %v, want 0.012", tot.CostUSD)
+	}
+	// nearest-rank percentiles of 50, 100, 200, 300, 1000, 9000
+	if *tot.LatencyP50MS != 200 || *tot.LatencyP95MS < 8964 || *tot.LatencyP95MS > 9036 || *tot.TTFTP50MS != 50 {
+		t.Errorf("latency p50 %v p95 %v ttft p50 %v", *tot.LatencyP50MS, *tot.LatencyP95MS, *tot.TTFTP50MS)
+	}
+	byKey := func(st []Stats) map[string]Stats {
+		m := map[string]Stats{}
+		for _, x := range st {
+			m[x.Key] = x
+		}
+		return m
+	}
+	models := byKey(s.ByModel)
+	if g := models["gpt-4o"]; g.Calls != 3 || g.Errors != 1 || g.Provider != "openai" || g.ErrorRate < 0.333 || g.ErrorRate > 0.334 {
+		t.Errorf("gpt-4o %+v", g)
+	}
+	if g := models["llama3"]; g.CostUSD != nil || g.UnpricedCalls != 2 {
+		t.Errorf("llama3 (unpriced) has cost %v / %d unpriced; want null / 2", g.CostUSD, g.UnpricedCalls)
+	}
+	if s.ByModel[0].Key != "gpt-4o" { // most expensive first
+		t.Errorf("first model %q", s.ByModel[0].Key)
+	}
+	if a := byKey(s.ByAgent); a["main"].Calls != 2 || a["ops"].Calls != 2 || a[""].Calls != 2 {
+		t.Errorf("agents %+v", s.ByAgent)
+	}
+	if c := byKey(s.ByChannel); c["telegram"].Calls != 2 || c["slack"].Calls != 2 {
+		t.Errorf("channels %+v", s.ByChannel)
+	}
+	if len(s.ByDay) != 2 || s.ByDay[0].Key != "2026-03-05" || s.ByDay[0].Calls != 3 || s.ByDay[1].Calls != 3 {
+		t.Errorf("days %+v", s.ByDay)
+	}
+	var calls int64
+	for _, p := range s.Series {
+		calls += p.Calls
+	}
+	if len(s.Series) != DefaultSummaryBuckets || calls != 6 || s.BucketMS != int64(time.Hour/time.Millisecond) {
+		t.Errorf("series: %d points, %d calls, bucket %d", len(s.Series), calls, s.BucketMS)
+	}
+	if s.ErrorEvents["llm_error"] != 1 {
+		t.Errorf("error events %v", s.ErrorEvents)
+	}
+	if len(s.RecentErrors) != 3 || s.RecentErrors[0].Kind != "error" || s.RecentErrors[0].Code != "rate_limit" ||
+		s.RecentErrors[1].Model != "gpt-4o" || s.RecentErrors[2].Message != "timeout" {
+		t.Errorf("recent errors %+v", s.RecentErrors)
+	}
+	if s.Backlog.Unsynced["llm_traces"] != 7 || s.Backlog.Total != 8 || s.Backlog.LastPush != nil {
+		t.Errorf("backlog %+v", s.Backlog)
+	}
+}
+
+// TestSummaryParallelMatchesSerial: the window split across workers must
+// add up to the same numbers as one scan.
+func TestSummaryParallelMatchesSerial(t *testing.T) {
+	db := summaryFixture(t)
+	opts := SummaryOptions{Since: sumNow.Add(-48 * time.Hour), Until: sumNow}
+	defer func(w int) { SummaryWorkers = w }(SummaryWorkers)
+	var got []string
+	for _, w := range []int{1, 3} {
+		SummaryWorkers = w
+		s, err := db.Summary(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, mustJSON(t, s))
+	}
+	if got[0] != got[1] {
+		t.Errorf("1 worker:\n%s\n3 workers:\n%s", got[0], got[1])
+	}
+}
+
+func TestSummaryToleratesBadMetadata(t *testing.T) {
+	db := summaryFixture(t)
+	if _, err := db.write.Exec(`UPDATE llm_traces SET metadata = 'not json {' WHERE model = 'llama3'`); err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.Summary(context.Background(), SummaryOptions{Since: sumNow.Add(-24 * time.Hour), Until: sumNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Totals.Calls != 6 {
+		t.Errorf("calls %d", s.Totals.Calls)
+	}
+}
+
+func TestOpenReadOnly(t *testing.T) {
+	db := summaryFixture(t) // still open: the daemon's writer holds it
+	ro, err := OpenReadOnly(db.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	s, err := ro.Summary(context.Background(), SummaryOptions{Since: sumNow.Add(-24 * time.Hour), Until: sumNow})
+	if err != nil || s.Totals.Calls != 6 {
+		t.Fatalf("summary read-only: %v %+v", err, s)
+	}
+	if _, err := ro.read.Exec("DELETE FROM llm_traces"); err == nil {
+		t.Error("read-only database accepted a write")
+	}
+	if _, err := OpenReadOnly(filepath.Join(t.TempDir(), "missing.db")); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("missing file: %v", err)
+	}
+	if _, err := ro.Summary(context.Background(), SummaryOptions{Since: sumNow, Until: sumNow}); err == nil {
+		t.Error("empty window accepted")
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
