@@ -218,7 +218,8 @@ func OpenReadOnly(path string) (*DB, error) {
 		return nil, fmt.Errorf("open db read-only: %w", err)
 	}
 	read.SetMaxOpenConns(max(SummaryWorkers, 2))
-	db := &DB{Path: path, read: read}
+	db := NewDB(path) // never Opened: only the read pool is set, so Close closes just that
+	db.read = read
 	var version int
 	if err := read.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
 		read.Close()
