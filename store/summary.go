@@ -97,6 +97,10 @@ type Backlog struct {
 	Unsynced map[string]int64 `json:"unsynced"` // rows with synced = 0, by table
 	Total    int64            `json:"total"`
 	LastPush *PushInfo        `json:"last_push"` // newest push_log row; null before the first
+	// Exports are the rows past each export stream's position (the OTLP
+	// exporter's, in sink_positions), by stream and table. A stream that
+	// has delivered nothing yet has no position and is not listed.
+	Exports map[string]map[string]int64 `json:"exports"`
 }
 
 // PushInfo is one push attempt, from push_log.
@@ -187,6 +191,9 @@ func (db *DB) backlog(ctx context.Context, b *Backlog) error {
 		b.Unsynced[t] = n
 		b.Total += n
 	}
+	if err := db.exportBacklog(ctx, b); err != nil {
+		return err
+	}
 	var p PushInfo
 	var msg sql.NullString
 	err := db.read.QueryRowContext(ctx, `SELECT created_at, status, http_status, events_pushed, error_message
@@ -199,6 +206,42 @@ func (db *DB) backlog(ctx context.Context, b *Backlog) error {
 	}
 	p.Error = msg.String
 	b.LastPush = &p
+	return nil
+}
+
+func (db *DB) exportBacklog(ctx context.Context, b *Backlog) error {
+	b.Exports = map[string]map[string]int64{}
+	rows, err := db.read.QueryContext(ctx, `SELECT stream, table_name, last_id FROM sink_positions`)
+	if err != nil {
+		return fmt.Errorf("read sink positions: %w", err)
+	}
+	type pos struct {
+		stream, table string
+		last          int64
+	}
+	var ps []pos
+	for rows.Next() {
+		var p pos
+		if err := rows.Scan(&p.stream, &p.table, &p.last); err != nil {
+			rows.Close()
+			return fmt.Errorf("read sink positions: %w", err)
+		}
+		ps = append(ps, p)
+	}
+	rows.Close()
+	for _, p := range ps {
+		if !slices.Contains(DataTables, p.table) {
+			continue
+		}
+		var n int64
+		if err := db.read.QueryRowContext(ctx, "SELECT count(*) FROM "+p.table+" WHERE id > ?", p.last).Scan(&n); err != nil {
+			return fmt.Errorf("count export backlog: %w", err)
+		}
+		if b.Exports[p.stream] == nil {
+			b.Exports[p.stream] = map[string]int64{}
+		}
+		b.Exports[p.stream][p.table] = n
+	}
 	return nil
 }
 

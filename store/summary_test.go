@@ -43,6 +43,9 @@ func summaryFixture(t *testing.T) *DB {
 
 func TestSummary(t *testing.T) {
 	db := summaryFixture(t)
+	if err := db.Advance(context.Background(), "otlp", "llm_traces", 2); err != nil {
+		t.Fatal(err)
+	}
 	s, err := db.Summary(context.Background(), SummaryOptions{Since: sumNow.Add(-24 * time.Hour), Until: sumNow})
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +102,8 @@ func TestSummary(t *testing.T) {
 		s.RecentErrors[1].Model != "gpt-4o" || s.RecentErrors[2].Message != "timeout" {
 		t.Errorf("recent errors %+v", s.RecentErrors)
 	}
-	if s.Backlog.Unsynced["llm_traces"] != 7 || s.Backlog.Total != 8 || s.Backlog.LastPush != nil {
+	if s.Backlog.Unsynced["llm_traces"] != 7 || s.Backlog.Total != 8 || s.Backlog.LastPush != nil ||
+		s.Backlog.Exports["otlp"]["llm_traces"] != 5 || len(s.Backlog.Exports["otlp"]) != 1 {
 		t.Errorf("backlog %+v", s.Backlog)
 	}
 }

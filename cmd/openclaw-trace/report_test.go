@@ -75,6 +75,9 @@ func reportDB(t *testing.T) string {
 		Status: "error", HTTPStatus: 503, Error: "503 Service Unavailable"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := db.Advance(t.Context(), "otlp", "llm_traces", 3); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}

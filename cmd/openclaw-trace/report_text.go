@@ -152,6 +152,22 @@ func writeBacklog(w io.Writer, b store.Backlog) {
 		}
 	}
 	fmt.Fprintln(w)
+	streams := make([]string, 0, len(b.Exports))
+	for st := range b.Exports {
+		streams = append(streams, st)
+	}
+	sort.Strings(streams)
+	for _, st := range streams {
+		var total int64
+		parts := parts[:0]
+		for _, t := range store.DataTables {
+			if n, ok := b.Exports[st][t]; ok {
+				total += n
+				parts = append(parts, fmt.Sprintf("%s %s", t, count(n)))
+			}
+		}
+		fmt.Fprintf(w, "EXPORT %s  %s rows not exported (%s)\n", st, count(total), strings.Join(parts, ", "))
+	}
 }
 
 // costText is the cost of the priced calls, with the unpriced ones named:
