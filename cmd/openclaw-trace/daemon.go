@@ -94,6 +94,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP.Handle("GET /health", m.healthHandler())
 	m.HTTP.Handle("GET /metrics", m.metricsHandler())
 	m.HTTP.Handle("GET /v1/summary", m.summaryHandler())
+	m.HTTP.Handle("GET /ui", uiHandler())
 	// Datagram intakes first: the HTTP "listening" line then means every
 	// transport is ready.
 	if err := m.openDatagrams(parser); err != nil {

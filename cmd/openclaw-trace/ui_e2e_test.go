@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var uiScreenshot = flag.String("ui.screenshot", "", "also save a 1280x900 screenshot of /ui to this PNG file (README's docs/ui.png)")
+
+// chromiumPath finds Debian's chromium. In CI (CI=true, or
+// OCT_REQUIRE_CHROMIUM=1 as .ci/run sets) a missing browser fails the
+// test: the dashboard must be proven there.
+func chromiumPath(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" || os.Getenv("OCT_REQUIRE_CHROMIUM") == "1" {
+		t.Fatal("chromium not found; .ci/run installs it (apt-get install chromium)")
+	}
+	t.Skip("chromium not installed (apt-get install chromium)")
+	return ""
+}
+
+// chromium runs headless Chromium on url with extra flags and returns its
+// stdout. No network but the daemon's loopback port is used.
+func chromium(t *testing.T, bin, url string, extra ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+		"--user-data-dir=" + t.TempDir(), "--virtual-time-budget=10000"}, extra...)
+	cmd := exec.CommandContext(ctx, bin, append(args, url)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, stderr.String())
+	}
+	return string(out)
+}
+
+// text returns the text of the first element with id (the page's own
+// script holds the same ids in templates, after the body's elements).
+func text(t *testing.T, dom, id string) string {
+	t.Helper()
+	m := regexp.MustCompile(`id="` + regexp.QuoteMeta(id) + `"[^>]*>([^<]*)<`).FindStringSubmatch(dom)
+	if m == nil {
+		t.Fatalf("no element #%s in the page", id)
+	}
+	return m[1]
+}
+
+// modelCells returns the cell texts of the model's row of the per-model table.
+func modelCells(t *testing.T, dom, model string) []string {
+	t.Helper()
+	m := regexp.MustCompile(`<tr data-model="` + regexp.QuoteMeta(model) + `">(.*?)</tr>`).FindStringSubmatch(dom)
+	if m == nil {
+		t.Fatalf("no row for model %s", model)
+	}
+	var cells []string
+	for _, c := range regexp.MustCompile(`<td[^>]*>(.*?)</td>`).FindAllStringSubmatch(m[1], -1) {
+		cells = append(cells, c[1])
+	}
+	return cells
+}
+
+// TestDashboardInChromium starts the real daemon, sends known calls, loads
+// /ui in headless Chromium and checks the numbers the page shows.
+func TestDashboardInChromium(t *testing.T) {
+	bin := chromiumPath(t)
+	d := startDaemon(t, "")
+	at := time.Now().Add(-10 * time.Minute).UnixMilli()
+	body := fmt.Sprintf(`[
+	{"provider":"openai","model":"gpt-4o","prompt_tokens":1000,"cache_read_tokens":400,"completion_tokens":100,"latency_ms":800,"ttft_ms":120,"ts":%[1]d,"metadata":{"agent_id":"main","channel":"telegram"}},
+	{"provider":"openai","model":"gpt-4o","prompt_tokens":2000,"completion_tokens":200,"latency_ms":1200,"ttft_ms":200,"ts":%[1]d},
+	{"provider":"anthropic","model":"claude-3-5-sonnet-20241022","prompt_tokens":10000,"cache_read_tokens":6000,"cache_write_tokens":2000,"completion_tokens":500,"latency_ms":4000,"ttft_ms":600,"ts":%[1]d},
+	{"provider":"ollama","model":"llama3.1:8b","prompt_tokens":50,"latency_ms":30,"status":"error","error_type":"connection refused","ts":%[1]d},
+	{"provider":"openai","model":"gpt-4o-mini","prompt_tokens":10,"cost_usd":0.5,"latency_ms":100,"ts":%[1]d}]`, at)
+	if code, out := post(t, d.URL("/v1/traces"), "application/json", []byte(body)); code != http.StatusAccepted {
+		t.Fatalf("POST traces: %d %v", code, out)
+	}
+	if code, out := post(t, d.URL("/v1/errors"), "application/json", []byte(`{"error_type":"llm_error","message":"429 Too Many Requests","code":"rate_limit"}`)); code != http.StatusAccepted {
+		t.Fatalf("POST error: %d %v", code, out)
+	}
+	post(t, d.URL("/v1/traces"), "application/json", []byte(`{"provider":"x","model":"y","prompt_tokens":-1}`)) // one invalid drop
+	waitFor(t, "6 events written", 10*time.Second, func() bool {
+		return d.Health()["counters"].(map[string]any)["written"] == 6.0
+	})
+
+	resp, err := http.Get(d.URL("/ui"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if ct, csp := resp.Header.Get("Content-Type"), resp.Header.Get("Content-Security-Policy"); !strings.HasPrefix(ct, "text/html") ||
+		!strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "connect-src 'self'") {
+		t.Errorf("/ui headers: %q %q", ct, csp)
+	}
+	if ext := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}`).Find(page); ext != nil {
+		t.Errorf("page names an external address: %s", ext)
+	}
+
+	dom := chromium(t, bin, d.URL("/ui"), "--dump-dom")
+	for id, want := range map[string]string{
+		"kpi-calls": "5", "kpi-errors": "1", "kpi-error-rate": "20.0%",
+		"kpi-cost":     "$0.5328", // 0.0030 + 0.0070 + 0.0228 (table) + 0.5 (supplied)
+		"kpi-unpriced": "+ 1 unpriced calls",
+		"kpi-tokens":   "13.1k / 800", "kpi-p50": "800 ms", "kpi-p95": "4.00 s", "kpi-ttft": "200 ms",
+		"d-received": "7", "d-written": "6", "d-dropped": "1", "d-push": "disabled", "d-backlog": "6",
+	} {
+		if got := text(t, dom, id); got != want {
+			t.Errorf("#%s = %q, want %q", id, got, want)
+		}
+	}
+	for model, want := range map[string][]string{
+		// model, provider, calls, errors, rate, in, cache read, out, cost, unpriced, p50
+		"gpt-4o":                     {"gpt-4o", "openai", "2", "0", "0.0%", "3,000", "400", "300", "$0.0100", "0", "800 ms"},
+		"claude-3-5-sonnet-20241022": {"claude-3-5-sonnet-20241022", "anthropic", "1", "0", "0.0%", "10,000", "6,000", "500", "$0.0228", "0", "4.00 s"},
+		"llama3.1:8b":                {"llama3.1:8b", "ollama", "1", "1", "100.0%", "50", "0", "0", "unpriced", "1", "30 ms"},
+		"gpt-4o-mini":                {"gpt-4o-mini", "openai", "1", "0", "0.0%", "10", "0", "0", "$0.5000", "0", "100 ms"},
+	} {
+		if got := modelCells(t, dom, model); len(got) < len(want) || strings.Join(got[:len(want)], "|") != strings.Join(want, "|") {
+			t.Errorf("row %s = %v, want %v", model, got, want)
+		}
+	}
+	if !strings.Contains(dom, "dropped</dt><dd><span id=\"d-dropped\">1</span> (invalid 1)") {
+		t.Error("drop reasons not shown")
+	}
+	if !strings.Contains(dom, "429 Too Many Requests") || !strings.Contains(dom, "connection refused") {
+		t.Error("recent errors not shown")
+	}
+	if n := strings.Count(dom, "<rect "); n < 2 {
+		t.Errorf("chart has %d bars", n)
+	}
+	if *uiScreenshot != "" {
+		// After the checks: a day of history, so the chart has a shape.
+		var hist []string
+		for i := 1; i < 47; i++ {
+			n := 1 + (i*7)%5
+			for j := 0; j < n; j++ {
+				hist = append(hist, fmt.Sprintf(`{"provider":"anthropic","model":"claude-sonnet-4","prompt_tokens":%d,"cache_read_tokens":%d,"completion_tokens":%d,"latency_ms":%d,"ttft_ms":%d,"ts":%d,"status":%q}`,
+					3000+i*400, 1000+i*100, 200+i*10, 1500+(i*j*331)%4000, 300+(i*97)%400, time.Now().Add(-time.Duration(i)*30*time.Minute).UnixMilli(),
+					map[bool]string{true: "timeout", false: "ok"}[(i+j)%13 == 0]))
+			}
+		}
+		post(t, d.URL("/v1/traces"), "application/json", []byte("["+strings.Join(hist, ",")+"]"))
+		waitFor(t, "history written", 10*time.Second, func() bool {
+			return d.Health()["counters"].(map[string]any)["written"] == float64(6+len(hist))
+		})
+		abs, _ := filepath.Abs(*uiScreenshot)
+		chromium(t, bin, d.URL("/ui"), "--window-size=1280,900", "--hide-scrollbars", "--screenshot="+abs)
+	}
+}
+
+// TestSummaryEndpoint checks GET /v1/summary's answers, including bad
+// parameters.
+func TestSummaryEndpoint(t *testing.T) {
+	d := startDaemon(t, "")
+	post(t, d.URL("/v1/traces"), "application/json", []byte(`{"provider":"openai","model":"gpt-4o","prompt_tokens":1000000}`))
+	waitFor(t, "1 event written", 10*time.Second, func() bool {
+		return d.Health()["counters"].(map[string]any)["written"] == 1.0
+	})
+	for _, tc := range []struct {
+		query string
+		code  int
+		field string
+	}{
+		{"", 200, ""}, {"?since=7d&buckets=10", 200, ""},
+		{"?since=soon", 400, "since"}, {"?buckets=0", 400, "buckets"}, {"?buckets=x", 400, "buckets"},
+	} {
+		resp, err := http.Get(d.URL("/v1/summary" + tc.query))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		json.NewDecoder(resp.Body).Decode(&doc)
+		resp.Body.Close()
+		if resp.StatusCode != tc.code || (tc.field != "" && doc["field"] != tc.field) {
+			t.Errorf("%s: %d %v", tc.query, resp.StatusCode, doc)
+			continue
+		}
+		if tc.code == 200 {
+			tot := doc["summary"].(map[string]any)["totals"].(map[string]any)
+			if tot["calls"] != 1.0 || tot["cost_usd"] != 2.5 || doc["daemon"].(map[string]any)["reachable"] != true {
+				t.Errorf("%s: totals %v daemon %v", tc.query, tot, doc["daemon"])
+			}
+		}
+	}
+}
