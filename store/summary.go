@@ -2,11 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"fmt"
-	"net/url"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -179,100 +175,6 @@ func cmp(v, def int) int {
 		return def
 	}
 	return v
-}
-
-func (db *DB) backlog(ctx context.Context, b *Backlog) error {
-	b.Unsynced = map[string]int64{}
-	for _, t := range DataTables {
-		var n int64
-		if err := db.read.QueryRowContext(ctx, "SELECT count(*) FROM "+t+" WHERE synced = 0").Scan(&n); err != nil {
-			return fmt.Errorf("count unsynced %s: %w", t, err)
-		}
-		b.Unsynced[t] = n
-		b.Total += n
-	}
-	if err := db.exportBacklog(ctx, b); err != nil {
-		return err
-	}
-	var p PushInfo
-	var msg sql.NullString
-	err := db.read.QueryRowContext(ctx, `SELECT created_at, status, http_status, events_pushed, error_message
-		FROM push_log ORDER BY id DESC LIMIT 1`).Scan(&p.At, &p.Status, &p.HTTPStatus, &p.Rows, &msg)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read push_log: %w", err)
-	}
-	p.Error = msg.String
-	b.LastPush = &p
-	return nil
-}
-
-func (db *DB) exportBacklog(ctx context.Context, b *Backlog) error {
-	b.Exports = map[string]map[string]int64{}
-	rows, err := db.read.QueryContext(ctx, `SELECT stream, table_name, last_id FROM sink_positions`)
-	if err != nil {
-		return fmt.Errorf("read sink positions: %w", err)
-	}
-	type pos struct {
-		stream, table string
-		last          int64
-	}
-	var ps []pos
-	for rows.Next() {
-		var p pos
-		if err := rows.Scan(&p.stream, &p.table, &p.last); err != nil {
-			rows.Close()
-			return fmt.Errorf("read sink positions: %w", err)
-		}
-		ps = append(ps, p)
-	}
-	rows.Close()
-	for _, p := range ps {
-		if !slices.Contains(DataTables, p.table) {
-			continue
-		}
-		var n int64
-		if err := db.read.QueryRowContext(ctx, "SELECT count(*) FROM "+p.table+" WHERE id > ?", p.last).Scan(&n); err != nil {
-			return fmt.Errorf("count export backlog: %w", err)
-		}
-		if b.Exports[p.stream] == nil {
-			b.Exports[p.stream] = map[string]int64{}
-		}
-		b.Exports[p.stream][p.table] = n
-	}
-	return nil
-}
-
-// OpenReadOnly opens the database at path for reading only, as `report`
-// does beside a running daemon: no migration, no writer, no checkpointer;
-// a missing file is an error, not a new database. Close it when done.
-func OpenReadOnly(path string) (*DB, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("open db read-only: %w", err)
-	}
-	q := url.Values{}
-	q.Set("mode", "ro")
-	q.Set("_busy_timeout", "10000")
-	q.Set("_query_only", "1")
-	read, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("open db read-only: %w", err)
-	}
-	read.SetMaxOpenConns(max(SummaryWorkers, 2))
-	db := NewDB(path) // never Opened: only the read pool is set, so Close closes just that
-	db.read = read
-	var version int
-	if err := read.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
-		read.Close()
-		return nil, fmt.Errorf("open db read-only: %w", err)
-	}
-	if version == 0 {
-		read.Close()
-		return nil, fmt.Errorf("open db read-only: %s is not an openclaw-trace database (schema version 0)", path)
-	}
-	return db, nil
 }
 
 // sortStats orders groups by cost, then calls, then key: the expensive

@@ -1,0 +1,38 @@
+package store
+
+import (
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+)
+
+// OpenReadOnly opens the database at path for reading only, as `report`
+// does beside a running daemon: no migration, no writer, no checkpointer;
+// a missing file is an error, not a new database. Close it when done.
+func OpenReadOnly(path string) (*DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open db read-only: %w", err)
+	}
+	q := url.Values{}
+	q.Set("mode", "ro")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_query_only", "1")
+	read, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open db read-only: %w", err)
+	}
+	read.SetMaxOpenConns(max(SummaryWorkers, 2))
+	db := NewDB(path) // never Opened: only the read pool is set, so Close closes just that
+	db.read = read
+	var version int
+	if err := read.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+		read.Close()
+		return nil, fmt.Errorf("open db read-only: %w", err)
+	}
+	if version == 0 {
+		read.Close()
+		return nil, fmt.Errorf("open db read-only: %s is not an openclaw-trace database (schema version 0)", path)
+	}
+	return db, nil
+}
