@@ -40,6 +40,15 @@ func (db *DB) backlog(ctx context.Context, b *Backlog) error {
 
 func (db *DB) exportBacklog(ctx context.Context, b *Backlog) error {
 	b.Exports = map[string]map[string]int64{}
+	// A read-only open does not migrate: a file from before migration 3
+	// has no positions table, and no export stream.
+	var n int
+	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sink_positions'`).Scan(&n); err != nil {
+		return fmt.Errorf("read sink positions: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
 	rows, err := db.read.QueryContext(ctx, `SELECT stream, table_name, last_id FROM sink_positions`)
 	if err != nil {
 		return fmt.Errorf("read sink positions: %w", err)

@@ -172,3 +172,26 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestSummaryOlderSchema: report opens files without migrating them, so a
+// database last written by an older binary (schema 2, no sink_positions)
+// must still summarise.
+func TestSummaryOlderSchema(t *testing.T) {
+	db := summaryFixture(t)
+	if _, err := db.write.Exec(`DROP TABLE sink_positions; PRAGMA user_version = 2`); err != nil {
+		t.Fatal(err)
+	}
+	var tables int
+	if err := db.Reader().QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'sink_positions'`).Scan(&tables); err != nil || tables != 0 {
+		t.Fatalf("sink_positions still there: %d %v", tables, err)
+	}
+	ro, err := OpenReadOnly(db.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	s, err := ro.Summary(context.Background(), SummaryOptions{Since: sumNow.Add(-24 * time.Hour), Until: sumNow})
+	if err != nil || s.Totals.Calls != 6 || len(s.Backlog.Exports) != 0 {
+		t.Fatalf("%v %+v", err, s)
+	}
+}
