@@ -82,9 +82,17 @@ func (m *Main) liveStatus(ctx context.Context) *daemonStatus {
 	return st
 }
 
+// summaryTimeout bounds one summary in the daemon. A window of a million
+// calls takes seconds of CPU (BENCHMARKS.md), longer on a busy machine,
+// so this handler lifts the listener's 10 s write timeout for itself.
+const summaryTimeout = 60 * time.Second
+
 // summaryHandler serves GET /v1/summary?since=24h&buckets=48, the data the
-// dashboard draws; the same document as `report --json`.
+// dashboard draws; the same document as `report --json`. One summary runs
+// at a time: open dashboards queue instead of scanning side by side and
+// taking the cores from intake.
 func (m *Main) summaryHandler() http.Handler {
+	turn := make(chan struct{}, 1)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		window := r.URL.Query().Get("since")
 		if window == "" {
@@ -103,8 +111,16 @@ func (m *Main) summaryHandler() http.Handler {
 			listener.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "since: " + err.Error(), "field": "since"})
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(r.Context(), summaryTimeout)
 		defer cancel()
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(summaryTimeout + 5*time.Second))
+		select {
+		case turn <- struct{}{}:
+			defer func() { <-turn }()
+		case <-ctx.Done():
+			listener.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "summary: another summary took the whole time"})
+			return
+		}
 		doc, err := summarize(ctx, m.DB, window, time.Now(), buckets)
 		if err != nil {
 			m.Logger.Error("summary failed", "err", err)
