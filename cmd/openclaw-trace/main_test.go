@@ -289,3 +289,29 @@ func TestMainSocketErrorsNameTheVariable(t *testing.T) {
 		})
 	}
 }
+
+// TestMainShowsLogReadErrors: a log path the follower cannot list (a bad
+// glob) counts read errors, and both pages show the count.
+func TestMainShowsLogReadErrors(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	p := newInProcess(t, 0, map[string]string{"OCT_LOG_PATH": filepath.Join(t.TempDir(), "gateway-[.log")})
+	if err := p.M.Run(context.Background()); err != nil {
+		p.M.Close()
+		t.Fatal(err)
+	}
+	defer p.M.Close()
+	waitFor(t, "a read error", 10*time.Second, func() bool {
+		lc, _ := p.counters()["logtail"].(map[string]any)
+		n, _ := lc["read_errors"].(float64)
+		return n >= 1
+	})
+	var n int64
+	for _, line := range strings.Split(string(p.get("/metrics")), "\n") {
+		if v, ok := strings.CutPrefix(line, "openclaw_trace_logtail_read_errors_total "); ok {
+			n, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	if n < 1 {
+		t.Errorf("openclaw_trace_logtail_read_errors_total = %d, want >= 1", n)
+	}
+}
