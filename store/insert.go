@@ -38,19 +38,19 @@ func (w *Writer) prepare(ctx context.Context, dc any) (rawConn, error) {
 	if w.stmtConn == dc {
 		return c, nil
 	}
-	w.closeStmts()
+	w.closeStmts(dc)
 	w.stmts.insert = make(map[*codec.Table]driver.StmtExecContext, codec.NumDataTables)
 	for _, t := range codec.DataTables {
 		s, err := prepareExec(ctx, c, insertSQL(t))
 		if err != nil {
-			w.closeStmts()
+			w.closeStmts(dc)
 			return nil, fmt.Errorf("prepare %s insert: %w", t.Name, err)
 		}
 		w.stmts.insert[t] = s
 	}
 	s, err := prepareExec(ctx, c, cursorSQL)
 	if err != nil {
-		w.closeStmts()
+		w.closeStmts(dc)
 		return nil, fmt.Errorf("prepare log cursor insert: %w", err)
 	}
 	w.stmts.cursor = s
@@ -71,12 +71,19 @@ func prepareExec(ctx context.Context, c rawConn, q string) (driver.StmtExecConte
 	return es, nil
 }
 
-func (w *Writer) closeStmts() {
-	for _, s := range w.stmts.insert {
-		s.(driver.Stmt).Close()
-	}
-	if w.stmts.cursor != nil {
-		w.stmts.cursor.(driver.Stmt).Close()
+// closeStmts closes the statements if they belong to dc, the connection
+// in hand, and forgets them either way: statements of a connection the
+// pool has replaced died with it (finalizing one then crashes the driver).
+// prepare fills stmts.insert before stmtConn, so a half-prepared set is
+// closed on the connection it was prepared on.
+func (w *Writer) closeStmts(dc any) {
+	if w.stmtConn == dc || w.stmtConn == nil {
+		for _, s := range w.stmts.insert {
+			s.(driver.Stmt).Close()
+		}
+		if w.stmts.cursor != nil {
+			w.stmts.cursor.(driver.Stmt).Close()
+		}
 	}
 	w.stmts, w.stmtConn = writerStmts{}, nil
 }

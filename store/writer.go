@@ -216,7 +216,7 @@ func (w *Writer) closeStmtsTurn() {
 		return
 	}
 	w.db.writeTurn(w.ctx, func(_ context.Context, conn *sql.Conn) error {
-		return conn.Raw(func(any) error { w.closeStmts(); return nil })
+		return conn.Raw(func(dc any) error { w.closeStmts(dc); return nil })
 	})
 }
 

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
 )
@@ -113,4 +115,33 @@ func TestWriterErrWhileFailing(t *testing.T) {
 	}
 	close(in)
 	wait()
+}
+
+// A write interrupted by its context (here MarkSynced timing out behind
+// another process's lock) makes the driver discard the write connection.
+// The writer's statements died with it: the writer must prepare anew on the
+// next connection without finalizing the dead ones, which crashed the
+// driver (nil pointer in sqlite3_finalize).
+func TestWriterSurvivesReplacedConnection(t *testing.T) {
+	db := openDB(t, 0)
+	in := make(chan codec.Event, 10)
+	w := NewWriter(db, in)
+	wait := startWriter(t, w)
+	in <- traceEvent("before")
+	waitFor(t, "first row", func() bool { return w.Written[codec.HTTP].Load() == 1 })
+
+	unlock := lockDB(t, db)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	err := db.MarkSynced(ctx, "llm_traces", []int64{1}, 1)
+	cancel()
+	unlock()
+	if err == nil {
+		t.Fatal("MarkSynced behind another process's lock succeeded")
+	}
+	in <- traceEvent("after")
+	close(in)
+	wait()
+	if got := w.Written[codec.HTTP].Load(); got != 2 {
+		t.Errorf("written = %d, want 2 (write errors %d)", got, w.WriteErrors[codec.HTTP].Load())
+	}
 }
