@@ -6,7 +6,7 @@
 //   node scripts/prices.mjs DIR OUT.gz   # DIR: an unpacked package
 //
 // Kept: per provider its id, provider_match, fallback providers, and per model
-// its id, match rule and the token prices active at generation time (USD per
+// {id, m: match rule, p: prices} with the token prices active at generation time (USD per
 // million tokens): input, cache read, cache write, output, reasoning output.
 // Dropped: extractors, audio/image/search/request prices, descriptions, past
 // and time-of-day prices (the off-peak entries are not the default price).
@@ -86,7 +86,7 @@ for (const p of providers) {
       if (cur[k] !== undefined) pr[short] = compactPrice(cur[k])
     }
     if (pr.in === undefined && pr.out === undefined) continue // not a token-priced model
-    models.push([m.id, goMatch(m.match), pr])
+    models.push({ id: m.id, m: goMatch(m.match), p: pr })
   }
   const e = { id: p.id }
   if (p.provider_match) e.match = p.provider_match

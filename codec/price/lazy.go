@@ -1,10 +1,14 @@
 package price
 
-import "sync"
+import (
+	"runtime/debug"
+	"sync"
+)
 
 // Lazy is the embedded table plus overrides, parsed on the first Cost: a
 // daemon that never sees a trace without cost_usd never pays for the
-// table (~16 ms and ~0.9 MiB of heap, with ~4.7 MB of garbage).
+// table (~11 ms, ~0.9 MiB of heap kept, ~2 MB of garbage; ~2.3 MiB of
+// daemon RSS, measured in BENCHMARKS.md).
 type Lazy struct {
 	overrides []byte
 	once      sync.Once
@@ -30,6 +34,10 @@ func (l *Lazy) Table() (*Table, error) {
 		if l.err == nil && l.overrides != nil {
 			l.table, l.err = l.table.WithOverrides(l.overrides)
 		}
+		// The parse's garbage would stay mapped for minutes; returned
+		// now, the first priced trace adds ~2.3 MiB of RSS instead of
+		// ~3.2 (measured, BENCHMARKS.md).
+		debug.FreeOSMemory()
 	})
 	return l.table, l.err
 }

@@ -11,7 +11,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"io"
+	"strconv"
 	"sync"
 )
 
@@ -61,16 +61,27 @@ type Model struct {
 	match    *match
 }
 
-// file is the embedded JSON: see scripts/prices.mjs.
+// file is the embedded JSON: see scripts/prices.mjs. It decodes in one
+// pass, straight into the types lookups use.
 type file struct {
 	Version   string `json:"version"`
 	Package   string `json:"package"`
 	Generated string `json:"generated"`
 	Providers []struct {
-		ID       string               `json:"id"`
-		Match    *match               `json:"match"`
-		Fallback []string             `json:"fallback"`
-		Models   [][3]json.RawMessage `json:"models"`
+		ID       string   `json:"id"`
+		Match    *match   `json:"match"`
+		Fallback []string `json:"fallback"`
+		Models   []struct {
+			ID     string `json:"id"`
+			Match  *match `json:"m"`
+			Prices struct {
+				In         *Rate `json:"in"`
+				CacheRead  *Rate `json:"cr"`
+				CacheWrite *Rate `json:"cw"`
+				Out        *Rate `json:"out"`
+				Reasoning  *Rate `json:"rsn"`
+			} `json:"p"`
+		} `json:"models"`
 	} `json:"providers"`
 }
 
@@ -81,7 +92,7 @@ var (
 )
 
 // Embedded returns the table built into the binary, parsed on first use
-// (~16 ms, ~0.9 MiB kept; see BENCHMARKS.md). Every caller shares one
+// (~11 ms, ~0.9 MiB kept; see BENCHMARKS.md). Every caller shares one
 // parse; WithOverrides returns a new table.
 func Embedded() (*Table, error) {
 	embeddedOnce.Do(func() { embeddedTable, embeddedErr = parseEmbedded(embedded) })
@@ -93,37 +104,23 @@ func parseEmbedded(gz []byte) (*Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read price table: %w", err)
 	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, fmt.Errorf("read price table: %w", err)
-	}
 	var f file
-	if err := json.Unmarshal(raw, &f); err != nil {
+	if err := json.NewDecoder(zr).Decode(&f); err != nil {
 		return nil, fmt.Errorf("parse price table: %w", err)
 	}
 	t := &Table{Version: f.Version, Package: f.Package, Generated: f.Generated, data: data{byID: map[string]*provider{}}}
 	for _, fp := range f.Providers {
-		p := &provider{ID: fp.ID, Match: fp.Match, Fallback: fp.Fallback}
+		p := &provider{ID: fp.ID, Match: fp.Match, Fallback: fp.Fallback, Models: make([]*Model, 0, len(fp.Models))}
 		if err := p.Match.compile(); err != nil {
 			return nil, fmt.Errorf("provider %s: %w", p.ID, err)
 		}
 		for _, fm := range fp.Models {
-			m := &Model{Provider: p.ID, Version: f.Version}
-			var pr compactPrices
-			if err := json.Unmarshal(fm[0], &m.ID); err != nil {
-				return nil, fmt.Errorf("provider %s: model id: %w", p.ID, err)
+			if err := fm.Match.compile(); err != nil {
+				return nil, fmt.Errorf("model %s/%s: %w", p.ID, fm.ID, err)
 			}
-			if err := json.Unmarshal(fm[1], &m.match); err != nil {
-				return nil, fmt.Errorf("model %s/%s: match: %w", p.ID, m.ID, err)
-			}
-			if err := m.match.compile(); err != nil {
-				return nil, fmt.Errorf("model %s/%s: %w", p.ID, m.ID, err)
-			}
-			if err := json.Unmarshal(fm[2], &pr); err != nil {
-				return nil, fmt.Errorf("model %s/%s: prices: %w", p.ID, m.ID, err)
-			}
-			m.Prices = pr.prices()
-			p.Models = append(p.Models, m)
+			pr := fm.Prices
+			p.Models = append(p.Models, &Model{Provider: p.ID, ID: fm.ID, Version: f.Version, match: fm.Match,
+				Prices: Prices{Input: pr.In, CacheRead: pr.CacheRead, CacheWrite: pr.CacheWrite, Output: pr.Out, Reasoning: pr.Reasoning}})
 		}
 		t.providers = append(t.providers, p)
 		t.byID[p.ID] = p
@@ -131,54 +128,30 @@ func parseEmbedded(gz []byte) (*Table, error) {
 	return t, nil
 }
 
-// compactPrices is the embedded form: a number, or [base, [start, price]…]
-// for tiered prices.
-type compactPrices struct {
-	In, CacheRead, CacheWrite, Out, Reasoning *Rate
-}
-
-func (c *compactPrices) UnmarshalJSON(b []byte) error {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return err
-	}
-	for key, dst := range map[string]**Rate{"in": &c.In, "cr": &c.CacheRead, "cw": &c.CacheWrite, "out": &c.Out, "rsn": &c.Reasoning} {
-		v, ok := m[key]
-		if !ok {
-			continue
-		}
-		r, err := parseRate(v)
+// UnmarshalJSON reads the embedded form of a price: a number, or
+// [base, [above, price], …] for tiered prices.
+func (r *Rate) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] != '[' {
+		n, err := strconv.ParseFloat(string(b), 64)
 		if err != nil {
-			return fmt.Errorf("%s: %w", key, err)
+			return fmt.Errorf("price: want a number or [base, [above, price]...], got %s", b)
 		}
-		*dst = r
-	}
-	return nil
-}
-
-func parseRate(b []byte) (*Rate, error) {
-	var n float64
-	if json.Unmarshal(b, &n) == nil {
-		return &Rate{Base: n}, nil
+		*r = Rate{Base: n}
+		return nil
 	}
 	var parts []json.RawMessage
 	if err := json.Unmarshal(b, &parts); err != nil || len(parts) == 0 {
-		return nil, fmt.Errorf("want a number or [base, [start, price]...]")
+		return fmt.Errorf("price: want a number or [base, [above, price]...], got %s", b)
 	}
-	r := &Rate{}
 	if err := json.Unmarshal(parts[0], &r.Base); err != nil {
-		return nil, fmt.Errorf("tier base: %w", err)
+		return fmt.Errorf("tier base: %w", err)
 	}
 	for _, p := range parts[1:] {
 		var tier [2]float64
 		if err := json.Unmarshal(p, &tier); err != nil {
-			return nil, fmt.Errorf("tier: %w", err)
+			return fmt.Errorf("tier: %w", err)
 		}
 		r.Tiers = append(r.Tiers, Tier{Above: int64(tier[0]), PerMTok: tier[1]})
 	}
-	return r, nil
-}
-
-func (c *compactPrices) prices() Prices {
-	return Prices{Input: c.In, CacheRead: c.CacheRead, CacheWrite: c.CacheWrite, Output: c.Out, Reasoning: c.Reasoning}
+	return nil
 }
