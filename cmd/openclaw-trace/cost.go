@@ -26,7 +26,7 @@ func loadPrices(path string) (*price.Lazy, error) {
 // per provider and model (at most codec.MaxUnpricedModels, then "other").
 func (m *Main) writeCostMetrics(w io.Writer) {
 	f := &family{name: "traces_unpriced_total", typ: "counter",
-		help: "Traces accepted with no cost_usd and no price in the table or OCT_PRICES_FILE (cost stays NULL), by provider and model."}
+		help: "Traces parsed with no cost_usd and no price in the table or OCT_PRICES_FILE (cost stays NULL), by provider and model; counted when parsed, so one later dropped is counted too."}
 	for _, c := range m.Unpriced.Counts() {
 		f.add(fmt.Sprintf(`{provider=%q,model=%q}`, c.Provider, c.Model), c.Count)
 	}

@@ -46,17 +46,17 @@ func (t *Table) Lookup(provider, model string) *Model {
 }
 
 func (t *Table) lookup(pn, mn string) *Model {
-	canon := t.canon(pn)
+	cp := canon(pn)
 	prefix, rest, ref := strings.Cut(mn, "/")
-	if m := t.override(canon, mn); m != nil {
+	if m := t.override(cp, mn); m != nil {
 		return m
 	}
 	if ref {
-		if m := t.override(t.canon(prefix), rest); m != nil {
+		if m := t.override(canon(prefix), rest); m != nil {
 			return m
 		}
 	}
-	if m := t.overrides[canon+"\x00*"]; m != nil {
+	if m := t.overrides[cp+"\x00*"]; m != nil {
 		return m
 	}
 	p := t.provider(pn)
@@ -80,22 +80,24 @@ func (t *Table) lookup(pn, mn string) *Model {
 	return nil
 }
 
-func (t *Table) override(canon, model string) *Model {
+func (t *Table) override(provider, model string) *Model {
 	if len(t.overrides) == 0 {
 		return nil
 	}
 	for _, v := range variants(model) {
-		if m := t.overrides[canon+"\x00"+v]; m != nil {
+		if m := t.overrides[provider+"\x00"+v]; m != nil {
 			return m
 		}
 	}
 	return nil
 }
 
-// canon is the table id a provider name resolves to, or the name itself.
-func (t *Table) canon(name string) string {
-	if p := t.provider(name); p != nil {
-		return p.ID
+// canon is how overrides name a provider: its alias's target, else the
+// name itself. The table's broader provider rules are not used here, so
+// an override for "my-openai-proxy" prices that name only, not openai.
+func canon(name string) string {
+	if id, ok := aliases[name]; ok {
+		return id
 	}
 	return name
 }

@@ -48,7 +48,7 @@ func (t *Table) WithOverrides(b []byte) (*Table, error) {
 	nt := &Table{Version: t.Version, Package: t.Package, Generated: t.Generated,
 		data: data{providers: t.providers, byID: t.byID, overrides: map[string]*Model{}}}
 	for _, m := range models {
-		m.Provider = t.canon(m.Provider)
+		m.Provider = canon(m.Provider)
 		nt.overrides[m.Provider+"\x00"+m.ID] = m
 	}
 	return nt, nil

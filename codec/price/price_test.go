@@ -130,6 +130,11 @@ func TestOverrides(t *testing.T) {
 		{"openai", "gpt-4o-2024-08-06", Usage{Prompt: 1000, CacheRead: 400}, (600*2 + 400*0.5) / 1e6, "site-prices-1"},
 		{"openclaw", "openai/gpt-4o", Usage{Completion: 1e6}, 8, "site-prices-1"},
 		{"anthropic", "claude-3-5-sonnet", Usage{Completion: 1e6}, 15, base.Version}, // not overridden
+		// an override names its provider as written, or an alias's target
+		{"my-openai-proxy", "gpt-4o", Usage{Completion: 1e6}, 1, "site-prices-1"},
+		{"google", "gemini-2.5-flash", Usage{Prompt: 1e6}, 0.05, "site-prices-1"},
+		{"vertex", "gemini-2.5-flash", Usage{Prompt: 1e6}, 0.05, "site-prices-1"}, // vertex is an alias of google too
+		{"openai", "gpt-4o", Usage{Completion: 1e6}, 8, "site-prices-1"},          // the proxy's entry is not openai's
 	}
 	for _, tt := range tests {
 		got, v, ok := tb.Cost(tt.provider, tt.model, tt.u)
