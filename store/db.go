@@ -181,7 +181,7 @@ func migrateOne(ctx context.Context, conn *sql.Conn, i int) error {
 	return tx.Commit()
 }
 
-// Pragma reads one pragma's value through the writer connection.
+// Pragma reads one pragma's value on the write connection, in a write turn.
 func (db *DB) Pragma(ctx context.Context, name string) (string, error) {
 	var v string
 	err := db.writeTurn(ctx, func(ctx context.Context, conn *sql.Conn) error {

@@ -143,7 +143,8 @@ func (m *WALMonitor) CheckpointOnce(ctx context.Context) error {
 		return nil
 	}
 	if err != nil {
-		return m.failed(ctx, err)
+		m.Errors.Add(1)
+		return m.failed(ctx, fmt.Errorf("wal checkpoint: %w", err))
 	}
 	if m.MaxBytes > 0 && fi.Size() > m.MaxBytes && !time.Now().Before(m.truncateNext) {
 		m.last = nil
@@ -152,11 +153,10 @@ func (m *WALMonitor) CheckpointOnce(ctx context.Context) error {
 	if m.last != nil && fi.Size() == m.last.Size() && fi.ModTime().Equal(m.last.ModTime()) {
 		return nil // nothing written since the last look
 	}
-	m.last = fi
 	if _, err := m.Checkpoint(ctx, Passive); err != nil {
-		return m.failed(ctx, err)
+		return m.failed(ctx, err) // m.last stays: the next look tries again
 	}
-	m.failing = false
+	m.last, m.failing = fi, false
 	return nil
 }
 
