@@ -134,6 +134,9 @@ func TestReportGoldenJSON(t *testing.T) {
 	kd := int64(0)
 	s := &snapshot{Written: 40, Received: 42, Dropped: 2, DroppedByReason: zeroReasons(), QueueCapacity: 4096, KernelDrops: &kd}
 	s.DroppedByReason["queue_full"], s.DroppedByReason["invalid"] = 1, 1
+	backlog, success := int64(5), reportNow.Add(-time.Minute).UnixMilli()
+	s.Sinks = map[string]*sinkState{"push": {Status: "disabled", Rejected: map[string]int64{}},
+		"otlp": {Enabled: true, Status: "ok", Backlog: &backlog, Delivered: 3, LastSuccess: &success, Rejected: map[string]int64{}}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		listener.WriteJSON(w, http.StatusOK, health{Status: "ok", EventsReceived: 42, EventsDropped: 2,
 			LastPushStatus: "error: 503 Service Unavailable", Counters: s})
@@ -147,7 +150,8 @@ func TestReportGoldenJSON(t *testing.T) {
 	golden(t, "report.json", strings.ReplaceAll(out, host+":"+port, "127.0.0.1:PORT"))
 	// The human form of the same document shows the counters.
 	_, text, _ := runReportTest(t, map[string]string{"OCT_DB_PATH": reportDB(t), "OCT_BIND": host, "OCT_PORT": port})
-	if !strings.Contains(text, "dropped 2 (invalid 1, queue_full 1)") || !strings.Contains(text, "PUSH  error: 503 Service Unavailable") {
+	if !strings.Contains(text, "dropped 2 (invalid 1, queue_full 1)") || !strings.Contains(text, "PUSH  error: 503 Service Unavailable") ||
+		!strings.Contains(text, "SINK otlp  ok, delivered 3, retried 0, backlog 5, last success 2026-03-06 11:59:00") {
 		t.Errorf("report lacks the daemon's counters:\n%s", text)
 	}
 }

@@ -134,6 +134,20 @@ func writeDaemon(w io.Writer, d *daemonStatus) {
 		last = utc(*d.LastPushTime)
 	}
 	fmt.Fprintf(w, "PUSH  %s (last %s)\n", d.LastPushStatus, last)
+	for _, name := range sortedKeys(d.Sinks) {
+		sk := d.Sinks[name]
+		if sk == nil || !sk.Enabled {
+			continue
+		}
+		fmt.Fprintf(w, "SINK %s  %s, delivered %s, retried %s", name, sk.Status, count(sk.Delivered), count(sk.Retried))
+		if sk.Backlog != nil {
+			fmt.Fprintf(w, ", backlog %s", count(*sk.Backlog))
+		}
+		if sk.LastSuccess != nil {
+			fmt.Fprintf(w, ", last success %s", utc(*sk.LastSuccess))
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 func writeBacklog(w io.Writer, b store.Backlog) {

@@ -26,19 +26,20 @@ type summaryDoc struct {
 
 // daemonStatus is the drop accounting and push state of the running daemon.
 type daemonStatus struct {
-	Reachable           bool             `json:"reachable"`
-	Address             string           `json:"address,omitempty"`
-	Error               string           `json:"error,omitempty"` // why it was not reachable
-	Received            int64            `json:"events_received"`
-	Written             int64            `json:"events_written"`
-	Dropped             int64            `json:"events_dropped"`
-	DroppedByReason     map[string]int64 `json:"dropped_by_reason"`
-	ClientReportedDrops int64            `json:"client_reported_drops"`
-	KernelDrops         *int64           `json:"kernel_drops"`
-	QueueDepth          int              `json:"queue_depth"`
-	QueueCapacity       int              `json:"queue_capacity"`
-	LastPushTime        *int64           `json:"last_push_time"`
-	LastPushStatus      string           `json:"last_push_status"`
+	Reachable           bool                  `json:"reachable"`
+	Address             string                `json:"address,omitempty"`
+	Error               string                `json:"error,omitempty"` // why it was not reachable
+	Received            int64                 `json:"events_received"`
+	Written             int64                 `json:"events_written"`
+	Dropped             int64                 `json:"events_dropped"`
+	DroppedByReason     map[string]int64      `json:"dropped_by_reason"`
+	ClientReportedDrops int64                 `json:"client_reported_drops"`
+	KernelDrops         *int64                `json:"kernel_drops"`
+	QueueDepth          int                   `json:"queue_depth"`
+	QueueCapacity       int                   `json:"queue_capacity"`
+	LastPushTime        *int64                `json:"last_push_time"`
+	LastPushStatus      string                `json:"last_push_status"`
+	Sinks               map[string]*sinkState `json:"sinks"` // push and otlp, as /health has them
 }
 
 // parseSince reads a window length: a Go duration ("90m", "24h") or a
@@ -74,10 +75,10 @@ func summarize(ctx context.Context, db *store.DB, window string, now time.Time, 
 
 // liveStatus is the daemon's own status, from the counters /health shows.
 func (m *Main) liveStatus(ctx context.Context) *daemonStatus {
-	s := m.snapshot(ctx, false)
+	s := m.snapshot(ctx, true)
 	st := &daemonStatus{Reachable: true, Received: s.Received, Written: s.Written, Dropped: s.Dropped,
 		DroppedByReason: s.DroppedByReason, ClientReportedDrops: s.ClientReportedDrops, KernelDrops: s.KernelDrops,
-		QueueDepth: s.QueueDepth, QueueCapacity: s.QueueCapacity}
+		QueueDepth: s.QueueDepth, QueueCapacity: s.QueueCapacity, Sinks: s.Sinks}
 	st.LastPushTime, st.LastPushStatus = m.pushStatus()
 	return st
 }
@@ -168,7 +169,7 @@ func fetchStatus(ctx context.Context, addr string) *daemonStatus {
 	st.Reachable = true
 	st.Received, st.Written, st.Dropped = h.Received, h.Counters.Written, h.Dropped
 	st.DroppedByReason, st.ClientReportedDrops, st.KernelDrops = h.Counters.DroppedByReason, h.Counters.ClientReportedDrops, h.Counters.KernelDrops
-	st.QueueDepth, st.QueueCapacity = h.QueueDepth, h.Counters.QueueCapacity
+	st.QueueDepth, st.QueueCapacity, st.Sinks = h.QueueDepth, h.Counters.QueueCapacity, h.Counters.Sinks
 	st.LastPushTime, st.LastPushStatus = h.LastPushTime, h.LastPushStatus
 	return st
 }
