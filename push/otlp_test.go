@@ -33,13 +33,13 @@ func fixture() []codec.Event {
 		CreatedAt: 1700000000000, Provider: "anthropic", Model: "claude-sonnet-4",
 		PromptTokens: ptr[int64](1200), CompletionTokens: ptr[int64](300), TotalTokens: ptr[int64](1500),
 		CacheReadTokens: ptr[int64](800), CacheWriteTokens: ptr[int64](100), ReasoningTokens: ptr[int64](40),
-		CostUSD: ptr(0.0123), LatencyMS: ptr[int64](2500), TTFTMS: ptr[int64](400), Status: "ok",
+		CostUSD: ptr(0.0123), CostSource: codec.CostSupplied, LatencyMS: ptr[int64](2500), TTFTMS: ptr[int64](400), Status: "ok",
 		Metadata: map[string]any{"session_key": "agent:main:telegram:42", "agent_id": "main",
 			"run_id": "run-7", "finish_reason": "end_turn"},
 	}}
 	failedTrace := codec.Event{TraceID: codec.NewTraceID(), Transport: codec.HTTP, Trace: &codec.Trace{
 		CreatedAt: 1700000001000, Provider: "google", Model: "gemini-2.5-pro",
-		PromptTokens: ptr[int64](10), LatencyMS: ptr[int64](30000), Status: "timeout",
+		PromptTokens: ptr[int64](10), LatencyMS: ptr[int64](30000), Status: "timeout", CostSource: codec.CostUnpriced,
 		ErrorType: ptr("deadline_exceeded"),
 	}}
 	errEv := codec.Event{TraceID: codec.NewTraceID(), Transport: codec.HTTP, Error: &codec.Error{
@@ -148,7 +148,7 @@ func checkSpans(t *testing.T, rc *otlpReceiver, okEv, failEv codec.Event) {
 		"gen_ai.usage.reasoning.output_tokens": int64(40), "gen_ai.response.finish_reasons": []string{"end_turn"},
 		"gen_ai.conversation.id": "agent:main:telegram:42", "session.id": "agent:main:telegram:42",
 		"gen_ai.agent.id": "main", "gen_ai.usage.cost": 0.0123, "openclaw.trace_id": okEv.TraceID,
-		"openclaw.ttft_ms": int64(400), "openclaw.metadata.run_id": "run-7",
+		"openclaw.ttft_ms": int64(400), "openclaw.metadata.run_id": "run-7", "openclaw.cost_source": "supplied",
 	})
 	if _, ok := s.Attributes().Get("error.type"); ok {
 		t.Error("ok call has error.type")
@@ -159,7 +159,11 @@ func checkSpans(t *testing.T, rc *otlpReceiver, okEv, failEv codec.Event) {
 	}
 	checkAttrs(t, "failed span", attrs(f.Attributes()), map[string]any{
 		"error.type": "deadline_exceeded", "gen_ai.provider.name": "gcp.gemini", "openclaw.status": "timeout",
+		"openclaw.cost_source": "unpriced",
 	})
+	if _, ok := f.Attributes().Get("gen_ai.usage.cost"); ok {
+		t.Error("an unpriced call carries a cost")
+	}
 }
 
 func checkLogs(t *testing.T, rc *otlpReceiver, errEv, logEv codec.Event) {

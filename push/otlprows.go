@@ -25,6 +25,8 @@ type traceRow struct {
 	CacheWriteTokens *int64         `json:"cache_write_tokens"`
 	ReasoningTokens  *int64         `json:"reasoning_tokens"`
 	CostUSD          *float64       `json:"cost_usd"`
+	CostSource       *string        `json:"cost_source"` // supplied | table | unpriced
+	PriceVersion     *string        `json:"price_version"`
 	LatencyMS        *int64         `json:"latency_ms"`
 	TTFTMS           *int64         `json:"ttft_ms"`
 	Status           string         `json:"status"`

@@ -144,6 +144,9 @@ func putSpanAttributes(s ptrace.Span, r *traceRow, op string) {
 		a.PutDouble("gen_ai.usage.cost", *r.CostUSD)
 		a.PutDouble("openclaw.cost_usd", *r.CostUSD)
 	}
+	// An unpriced call has no cost attribute at all, never 0.
+	putOptStr(a, "openclaw.cost_source", r.CostSource)
+	putOptStr(a, "openclaw.price_version", r.PriceVersion)
 	putOptInt(a, "gen_ai.usage.total_tokens", r.TotalTokens)
 	putOptInt(a, "openclaw.ttft_ms", r.TTFTMS)
 	a.PutStr("openclaw.trace_id", r.TraceID)
