@@ -123,25 +123,37 @@ func (e *Exporter) url(s signal) string {
 }
 
 // ExportOnce exports every row past each stream's position, oldest first,
-// in requests of at most PageSize rows. It stops at the first request that
-// fails after its retries (the position stays before it); a request the
-// receiver rejects for good (4xx other than 408 and 429, and not an
-// authentication or address error) is counted and passed over.
+// in requests of at most PageSize rows. A stream stops at its first
+// request that fails after its retries (its position stays before it), and
+// so do the later streams of the same signal, whose receiver is the same;
+// the other signals still go. A request the receiver rejects for good
+// (4xx other than 408 and 429, and not an authentication or address
+// error) is counted and passed over.
 func (e *Exporter) ExportOnce(ctx context.Context) (rows int64, err error) {
 	e.cycleMu.Lock()
 	defer e.cycleMu.Unlock()
 	e.Cycles.Add(1)
+	var errs []error
+	var down [3]bool // by signal
 	for _, st := range e.Streams() {
+		if down[st.sig] || ctx.Err() != nil {
+			continue
+		}
 		n, err := e.exportStream(ctx, st)
 		rows += n
 		if err != nil {
-			e.CyclesFailed.Add(1)
-			e.setStatus("error: " + reason(ctx, err))
-			e.Logger.Error("otlp export failed", "table", st.Table, "stream", st.Name, "rows", rows, "err", err)
-			return rows, err
+			down[st.sig] = true
+			errs = append(errs, err)
+			e.Logger.Error("otlp export failed", "table", st.Table, "stream", st.Name, "err", err)
 		}
 	}
-	return rows, nil
+	if err := errors.Join(errs...); err != nil {
+		// After the loop: a later signal's 2xx must not hide the failure.
+		e.setStatus("error: " + reason(ctx, errs[0]))
+		e.CyclesFailed.Add(1)
+		return rows, err
+	}
+	return rows, ctx.Err()
 }
 
 func (e *Exporter) exportStream(ctx context.Context, st Stream) (int64, error) {

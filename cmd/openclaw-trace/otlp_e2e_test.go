@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,6 +103,18 @@ func TestEndToEndOTLPThroughCollector(t *testing.T) {
 				b, _ := o["backlog"].(float64)
 				return o["status"] == "ok" && o["backlog"] != nil && b == 0
 			})
+			resp, err := http.Get(d.URL("/metrics"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, line := range []string{`openclaw_trace_sink_backlog_rows{sink="otlp"} 0`,
+				`openclaw_trace_sink_rows_delivered_total{sink="otlp"} `, `openclaw_trace_sink_last_success_timestamp_ms{sink="otlp"} `} {
+				if !strings.Contains(string(page), line) {
+					t.Errorf("/metrics lacks %q", line)
+				}
+			}
 			if err := d.Stop(); err != nil {
 				t.Errorf("exit: %v", err)
 			}
