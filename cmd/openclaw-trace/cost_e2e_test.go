@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"math"
 	"net/http"
@@ -133,4 +134,43 @@ func deref(f *float64) any {
 		return "NULL"
 	}
 	return *f
+}
+
+// TestReportBesideRunningDaemon runs the real `report --json` while the
+// daemon that writes the database runs: read-only beside the writer, and
+// the drop counters fetched from the daemon's /health.
+func TestReportBesideRunningDaemon(t *testing.T) {
+	d := startDaemon(t, "")
+	post(t, d.URL("/v1/traces"), "application/json", []byte(`[{"provider":"openai","model":"gpt-4o","prompt_tokens":1000,"completion_tokens":100},
+		{"provider":"ollama","model":"qwen","prompt_tokens":5}]`))
+	post(t, d.URL("/v1/traces"), "application/json", []byte(`{"provider":"openai"}`)) // invalid: one drop
+	waitFor(t, "2 traces written", 10*time.Second, func() bool {
+		return d.Health()["counters"].(map[string]any)["written"] == 2.0
+	})
+	host, port, _ := strings.Cut(d.Addr, ":")
+	cmd := exec.Command(binPath, "report", "--json", "--since", "1h")
+	cmd.Env = []string{"OCT_DB_PATH=" + d.DBPath, "OCT_BIND=" + host, "OCT_PORT=" + port}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	var doc summaryDoc
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatalf("report --json: %v\n%s", err, out)
+	}
+	tot := doc.Summary.Totals
+	if tot.Calls != 2 || tot.UnpricedCalls != 1 || tot.CostUSD == nil || math.Abs(*tot.CostUSD-0.0035) > 1e-12 {
+		t.Errorf("totals %+v", tot)
+	}
+	if !doc.Daemon.Reachable || doc.Daemon.Dropped != 1 || doc.Daemon.DroppedByReason["invalid"] != 1 || doc.Daemon.Written != 2 {
+		t.Errorf("daemon %+v", doc.Daemon)
+	}
+	// The daemon still writes after the report.
+	post(t, d.URL("/v1/traces"), "application/json", []byte(`{"provider":"openai","model":"gpt-4o"}`))
+	waitFor(t, "3rd trace written", 10*time.Second, func() bool {
+		return d.Health()["counters"].(map[string]any)["written"] == 3.0
+	})
+	if err := d.Stop(); err != nil {
+		t.Fatalf("daemon exit: %v", err)
+	}
 }
