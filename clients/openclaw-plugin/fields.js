@@ -42,7 +42,14 @@ function usageFields(u) {
     input === undefined && cacheRead === undefined && cacheWrite === undefined
       ? undefined
       : (input || 0) + (cacheRead || 0) + (cacheWrite || 0);
-  const cost = u.cost && typeof u.cost === 'object' ? money(u.cost.total) : money(u.cost);
+  const total = u.cost && typeof u.cost === 'object' ? money(u.cost.total) : money(u.cost);
+  // OpenClaw prices a call from its model catalog; a model the catalog has
+  // no rates for gets total 0 for any tokens. That is no price, so it is
+  // sent as absent and the sidecar's price table (or "unpriced") decides.
+  // A provider-billed total is the provider's word and is kept, 0 or not.
+  const billed = u.cost && typeof u.cost === 'object' && u.cost.totalOrigin === 'provider-billed';
+  const tokens = (input || 0) + (cacheRead || 0) + (cacheWrite || 0) + (count(u.output) || 0);
+  const cost = total === 0 && tokens > 0 && !billed ? undefined : total;
   return compact({
     prompt_tokens: prompt,
     completion_tokens: count(u.output),

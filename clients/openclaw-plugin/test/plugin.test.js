@@ -214,3 +214,17 @@ test('the waiting halves stay bounded', () => {
   assert.equal(tr.npending, 0);
   assert.equal(sent.length, 25);
 });
+
+test('a zero cost from OpenClaw\'s catalog is no price; a provider-billed zero is', () => {
+  const { usageFields } = require('../fields.js');
+  const cases = [
+    [{ input: 100, output: 20, cost: { total: 0 } }, undefined], // model without catalog rates
+    [{ input: 100, output: 20, cost: { total: 0.0012 } }, 0.0012],
+    [{ input: 0, output: 0, cost: { total: 0 } }, 0], // nothing used: 0 is the price
+    [{ input: 100, output: 20, cost: { total: 0, totalOrigin: 'provider-billed' } }, 0],
+    [{ input: 100, output: 20 }, undefined],
+  ];
+  for (const [usage, want] of cases) {
+    assert.equal(usageFields(usage).cost_usd, want, JSON.stringify(usage));
+  }
+});
