@@ -66,8 +66,8 @@ type aggregator struct {
 // fine is one provider, model, agent and channel: the groups its calls
 // add to, resolved once.
 type fine struct {
-	model                       string
-	model_, provider, agent, ch *Stats
+	modelName                       string
+	model, provider, agent, channel *Stats
 }
 
 func newAggregator(s *Summary, buckets, recent int) *aggregator {
@@ -132,11 +132,11 @@ func (a *aggregator) newFine(names string) *fine {
 	for len(parts) < 4 {
 		parts = append(parts, "")
 	}
-	f := &fine{model: parts[1],
-		model_:   group(a.models, parts[0]+nameSep+parts[1], parts[1], parts[0]),
+	f := &fine{modelName: parts[1],
+		model:    group(a.models, parts[0]+nameSep+parts[1], parts[1], parts[0]),
 		provider: group(a.providers, parts[0], parts[0], ""),
 		agent:    group(a.agents, parts[2], parts[2], ""),
-		ch:       group(a.channels, parts[3], parts[3], ""),
+		channel:  group(a.channels, parts[3], parts[3], ""),
 	}
 	a.fine[names] = f
 	return f
@@ -153,7 +153,7 @@ func group[K comparable](m map[K]*Stats, k K, key, provider string) *Stats {
 
 func (a *aggregator) add(f *fine, c *call) {
 	failed := c.failed
-	for _, st := range [...]*Stats{&a.totals, f.model_, f.provider, f.agent, f.ch, group(a.days, c.at/dayMS, "", "")} {
+	for _, st := range [...]*Stats{&a.totals, f.model, f.provider, f.agent, f.channel, group(a.days, c.at/dayMS, "", "")} {
 		st.Calls++
 		if failed {
 			st.Errors++
@@ -185,7 +185,7 @@ func (a *aggregator) add(f *fine, c *call) {
 		}
 	}
 	if failed {
-		a.addRecent(RecentError{At: c.at, Kind: "trace", Type: "failed", Model: f.model, Message: c.errType.String})
+		a.addRecent(RecentError{At: c.at, Kind: "trace", Type: "failed", Model: f.modelName, Message: c.errType.String})
 	}
 }
 
