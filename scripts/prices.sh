@@ -9,3 +9,5 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && npm pack --silent "@pydantic/genai-prices@${version:-latest}" >/dev/null && tar xzf ./*.tgz)
 node scripts/prices.mjs "$tmp/package" codec/price/prices.json.gz
+# The data is MIT-licensed: its licence travels with it.
+cp "$tmp/package/LICENSE" codec/price/LICENSE.genai-prices
