@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
 // Defaults of the Exporter's tunables.
@@ -142,4 +144,12 @@ func (e *Exporter) setStatus(s string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.lastStatus = s
+}
+
+// putResource writes the resource attributes of every request.
+func (e *Exporter) putResource(a pcommon.Map) {
+	a.EnsureCapacity(len(e.Resource))
+	for k, v := range e.Resource {
+		a.PutStr(k, v)
+	}
 }

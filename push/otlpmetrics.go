@@ -85,7 +85,7 @@ func (e *Exporter) buildGauges(rows []metricRow) (pmetric.Metrics, int) {
 	fsUse := newGauge(ms, "system.filesystem.usage", "By", "the database volume, used and free")
 	fsLimit := newGauge(ms, "system.filesystem.limit", "By", "size of the database volume")
 	fsUtil := newGauge(ms, "system.filesystem.utilization", "1", "used fraction of the database volume")
-	io := newGauge(ms, "system.disk.io", "By", "bytes read and written in the sample's interval")
+	diskIO := newGauge(ms, "system.disk.io", "By", "bytes read and written in the sample's interval")
 	for i := range rows {
 		r := &rows[i]
 		cpu.ratio(r, r.CPUPercent)
@@ -100,8 +100,8 @@ func (e *Exporter) buildGauges(rows []metricRow) (pmetric.Metrics, int) {
 		fsUse.int(r, r.DiskFree, "system.filesystem.state", "free")
 		fsLimit.int(r, r.DiskTotal)
 		fsUtil.ratio(r, r.DiskPercent)
-		io.int(r, r.IOReadBytes, "disk.io.direction", "read")
-		io.int(r, r.IOWriteBytes, "disk.io.direction", "write")
+		diskIO.int(r, r.IOReadBytes, "disk.io.direction", "read")
+		diskIO.int(r, r.IOWriteBytes, "disk.io.direction", "write")
 	}
 	// Metrics without a point are dropped: a receiver may reject them.
 	ms.RemoveIf(func(m pmetric.Metric) bool { return m.Gauge().DataPoints().Len() == 0 })

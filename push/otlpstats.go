@@ -5,8 +5,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-
-	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
 // OTLPStats are the Exporter's counters, for /metrics and /health.
@@ -63,12 +61,4 @@ func (s *OTLPStats) reject(reason string, n int64) {
 		s.rejected = map[string]int64{}
 	}
 	s.rejected[reason] += n
-}
-
-// putResource writes the resource attributes of every request.
-func (e *Exporter) putResource(a pcommon.Map) {
-	a.EnsureCapacity(len(e.Resource))
-	for k, v := range e.Resource {
-		a.PutStr(k, v)
-	}
 }

@@ -1,0 +1,77 @@
+package push
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// send POSTs one request to the signal's URL with the push's retries, and
+// counts what a partial success says was dropped.
+func (e *Exporter) send(ctx context.Context, sig signal, raw []byte) error {
+	wire, err := e.compress(raw)
+	if err != nil {
+		return err
+	}
+	h := http.Header{}
+	if e.JSON {
+		h.Set("Content-Type", "application/json")
+	} else {
+		h.Set("Content-Type", "application/x-protobuf")
+	}
+	if e.Gzip {
+		h.Set("Content-Encoding", "gzip")
+	}
+	h.Set("User-Agent", e.UserAgent)
+	for k, v := range e.Headers {
+		h.Set(k, v)
+	}
+	attempt := func() error {
+		e.Requests.Add(1)
+		e.BytesSent.Add(int64(len(raw)))
+		e.WireBytesSent.Add(int64(len(wire)))
+		_, answer, err := postOnce(ctx, e.HTTPClient, e.url(sig), h, wire, e.Now)
+		if err != nil {
+			e.Failures[classify(ctx, err)].Add(1)
+			return err
+		}
+		e.RequestsOK.Add(1)
+		e.setOK(e.Now())
+		e.countPartial(answer)
+		return nil
+	}
+	notify := func(err error, wait time.Duration) {
+		e.Logger.Warn("otlp request failed, retrying", "err", shortError(err), "wait", wait.Round(time.Millisecond))
+	}
+	return e.retryPolicy().do(ctx, attempt, &e.Retries, notify)
+}
+
+func (e *Exporter) countPartial(answer []byte) {
+	ps, err := decodePartialSuccess(answer, e.JSON)
+	if err != nil {
+		e.AnswersUnreadable.Add(1) // delivered all the same: the answer was 2xx
+		return
+	}
+	if ps.Rejected > 0 || ps.Message != "" {
+		e.reject("partial_success", ps.Rejected)
+		e.Logger.Warn("otlp receiver dropped part of a request", "rejected", ps.Rejected, "message", ps.Message)
+	}
+}
+
+func (e *Exporter) compress(raw []byte) ([]byte, error) {
+	if !e.Gzip {
+		return raw, nil
+	}
+	var buf bytes.Buffer
+	gz, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // a valid level; BestSpeed: see cycle.payload
+	if _, err := gz.Write(raw); err != nil {
+		return nil, fmt.Errorf("gzip request: %w", err)
+	}
+	if err := gz.Close(); err != nil {
+		return nil, fmt.Errorf("gzip request: %w", err)
+	}
+	return buf.Bytes(), nil
+}
