@@ -24,6 +24,7 @@ type pushCounters struct {
 // transport's units and received do not already tell.
 type logtailCounters struct {
 	Skipped    int64 `json:"skipped"`
+	Folded     int64 `json:"folded"`
 	NotJSON    int64 `json:"not_json"`
 	Truncated  int64 `json:"truncated"`
 	Switches   int64 `json:"switches"`
@@ -48,7 +49,7 @@ func (m *Main) components(s *snapshot) {
 	}
 	if m.Follower != nil {
 		st := m.Follower.Stats()
-		s.Logtail = &logtailCounters{Skipped: st.Skipped, NotJSON: st.NotJSON, Truncated: st.Truncated,
+		s.Logtail = &logtailCounters{Skipped: st.Skipped, Folded: st.Folded, NotJSON: st.NotJSON, Truncated: st.Truncated,
 			Switches: st.Switches, ReadErrors: st.ReadErrors}
 	}
 }
@@ -76,6 +77,7 @@ func writeComponentMetrics(w io.Writer, s *snapshot) {
 	if l := s.Logtail; l != nil {
 		fams = append(fams,
 			single("logtail_lines_skipped_total", "counter", "Gateway log lines below OCT_LOG_MIN_LEVEL.", l.Skipped),
+			single("logtail_lines_folded_total", "counter", "Gateway log lines folded into the event of the line before (a CLI failure block).", l.Folded),
 			single("logtail_lines_not_json_total", "counter", "Gateway log lines kept whole as kind other.", l.NotJSON),
 			single("logtail_lines_truncated_total", "counter", "Gateway log lines over the line cap, kept cut.", l.Truncated),
 			single("logtail_file_switches_total", "counter", "Moves to another log file, and restarts after copy-truncate.", l.Switches),

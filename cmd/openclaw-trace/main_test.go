@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -305,13 +306,64 @@ func TestMainShowsLogReadErrors(t *testing.T) {
 		n, _ := lc["read_errors"].(float64)
 		return n >= 1
 	})
-	var n int64
-	for _, line := range strings.Split(string(p.get("/metrics")), "\n") {
-		if v, ok := strings.CutPrefix(line, "openclaw_trace_logtail_read_errors_total "); ok {
-			n, _ = strconv.ParseInt(v, 10, 64)
+	if n := metricValue(p.get("/metrics"), "openclaw_trace_logtail_read_errors_total"); n < 1 {
+		t.Errorf("openclaw_trace_logtail_read_errors_total = %d, want >= 1", n)
+	}
+}
+
+// metricValue is the value of the unlabelled series name on a /metrics
+// page, -1 when the page has none.
+func metricValue(page []byte, name string) int64 {
+	for _, line := range strings.Split(string(page), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return -1
+			}
+			return n
 		}
 	}
-	if n < 1 {
-		t.Errorf("openclaw_trace_logtail_read_errors_total = %d, want >= 1", n)
+	return -1
+}
+
+// TestMainShowsFoldedLines: a CLI failure block of five lines becomes one
+// gateway_error row, and both pages count the four lines folded into it.
+func TestMainShowsFoldedLines(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	ts := time.Now().Format("2006-01-02T15:04:05.000-07:00")
+	var log strings.Builder
+	for _, msg := range []string{
+		"[openclaw] The CLI command failed.",
+		"[openclaw] Reason: ENOTDIR: not a directory",
+		"[openclaw] Debug: set OPENCLAW_DEBUG=1 to include the stack trace.",
+		"[openclaw] Try: openclaw doctor",
+		"[openclaw] Help: openclaw --help",
+	} {
+		fmt.Fprintf(&log, `{"0":%q,"_meta":{"logLevelId":5,"logLevelName":"ERROR","name":"openclaw"},"time":%q}`+"\n", msg, ts)
+	}
+	logPath := filepath.Join(t.TempDir(), "gateway.log")
+	if err := os.WriteFile(logPath, []byte(log.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := newInProcess(t, 0, map[string]string{"OCT_LOG_PATH": logPath})
+	if err := p.M.Run(context.Background()); err != nil {
+		p.M.Close()
+		t.Fatal(err)
+	}
+	defer p.M.Close()
+	waitFor(t, "the block written", 10*time.Second, func() bool { return p.counters()["written"] == 1.0 })
+	lc, _ := p.counters()["logtail"].(map[string]any)
+	if got := lc["folded"]; got != 4.0 {
+		t.Errorf("/health counters logtail.folded = %v, want 4", got)
+	}
+	if got := metricValue(p.get("/metrics"), "openclaw_trace_logtail_lines_folded_total"); got != 4 {
+		t.Errorf("openclaw_trace_logtail_lines_folded_total = %d, want 4", got)
+	}
+	var kind string
+	if err := p.M.DB.Reader().QueryRow("SELECT kind FROM log_events").Scan(&kind); err != nil {
+		t.Fatal(err)
+	}
+	if kind != "gateway_error" {
+		t.Errorf("log_events kind = %q, want gateway_error", kind)
 	}
 }
