@@ -8,7 +8,7 @@ import (
 )
 
 // OpenReadOnly opens the database at path for reading only, as `report`
-// does beside a running daemon: no migration, no writer, no checkpointer;
+// does beside a running daemon: no migration, no writer, no WAL monitor;
 // a missing file is an error, not a new database. Close it when done.
 func OpenReadOnly(path string) (*DB, error) {
 	if _, err := os.Stat(path); err != nil {
