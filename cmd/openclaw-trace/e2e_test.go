@@ -31,9 +31,11 @@ func openDB(t *testing.T, path string) *sql.DB {
 	return db.Reader()
 }
 
-func traceIDs(t *testing.T, db *sql.DB, table string) map[string]bool {
+// traceIDs is the set of trace_ids of the rows of from: a table, or a
+// table and a WHERE clause.
+func traceIDs(t *testing.T, db *sql.DB, from string) map[string]bool {
 	t.Helper()
-	rows, err := db.Query("SELECT trace_id FROM " + table)
+	rows, err := db.Query("SELECT trace_id FROM " + from)
 	if err != nil {
 		t.Fatal(err)
 	}
