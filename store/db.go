@@ -123,8 +123,10 @@ func (db *DB) Open() error {
 	return nil
 }
 
-// Close checkpoints the WAL into the main file (TRUNCATE, so no -wal file
-// is left behind) and closes both pools.
+// Close stops the WAL monitor, closes the readers, checkpoints the WAL
+// into the main file (TRUNCATE, so no -wal file is left behind; only
+// another process's reader can keep it from that now) and closes the
+// write and checkpoint connections.
 func (db *DB) Close() error {
 	var errs []error
 	db.WAL.halt()
