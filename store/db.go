@@ -101,26 +101,31 @@ func (db *DB) Open() error {
 		db.Close()
 		return fmt.Errorf("open readers: %w", err)
 	}
-	// The checkpoint connection's DSN sets only what a checkpoint needs: the write
-	// pragmas (auto_vacuum) would wait for the write lock, which a busy
-	// writer may hold for seconds on end.
-	q := url.Values{}
-	q.Set("_busy_timeout", "10000")
-	q.Set("_synchronous", "NORMAL")
-	q.Add("_pragma", "wal_autocheckpoint(0)")
-	if db.ckpt, err = sql.Open("sqlite", "file:"+db.Path+"?"+q.Encode()); err != nil {
-		db.Close()
-		return fmt.Errorf("open checkpoint connection: %w", err)
-	}
-	db.ckpt.SetMaxOpenConns(1)
-	db.ckpt.SetMaxIdleConns(1)
-	db.ckpt.SetConnMaxLifetime(0)
-	if err := db.ckpt.Ping(); err != nil {
+	if err := db.openCheckpointConn(); err != nil {
 		db.Close()
 		return fmt.Errorf("open checkpoint connection: %w", err)
 	}
 	db.WAL.start()
 	return nil
+}
+
+// openCheckpointConn opens the WAL monitor's connection. Its DSN sets only
+// what a checkpoint needs: the write pragmas (auto_vacuum) would wait for
+// the write lock, which a busy writer may hold for seconds on end.
+func (db *DB) openCheckpointConn() error {
+	q := url.Values{}
+	q.Set("_busy_timeout", "10000")
+	q.Set("_synchronous", "NORMAL")
+	q.Add("_pragma", "wal_autocheckpoint(0)")
+	ckpt, err := sql.Open("sqlite", "file:"+db.Path+"?"+q.Encode())
+	if err != nil {
+		return err
+	}
+	ckpt.SetMaxOpenConns(1)
+	ckpt.SetMaxIdleConns(1)
+	ckpt.SetConnMaxLifetime(0)
+	db.ckpt = ckpt // set before Ping, so that Close closes it on failure
+	return ckpt.Ping()
 }
 
 // Close stops the WAL monitor, closes the readers, checkpoints the WAL
