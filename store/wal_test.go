@@ -136,12 +136,7 @@ func TestWALMonitorBoundsWAL(t *testing.T) {
 // monitor must not try again at its next look, since each try holds the
 // writer for busy_timeout: it checkpoints PASSIVE until TruncateRetry.
 func TestWALMonitorSpacesBusyTruncations(t *testing.T) {
-	db := NewDB(filepath.Join(t.TempDir(), "trace.db"))
-	db.WAL.Interval = 0
-	if err := db.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openDB(t, 0)
 	ctx := context.Background()
 	bulkInsert(t, db, 10, testNow.UnixMilli(), 0)
 	m := db.WAL
