@@ -73,8 +73,10 @@ type WALMonitor struct {
 
 	// Checkpoints counts checkpoints run (any mode), Busy those that
 	// readers or a writer kept from completing, Truncations the WAL files
-	// truncated to zero. LastDuration is the last checkpoint's duration in
-	// nanoseconds, its wait for the writer's turn included.
+	// truncated to zero, Errors the checkpoints that failed (shutting down
+	// aside) and the looks at the WAL file that could not stat it.
+	// LastDuration is the last checkpoint's duration in nanoseconds, its
+	// wait for the writer's turn included.
 	Checkpoints  atomic.Int64
 	Busy         atomic.Int64
 	Truncations  atomic.Int64

@@ -45,7 +45,7 @@ func upkeepFamilies(s *snapshot) []*family {
 			single("wal_checkpoints_total", "counter", "WAL checkpoints run, any mode.", w.Checkpoints),
 			single("wal_checkpoints_busy_total", "counter", "WAL checkpoints readers or a writer kept from completing.", w.Busy),
 			single("wal_truncations_total", "counter", "WAL files truncated to zero (the WAL passed its size bound, or at close).", w.Truncations),
-			single("wal_checkpoint_errors_total", "counter", "WAL checkpoints that failed.", w.Errors),
+			single("wal_checkpoint_errors_total", "counter", "WAL checkpoints that failed, and failed looks at the WAL file.", w.Errors),
 			last)
 	}
 	if c := s.Cleanup; c != nil {
