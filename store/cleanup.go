@@ -79,8 +79,8 @@ func NewCleaner(db *DB) *Cleaner {
 // Result says what one CleanOnce did. The maps are keyed by table.
 type Result struct {
 	Expired    map[string]int64 // deleted for age
-	Relieved   map[string]int64 // synced, deleted under disk pressure
-	Evicted    map[string]int64 // unsynced, deleted under disk pressure
+	Relieved   map[string]int64 // delivered, deleted under disk pressure
+	Evicted    map[string]int64 // undelivered, deleted under disk pressure
 	PagesFreed int64            // returned by incremental_vacuum
 	Duration   time.Duration
 }
@@ -143,8 +143,8 @@ func (c *Cleaner) logResult(res Result) {
 		"pages_freed", res.PagesFreed, "duration", res.Duration.String())
 }
 
-// expire deletes data rows older than Retention (synced ones unless push
-// is off) and push_log rows older than Retention.
+// expire deletes data rows older than Retention once delivered (see
+// Retention) and push_log rows older than Retention.
 func (c *Cleaner) expire(ctx context.Context, res *Result) error {
 	if c.Retention <= 0 {
 		return nil

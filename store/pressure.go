@@ -23,9 +23,9 @@ func VolumeUsage(dir string) (float64, error) {
 	return used / (used + float64(st.Bavail)) * 100, nil
 }
 
-// relieve deletes the oldest synced rows, a chunk at a time, while the
+// relieve deletes the oldest delivered rows, a chunk at a time, while the
 // volume is above HighWatermark; then, only if still above, the oldest
-// unsynced rows, which are lost to the remote and counted as evicted.
+// undelivered rows, which are lost to the sinks and counted as evicted.
 func (c *Cleaner) relieve(ctx context.Context, res *Result) error {
 	if c.HighWatermark <= 0 {
 		return nil
