@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bufio"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Checks of TestOpenClawPlugin beyond the trace rows: llm_error events, the
+// plugin's transport, its access warning, and the log follower on the
+// gateway log the turns wrote.
+
+func checkErrors(t *testing.T, db *sql.DB) {
+	t.Helper()
+	q, err := db.Query(`SELECT code, message FROM error_events WHERE error_type = 'llm_error' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	var got []string
+	for q.Next() {
+		var code, msg string
+		q.Scan(&code, &msg)
+		got = append(got, code+": "+msg)
+	}
+	want := []string{"rate_limit: mock/m1 call failed: 429 Rate limit exceeded", "api_error: mock/m1 call failed: 500 internal boom"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("llm_error events:\n got %q\nwant %q", got, want)
+	}
+}
+
+// checkTransport reads the plugin's own report (one line per process):
+// every event went over the unix socket, none fell back to UDP.
+func checkTransport(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("plugin stats: %v", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		var s struct {
+			Hooks  map[string]struct{ N int }
+			Client struct {
+				Transport string
+				Fallback  any
+				Sent      map[string]int
+				Dropped   map[string]int
+			}
+		}
+		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
+			t.Fatalf("plugin stats line %q: %v", sc.Text(), err)
+		}
+		n++
+		c := s.Client
+		if c.Transport != "unix" || c.Fallback != nil || c.Sent["unix"] == 0 || c.Sent["udp"] != 0 || c.Dropped["unix"]+c.Dropped["udp"]+c.Dropped["http"] != 0 {
+			t.Errorf("plugin process %d: %s", n, sc.Text())
+		}
+		t.Logf("plugin process %d: %s", n, sc.Text())
+	}
+	if n != 2 {
+		t.Errorf("%d plugin stats lines, want one per turn (2)", n)
+	}
+}
+
+// checkAccessWarning: one warning line per process without conversation
+// access, in the gateway log, naming the setting; none with it.
+func checkAccessWarning(t *testing.T, gwLog string) {
+	t.Helper()
+	b, err := os.ReadFile(gwLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// without access: `plugins inspect --runtime` and the turn load the plugin
+	n := strings.Count(string(b), "allowConversationAccess true")
+	if n != 2 {
+		t.Errorf("%d access warnings in the gateway log, want 2 (one per process without access)", n)
+	}
+	if strings.Contains(string(b), "sending over UDP") {
+		t.Errorf("the plugin fell back to UDP:\n%s", b)
+	}
+}
+
+// logKinds are real lines the runs above write, by a phrase in the
+// message, and the kind main's logtail gives them (2026-12-02; logtail's
+// rules are being rebuilt from this log: tighten these when they land).
+var logKinds = []struct{ phrase, level, kind string }{
+	{"[tools] read failed", "error", "gateway_error"},
+	{"status=429", "info", "other"},
+	{"status=500", "info", "other"},
+	{"transient same-model retry", "warn", "other"},
+	{"ended with stopReason=stop", "info", "other"},
+	{"conversation hooks not granted", "warn", "other"},
+}
+
+// checkLogFollower starts a second sidecar on the gateway log the turns
+// wrote (from its beginning, as on a first start) and checks that every
+// line at info or above became a log event, and the kinds of known lines.
+func checkLogFollower(t *testing.T, gwLog string) {
+	t.Helper()
+	b, err := os.ReadFile(gwLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var rec struct {
+			Meta struct{ LogLevelName string } `json:"_meta"`
+		}
+		if json.Unmarshal([]byte(line), &rec) != nil || rec.Meta.LogLevelName != "DEBUG" && rec.Meta.LogLevelName != "TRACE" {
+			want++
+		}
+	}
+	d := startDaemon(t, "", "OCT_LOG_PATH="+gwLog)
+	db := openReadOnly(t, d.DBPath)
+	deadline := time.Now().Add(15 * time.Second)
+	got := 0
+	for time.Now().Before(deadline) {
+		if db.QueryRow(`SELECT count(*) FROM log_events`).Scan(&got); got >= want {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got != want {
+		t.Errorf("log_events: %d rows from %d lines at info or above", got, want)
+	}
+	for _, k := range logKinds {
+		var kind, level string
+		err := db.QueryRow(`SELECT kind, level FROM log_events WHERE instr(message, ?) > 0 ORDER BY id LIMIT 1`, k.phrase).Scan(&kind, &level)
+		if err != nil || kind != k.kind || level != k.level {
+			t.Errorf("log line %q: kind %q level %q (%v), want %q %q", k.phrase, kind, level, err, k.kind, k.level)
+		}
+	}
+	var kinds []string
+	q, err := db.Query(`SELECT kind || ' ' || count(*) FROM log_events GROUP BY kind ORDER BY kind`)
+	if err == nil {
+		defer q.Close()
+		for q.Next() {
+			var s string
+			q.Scan(&s)
+			kinds = append(kinds, s)
+		}
+	}
+	t.Logf("log follower on the real gateway log (%d lines at info+): %s", want, strings.Join(kinds, ", "))
+}
