@@ -88,16 +88,17 @@ func checkAccessWarning(t *testing.T, gwLog string) {
 	}
 }
 
-// logKinds are real lines the runs above write, by a phrase in the
-// message, and the kind main's logtail gives them (2026-12-02; logtail's
-// rules are being rebuilt from this log: tighten these when they land).
-var logKinds = []struct{ phrase, level, kind string }{
-	{"[tools] read failed", "error", "gateway_error"},
-	{"status=429", "info", "other"},
-	{"status=500", "info", "other"},
-	{"transient same-model retry", "warn", "other"},
-	{"ended with stopReason=stop", "info", "other"},
-	{"conversation hooks not granted", "warn", "other"},
+// logKinds are real lines the turns write, by a phrase in the message, and
+// what main's logtail makes of them (its rules were built from a real
+// OpenClaw 2026.9.6 log): kind, level, metadata.rule and one field the
+// rule reads from the text.
+var logKinds = []struct{ phrase, level, kind, rule, field, value string }{
+	{"[tools] read failed", "error", "gateway_error", "", "", ""},
+	{"status=429", "info", "gateway_error", "model_http_error", "status", "429"},
+	{"status=500", "info", "gateway_error", "model_http_error", "status", "500"},
+	{"transient same-model retry 1/", "warn", "other", "model_retry", "provider", "mock"},
+	{"ended with stopReason=stop", "info", "other", "run_end", "", ""},
+	{"conversation hooks not granted", "warn", "other", "", "", ""},
 }
 
 // checkLogFollower starts a second sidecar on the gateway log the turns
@@ -132,10 +133,17 @@ func checkLogFollower(t *testing.T, gwLog string) {
 		t.Errorf("log_events: %d rows from %d lines at info or above", got, want)
 	}
 	for _, k := range logKinds {
-		var kind, level string
-		err := db.QueryRow(`SELECT kind, level FROM log_events WHERE instr(message, ?) > 0 ORDER BY id LIMIT 1`, k.phrase).Scan(&kind, &level)
-		if err != nil || kind != k.kind || level != k.level {
-			t.Errorf("log line %q: kind %q level %q (%v), want %q %q", k.phrase, kind, level, err, k.kind, k.level)
+		var kind, level, meta string
+		err := db.QueryRow(`SELECT kind, level, coalesce(metadata, '{}') FROM log_events WHERE instr(message, ?) > 0 ORDER BY id LIMIT 1`, k.phrase).Scan(&kind, &level, &meta)
+		var md map[string]any
+		json.Unmarshal([]byte(meta), &md)
+		rule, _ := md["rule"].(string)
+		value := ""
+		if k.field != "" && md[k.field] != nil {
+			value = fmt.Sprint(md[k.field])
+		}
+		if err != nil || kind != k.kind || level != k.level || rule != k.rule || value != k.value {
+			t.Errorf("log line %q: kind %q level %q rule %q %s=%q (%v), want %q %q %q %q", k.phrase, kind, level, rule, k.field, value, err, k.kind, k.level, k.rule, k.value)
 		}
 	}
 	var kinds []string

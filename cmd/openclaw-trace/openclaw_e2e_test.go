@@ -124,7 +124,7 @@ func (k *openclawKit) setupHome(t *testing.T, home string, mock *mockProvider, g
 func (k *openclawKit) turn(t *testing.T, home, session, msg string, env []string) {
 	t.Helper()
 	start := time.Now()
-	out, errOut, err := k.run(t, home, 3*time.Minute, env, "agent", "--local", "--session-id", session, "-m", msg, "--json", "--timeout", "120")
+	out, errOut, err := k.run(t, home, 6*time.Minute, env, "agent", "--local", "--session-id", session, "-m", msg, "--json", "--timeout", "300")
 	if err != nil {
 		t.Fatalf("openclaw agent %q: %v\n%s\n%s", msg, err, out, tail([]byte(errOut), 4000))
 	}
