@@ -98,8 +98,8 @@ func (m *Main) intake(t codec.Transport, s *transportStats) {
 	}
 }
 
-func (m *Main) snapshot(ctx context.Context, withDB bool) *snapshot {
-	s := &snapshot{Transports: map[string]*transportStats{}, DroppedByReason: zeroReasons()}
+// transports adds every transport's accounting to s, and its totals.
+func (m *Main) transports(s *snapshot) {
 	for t := codec.Transport(0); t < codec.NumTransports; t++ {
 		ts := &transportStats{Dropped: zeroReasons()}
 		m.intake(t, ts)
@@ -117,6 +117,11 @@ func (m *Main) snapshot(ctx context.Context, withDB bool) *snapshot {
 			s.Dropped += n
 		}
 	}
+}
+
+func (m *Main) snapshot(ctx context.Context, withDB bool) *snapshot {
+	s := &snapshot{Transports: map[string]*transportStats{}, DroppedByReason: zeroReasons()}
+	m.transports(s)
 	if m.UDP != nil {
 		n := m.UDP.KernelDrops()
 		s.KernelDrops = &n
