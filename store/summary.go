@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -145,19 +148,25 @@ var SummaryWorkers = min(runtime.GOMAXPROCS(0), 2)
 func (db *DB) scanParallel(ctx context.Context, s *Summary, buckets, recent int) (*aggregator, error) {
 	workers := max(SummaryWorkers, 1)
 	aggs := make([]*aggregator, workers)
+	// Slices of the calls' own span, not of the window: a week of calls
+	// asked for with --since 300d would otherwise all fall in one slice.
+	first, last, err := db.callSpan(ctx, s.Since, s.Until)
+	if err != nil {
+		return nil, err
+	}
+	span := last + 1 - first
 	run := func(guarded bool) error {
 		errs := make([]error, workers)
 		var wg sync.WaitGroup
-		span := s.Until - s.Since
 		for i := range aggs {
 			aggs[i] = newAggregator(s, buckets, recent)
-			from, to := s.Since+span*int64(i)/int64(workers), s.Since+span*int64(i+1)/int64(workers)
+			from, to := first+span*int64(i)/int64(workers), first+span*int64(i+1)/int64(workers)
 			wg.Go(func() { errs[i] = aggs[i].scanTraces(ctx, db.read, from, to, guarded) })
 		}
 		wg.Wait()
 		return errors.Join(errs...)
 	}
-	err := run(false)
+	err = run(false)
 	if err != nil && strings.Contains(err.Error(), "malformed JSON") {
 		err = run(true)
 	}
@@ -168,6 +177,25 @@ func (db *DB) scanParallel(ctx context.Context, s *Summary, buckets, recent int)
 		aggs[0].merge(b)
 	}
 	return aggs[0], nil
+}
+
+// callSpan returns the first and last created_at of the calls in
+// [since, until), or since and until-1 when there are none. Each bound is
+// one lookup in the created_at index (two queries: SQLite only takes that
+// shortcut for a lone min or max).
+func (db *DB) callSpan(ctx context.Context, since, until int64) (first, last int64, err error) {
+	const q = "SELECT %s(created_at) FROM llm_traces WHERE created_at >= ? AND created_at < ?"
+	var lo, hi sql.NullInt64
+	if err := db.read.QueryRowContext(ctx, fmt.Sprintf(q, "min"), since, until).Scan(&lo); err != nil {
+		return 0, 0, fmt.Errorf("summary span: %w", err)
+	}
+	if err := db.read.QueryRowContext(ctx, fmt.Sprintf(q, "max"), since, until).Scan(&hi); err != nil {
+		return 0, 0, fmt.Errorf("summary span: %w", err)
+	}
+	if !lo.Valid || !hi.Valid {
+		return since, until - 1, nil
+	}
+	return lo.Int64, hi.Int64, nil
 }
 
 func cmp(v, def int) int {
@@ -181,7 +209,9 @@ func cmp(v, def int) int {
 // ones first.
 func sortStats(st []Stats) {
 	slices.SortFunc(st, func(a, b Stats) int {
-		ac, bc := a.cost, b.cost
+		// Whole micro-dollars: sums taken in another order (another split
+		// across workers) differ in the last bits and must not reorder.
+		ac, bc := math.Round(a.cost*1e6), math.Round(b.cost*1e6)
 		switch {
 		case ac != bc:
 			if ac > bc {

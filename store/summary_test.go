@@ -112,7 +112,8 @@ func TestSummary(t *testing.T) {
 // add up to the same numbers as one scan.
 func TestSummaryParallelMatchesSerial(t *testing.T) {
 	db := summaryFixture(t)
-	opts := SummaryOptions{Since: sumNow.Add(-48 * time.Hour), Until: sumNow}
+	// Wider than the calls, so the split follows their span (callSpan).
+	opts := SummaryOptions{Since: sumNow.Add(-300 * 24 * time.Hour), Until: sumNow}
 	defer func(w int) { SummaryWorkers = w }(SummaryWorkers)
 	var got []string
 	for _, w := range []int{1, 3} {
@@ -125,6 +126,34 @@ func TestSummaryParallelMatchesSerial(t *testing.T) {
 	}
 	if got[0] != got[1] {
 		t.Errorf("1 worker:\n%s\n3 workers:\n%s", got[0], got[1])
+	}
+}
+
+// TestSummaryCallSpan: workers split the span of the calls themselves, so
+// a window far wider than the data (report --since 300d over a day of
+// calls) still gives each worker a share; with no call in the window the
+// window itself is the span.
+func TestSummaryCallSpan(t *testing.T) {
+	db := summaryFixture(t)
+	ctx := context.Background()
+	wide := sumNow.Add(-300 * 24 * time.Hour).UnixMilli()
+	first, last, err := db.callSpan(ctx, wide, sumNow.UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := sumNow.Add(-30 * time.Hour).UnixMilli(); first != want {
+		t.Errorf("first %d, want %d (the oldest call)", first, want)
+	}
+	if want := sumNow.Add(-1 * time.Hour).UnixMilli(); last != want {
+		t.Errorf("last %d, want %d (the newest call)", last, want)
+	}
+	empty := sumNow.Add(-400 * 24 * time.Hour).UnixMilli()
+	first, last, err = db.callSpan(ctx, empty, wide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first != empty || last != wide-1 {
+		t.Errorf("empty window: span %d..%d, want %d..%d", first, last, empty, wide-1)
 	}
 }
 
