@@ -78,16 +78,17 @@ function tracerFor(api) {
 function hookExit(s) {
   if (s.exitHooked) return;
   s.exitHooked = true;
-  const flush = () => {
+  const flush = (report) => () => {
     try {
-      if (s.tracer) s.tracer.flushPending();
-      writeStats(s);
+      if (!s.tracer) return; // gateway_stop already flushed and reported
+      s.tracer.flushPending();
+      if (report) writeStats(s); // once, at the very end
     } catch {
       /* never thrown */
     }
   };
-  process.once('beforeExit', flush);
-  process.once('exit', flush);
+  process.once('beforeExit', flush(false));
+  process.once('exit', flush(true));
 }
 
 // writeStats writes the per-hook cost and the tracer's counts to the file

@@ -33,13 +33,17 @@ func TestOpenClawPlugin(t *testing.T) {
 
 	// With conversation access, one turn of four model calls (each process
 	// start costs 10-40 s here): a 429 and a 500 that OpenClaw retries, then a
-	// tool call and the answer after it. Without access, one plain turn.
+	// tool call and the answer after it. Without access, a plain turn, and a
+	// turn whose provider is down, its retries bounded to one (a failed call
+	// is otherwise retried 8 times over ~90 s).
 	db := openReadOnly(t, d.DBPath)
 	arrivals := watchRows(t, db)
 	withAccess := kit.setupHome(t, filepath.Join(dir, "home-access"), mock, gwLog, sock, d.Addr, true)
-	kit.turn(t, withAccess, "s1", "OCT-MIX-a1 read the readme", env)
+	kit.turn(t, withAccess, "s1", "OCT-MIX-a1 read the readme", env, true)
 	noAccess := kit.setupHome(t, filepath.Join(dir, "home-noaccess"), mock, gwLog, sock, d.Addr, false)
-	kit.turn(t, noAccess, "s2", "OCT-PLAIN-b2 hello", env)
+	kit.turn(t, noAccess, "s2", "OCT-PLAIN-b2 hello", env, true)
+	boundRetries(t, noAccess, 1)
+	kit.turn(t, noAccess, "s3", "OCT-DOWN-c3 hello", env, false)
 
 	served := mock.Served()
 	rows := waitTraces(t, db, len(served))
@@ -120,13 +124,14 @@ func (k *openclawKit) setupHome(t *testing.T, home string, mock *mockProvider, g
 	return home
 }
 
-// turn runs one `openclaw agent --local` turn in a new session.
-func (k *openclawKit) turn(t *testing.T, home, session, msg string, env []string) {
+// turn runs one `openclaw agent --local` turn in a new session; ok says
+// whether the turn should succeed.
+func (k *openclawKit) turn(t *testing.T, home, session, msg string, env []string, ok bool) {
 	t.Helper()
 	start := time.Now()
 	out, errOut, err := k.run(t, home, 6*time.Minute, env, "agent", "--local", "--session-id", session, "-m", msg, "--json", "--timeout", "300")
-	if err != nil {
-		t.Fatalf("openclaw agent %q: %v\n%s\n%s", msg, err, out, tail([]byte(errOut), 4000))
+	if (err == nil) != ok {
+		t.Fatalf("openclaw agent %q: error %v, want success %v\n%s\n%s", msg, err, ok, out, tail([]byte(errOut), 4000))
 	}
 	t.Logf("turn %q: %v", msg, time.Since(start).Round(time.Millisecond))
 }
@@ -197,21 +202,38 @@ func waitTraces(t *testing.T, db *sql.DB, n int) []traceRow {
 	return rows
 }
 
+// boundRetries sets the embedded runtime's retry.provider.maxRetries, a
+// setting of the agent's settings.json (not an openclaw.json key; see
+// docs/concepts/retry.md).
+func boundRetries(t *testing.T, home string, n int) {
+	t.Helper()
+	p := filepath.Join(home, ".openclaw", "agents", "main", "agent", "settings.json")
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(fmt.Sprintf(`{"retry":{"provider":{"maxRetries":%d}}}`, n)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // wantRows are the rows of the two turns, in order: the mixed turn's call 1
 // three times (429, 500, then the tool call: retries share the call id),
-// its call 2, and the plain turn's call. harness comes from llm_output,
-// seen after the first failed attempt, and only with access.
+// its call 2, the plain turn's call, and the down turn's call twice (one
+// retry). harness comes from llm_output, seen after the first failed
+// attempt, and only with access. run numbers the turns.
 var wantRows = []struct {
-	status             int
+	run, status        int
 	code               string
 	attempt            int
 	call, finish, harn string
 }{
-	{429, "rate_limit", 1, ":model:1", "error", ""},
-	{500, "api_error", 2, ":model:1", "error", "openclaw"},
-	{200, "", 3, ":model:1", "toolUse", "openclaw"},
-	{200, "", 1, ":model:2", "stop", "openclaw"},
-	{200, "", 1, ":model:1", "stop", ""},
+	{0, 429, "rate_limit", 1, ":model:1", "error", ""},
+	{0, 500, "api_error", 2, ":model:1", "error", "openclaw"},
+	{0, 200, "", 3, ":model:1", "toolUse", "openclaw"},
+	{0, 200, "", 1, ":model:2", "stop", "openclaw"},
+	{1, 200, "", 1, ":model:1", "stop", ""},
+	{2, 500, "api_error", 1, ":model:1", "error", ""},
+	{2, 500, "api_error", 2, ":model:1", "error", ""},
 }
 
 // checkRows compares row i with the mock's call i: tokens, cost at the
@@ -227,9 +249,13 @@ func checkRows(t *testing.T, rows []traceRow, served []mockCall) {
 		if c.Status != w.status {
 			t.Fatalf("mock call %d: HTTP %d, want %d", i, c.Status, w.status)
 		}
-		wantRun := rows[0].Meta.RunID
-		if i == 4 {
-			wantRun = r.Meta.RunID
+		first := i
+		for first > 0 && wantRows[first-1].run == w.run {
+			first--
+		}
+		wantRun := rows[first].Meta.RunID
+		if first == i && i > 0 && r.Meta.RunID == rows[i-1].Meta.RunID {
+			t.Errorf("row %d: run %s, the same as the turn before", i, r.Meta.RunID)
 		}
 		if r.Meta.RunID != wantRun || r.Meta.CallID != r.Meta.RunID+w.call || r.Meta.Attempt != w.attempt {
 			t.Errorf("row %d: run %s call %s attempt %d, want run %s call <run>%s attempt %d", i, r.Meta.RunID, r.Meta.CallID, r.Meta.Attempt, wantRun, w.call, w.attempt)
