@@ -79,8 +79,8 @@ func checkAccessWarning(t *testing.T, gwLog string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// one line per turn without access (the file gets it from the agent
-	// processes; `plugins inspect` does not write it there)
+	// one line per process without access that runs turns (the gateway, the
+	// --local turn; `plugins inspect` does not write it to the file)
 	var lines []string
 	for _, l := range strings.Split(string(b), "\n") {
 		if strings.Contains(l, "conversation hooks not granted") && strings.Contains(l, "allowConversationAccess true") {
@@ -105,6 +105,7 @@ var logKinds = []struct{ phrase, level, kind, rule, field, value string }{
 	{"status=500", "info", "gateway_error", "model_http_error", "status", "500"},
 	{"transient same-model retry 1/", "warn", "other", "model_retry", "provider", "mock"},
 	{"The CLI command failed.", "error", "gateway_error", "cli_failure", "", ""},
+	{"http server listening", "info", "lifecycle", "", "", ""},
 	{"ended with stopReason=stop", "info", "other", "run_end", "", ""},
 	{"conversation hooks not granted", "warn", "other", "", "", ""},
 }

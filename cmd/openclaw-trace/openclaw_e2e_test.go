@@ -31,19 +31,22 @@ func TestOpenClawPlugin(t *testing.T) {
 	stats := filepath.Join(dir, "plugin-stats.jsonl")
 	env := []string{"OCT_PLUGIN_STATS_FILE=" + stats}
 
-	// With conversation access, one turn of four model calls (each process
-	// start costs 10-40 s here): a 429 and a 500 that OpenClaw retries, then a
-	// tool call and the answer after it. Without access, a plain turn, and a
-	// turn whose provider is down, its retries bounded to one (a failed call
-	// is otherwise retried 8 times over ~90 s).
+	// With conversation access, one --local turn of four model calls (each
+	// process start costs 10-40 s here): a 429 and a 500 that OpenClaw
+	// retries, then a tool call and the answer after it. Without access, a
+	// plain turn through the real gateway (stopped after it: gateway_stop
+	// flushes), and a --local turn whose provider is down, its retries
+	// bounded to one (a failed call is otherwise retried 8 times over ~90 s).
 	db := openReadOnly(t, d.DBPath)
 	arrivals := watchRows(t, db)
 	withAccess := kit.setupHome(t, filepath.Join(dir, "home-access"), mock, gwLog, sock, d.Addr, true)
-	kit.turn(t, withAccess, "s1", "OCT-MIX-a1 read the readme", env, true)
+	kit.turn(t, withAccess, "s1", "OCT-MIX-a1 read the readme", env, true, true)
 	noAccess := kit.setupHome(t, filepath.Join(dir, "home-noaccess"), mock, gwLog, sock, d.Addr, false)
-	kit.turn(t, noAccess, "s2", "OCT-PLAIN-b2 hello", env, true)
+	stopGateway := kit.startGateway(t, noAccess, env)
+	kit.turn(t, noAccess, "s2", "OCT-PLAIN-b2 hello", env, false, true)
+	stopGateway()
 	boundRetries(t, noAccess, 1)
-	kit.turn(t, noAccess, "s3", "OCT-DOWN-c3 hello", env, false)
+	kit.turn(t, noAccess, "s3", "OCT-DOWN-c3 hello", env, true, false)
 
 	served := mock.Served()
 	rows := waitTraces(t, db, len(served))
@@ -79,6 +82,7 @@ func (k *openclawKit) setupHome(t *testing.T, home string, mock *mockProvider, g
 	}
 	if !access {
 		cfg["plugins"].(map[string]any)["load"] = map[string]any{"paths": []string{k.PluginDir}}
+		cfg["gateway"] = k.gatewayConfig(t)
 	}
 	b, _ := json.MarshalIndent(cfg, "", " ")
 	if err := os.MkdirAll(filepath.Join(home, ".openclaw"), 0o700); err != nil {
@@ -124,12 +128,16 @@ func (k *openclawKit) setupHome(t *testing.T, home string, mock *mockProvider, g
 	return home
 }
 
-// turn runs one `openclaw agent --local` turn in a new session; ok says
-// whether the turn should succeed.
-func (k *openclawKit) turn(t *testing.T, home, session, msg string, env []string, ok bool) {
+// turn runs one `openclaw agent` turn in a new session, embedded (local)
+// or through the running gateway; ok says whether it should succeed.
+func (k *openclawKit) turn(t *testing.T, home, session, msg string, env []string, local, ok bool) {
 	t.Helper()
 	start := time.Now()
-	out, errOut, err := k.run(t, home, 6*time.Minute, env, "agent", "--local", "--session-id", session, "-m", msg, "--json", "--timeout", "300")
+	args := []string{"agent", "--session-id", session, "-m", msg, "--json", "--timeout", "300"}
+	if local {
+		args = append(args, "--local")
+	}
+	out, errOut, err := k.run(t, home, 6*time.Minute, env, args...)
 	if (err == nil) != ok {
 		t.Fatalf("openclaw agent %q: error %v, want success %v\n%s\n%s", msg, err, ok, out, tail([]byte(errOut), 4000))
 	}

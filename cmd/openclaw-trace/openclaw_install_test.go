@@ -25,9 +25,10 @@ const (
 // openclawKit is an installed Node 24 + OpenClaw, and the repository's
 // clients copied beside a node_modules built for that Node.
 type openclawKit struct {
-	NodeDir   string // holds bin/node and include/node
-	Openclaw  string // openclaw.mjs
-	PluginDir string // the plugin, ../node beside it
+	NodeDir     string // holds bin/node and include/node
+	Openclaw    string // openclaw.mjs
+	PluginDir   string // the plugin, ../node beside it
+	GatewayPort int    // of the home that runs a gateway
 }
 
 // Env is the environment for a Node 24 / OpenClaw process.
