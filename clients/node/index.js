@@ -84,7 +84,8 @@ class Client {
     // fallback says why a unix socket was wanted but UDP is used
     this.fallback = null;
     if (this.transport === 'udp' && o.transport !== 'udp' && o.socketPath && !ud) {
-      this.fallback = { from: 'unix', to: 'udp', reason: `unix-dgram: ${loadErrors['unix-dgram'] || 'not loaded'}` };
+      const why = o.unixDgram === null ? 'disabled (unixDgram: null)' : loadErrors['unix-dgram'] || 'not loaded';
+      this.fallback = { from: 'unix', to: 'udp', reason: `unix-dgram: ${why}` };
     }
     this._dg = this.transport === 'unix' ? new UnixSender(this, ud) : new UDPSender(this);
 

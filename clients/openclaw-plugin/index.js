@@ -66,7 +66,7 @@ function tracerFor(api) {
       api,
       'fallback',
       `openclaw-trace: unix socket unavailable (${fb.reason}); sending over UDP ${client.opts.udpHost}:${client.opts.udpPort}. ` +
-        `unix-dgram must be built for this Node (${process.version}): see clients/README.md "unix-dgram for the gateway's Node"`,
+        `unix-dgram must be built for this Node (${process.version}): see clients/README.md, OpenClaw plugin, Install`,
     );
   }
   hookExit(s);

@@ -228,3 +228,19 @@ test('a zero cost from OpenClaw\'s catalog is no price; a provider-billed zero i
     assert.equal(usageFields(usage).cost_usd, want, JSON.stringify(usage));
   }
 });
+
+test('falling back from the unix socket to UDP is said once, in the gateway log', () => {
+  const plugin = freshPlugin();
+  // unixDgram: null acts as if unix-dgram did not load (built for another Node)
+  const cfg = { socketPath: '/nonexistent/oct.sock', unixDgram: null, udpPort: 9, statsIntervalMs: 0 };
+  const a1 = fakeApi(cfg);
+  const a2 = fakeApi(cfg, { mode: 'discovery' });
+  plugin.register(a1);
+  delete require.cache[require.resolve('..')];
+  require('..').register(a2);
+  const lines = [...a1.warnings, ...a2.warnings].filter((l) => /unix socket unavailable/.test(l));
+  assert.equal(lines.length, 1, 'one line per process');
+  assert.match(lines[0], /\(unix-dgram: disabled \(unixDgram: null\)\); sending over UDP 127\.0\.0\.1:9\. unix-dgram must be built for this Node \(v\d+/);
+  assert.equal(plugin.tracerFor().client.transport, 'udp');
+  return plugin.tracerFor().close();
+});
