@@ -195,16 +195,6 @@ func TestOTLPOutageThenRecoveryLosesNothing(t *testing.T) {
 	}
 }
 
-// streamsByTable is what cmd gives the Cleaner: the streams of the
-// exporter's enabled signals, by table.
-func streamsByTable(e *Exporter) map[string][]string {
-	m := map[string][]string{}
-	for _, st := range e.Streams() {
-		m[st.Table] = append(m[st.Table], st.Name)
-	}
-	return m
-}
-
 // The push and the exporter each get every row once it is acknowledged,
 // whichever is down; retention deletes a row only when both have it.
 func TestPushAndOTLPEachGetEveryRow(t *testing.T) {
@@ -242,7 +232,7 @@ func TestPushAndOTLPEachGetEveryRow(t *testing.T) {
 	cl.Retention = time.Hour
 	cl.Now = func() time.Time { return time.UnixMilli(1700000000000).Add(48 * time.Hour) }
 	cl.HighWatermark = 0
-	cl.Streams = streamsByTable(e)
+	cl.Streams = e.StreamsByTable()
 	if _, err := cl.CleanOnce(ctx); err != nil {
 		t.Fatal(err)
 	}

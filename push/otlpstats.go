@@ -2,7 +2,6 @@ package push
 
 import (
 	"maps"
-	"sort"
 	"sync"
 	"sync/atomic"
 )
@@ -41,17 +40,6 @@ func (s *OTLPStats) RejectedTotal() int64 {
 		n += v
 	}
 	return n
-}
-
-// RejectReasons returns the reasons seen so far, sorted.
-func (s *OTLPStats) RejectReasons() []string {
-	r := s.Rejected()
-	keys := make([]string, 0, len(r))
-	for k := range r {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func (s *OTLPStats) reject(reason string, n int64) {

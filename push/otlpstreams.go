@@ -112,6 +112,16 @@ func (e *Exporter) Streams() []Stream {
 	return out
 }
 
+// StreamsByTable returns, by table, the names of Streams' positions: what
+// the store's Cleaner waits for before retention deletes a row.
+func (e *Exporter) StreamsByTable() map[string][]string {
+	m := map[string][]string{}
+	for _, st := range e.Streams() {
+		m[st.Table] = append(m[st.Table], st.Name)
+	}
+	return m
+}
+
 func (e *Exporter) url(s signal) string {
 	return [...]string{e.TracesURL, e.LogsURL, e.MetricsURL}[s]
 }

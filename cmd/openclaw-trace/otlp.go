@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"time"
 
@@ -26,18 +27,6 @@ func (m *Main) newExporter() *push.Exporter {
 	e.Resource = cfg.otlpResource()
 	e.Logger = m.Logger.With("component", "otlp")
 	return e
-}
-
-// exportStreams is, by table, the positions retention waits for.
-func exportStreams(e *push.Exporter) map[string][]string {
-	if e == nil {
-		return nil
-	}
-	m := map[string][]string{}
-	for _, st := range e.Streams() {
-		m[st.Table] = append(m[st.Table], st.Name)
-	}
-	return m
 }
 
 // startExport runs the OTLP export loop when the exporter is configured.
@@ -72,6 +61,14 @@ func (m *Main) finalExport(ctx context.Context) {
 	m.Logger.Info("final otlp export done", "rows", n)
 }
 
+// exportStreams is, by table, the positions retention waits for.
+func exportStreams(e *push.Exporter) map[string][]string {
+	if e == nil {
+		return nil
+	}
+	return e.StreamsByTable()
+}
+
 // sinkState is what /health and /metrics say about one sink.
 type sinkState struct {
 	Enabled     bool             `json:"enabled"`
@@ -102,9 +99,7 @@ func (m *Main) sinks(ctx context.Context, unsynced *int64) map[string]*sinkState
 			s.LastSuccess = &t
 		}
 		s.Delivered, s.Retried = e.RowsExported.Load(), e.Retries.Load()
-		for _, r := range e.RejectReasons() {
-			s.Rejected[r] = e.Rejected()[r]
-		}
+		maps.Copy(s.Rejected, e.Rejected())
 		if ctx != nil {
 			if n, err := e.Backlog(ctx); err == nil {
 				s.Backlog = &n
