@@ -103,10 +103,19 @@ func TestOTLPExportsEveryRowWithConventionAttributes(t *testing.T) {
 			checkSpans(t, rc, evs[0], evs[1])
 			checkLogs(t, rc, evs[2], evs[3])
 			checkMetrics(t, rc)
+			wantEncoding := ""
+			if tc.gzip {
+				wantEncoding = "gzip"
+			}
 			for _, h := range rc.headers {
-				if h.Get("Authorization") != "Basic "+testToken || h.Get("User-Agent") == "" {
+				if h.Get("Authorization") != "Basic "+testToken || h.Get("User-Agent") == "" ||
+					h.Get("Content-Encoding") != wantEncoding {
 					t.Errorf("headers: %v", h)
 				}
+			}
+			// The receiver takes both; only the sizes tell gzip was used.
+			if raw, wire := e.BytesSent.Load(), e.WireBytesSent.Load(); tc.gzip != (wire < raw) {
+				t.Errorf("gzip %v: %d bytes encoded, %d on the wire", tc.gzip, raw, wire)
 			}
 			if b, _ := e.Backlog(context.Background()); b != 0 {
 				t.Errorf("backlog %d after export", b)
