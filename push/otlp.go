@@ -16,6 +16,9 @@ const (
 	DefaultOTLPTimeout  = 10 * time.Second // OTEL_EXPORTER_OTLP_TIMEOUT's default in the spec
 	DefaultOTLPPageSize = 500              // rows per OTLP request
 	DefaultServiceName  = "openclaw"
+	// DefaultOTLPMaxHold bounds how long a Retry-After holds a signal
+	// back (the push's Cooldown).
+	DefaultOTLPMaxHold = 15 * time.Minute
 	// SinkOTLP names the exporter's positions in the Positions store.
 	SinkOTLP = "otlp"
 )
@@ -61,6 +64,9 @@ type Exporter struct {
 	MaxElapsed      time.Duration
 	InitialInterval time.Duration
 	MaxInterval     time.Duration
+	// MaxHold bounds the wait of a Retry-After longer than the retries
+	// may wait (MaxElapsed): the signal's later cycles skip it until then.
+	MaxHold time.Duration
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -74,6 +80,13 @@ type Exporter struct {
 	mu         sync.Mutex // guards the fields below
 	lastTime   int64
 	lastStatus string
+	hold       [3]held // by signal
+}
+
+// held is a signal waiting for its receiver's Retry-After.
+type held struct {
+	until time.Time
+	err   error // the answer that asked for the wait
 }
 
 // NewExporter returns an Exporter of src's rows; set the URLs of the
@@ -89,6 +102,7 @@ func NewExporter(src Positions) *Exporter {
 		MaxElapsed:      DefaultMaxElapsed,
 		InitialInterval: DefaultInitialInterval,
 		MaxInterval:     DefaultMaxInterval,
+		MaxHold:         DefaultOTLPMaxHold,
 		Now:             time.Now,
 		Logger:          slog.New(slog.DiscardHandler),
 		src:             src,

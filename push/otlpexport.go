@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
 )
 
 // ExportOnce exports every row past each stream's position, oldest first,
@@ -24,11 +27,17 @@ func (e *Exporter) ExportOnce(ctx context.Context) (rows int64, err error) {
 		if down[st.sig] || ctx.Err() != nil {
 			continue
 		}
+		if err := e.heldBack(st.sig); err != nil {
+			down[st.sig] = true
+			errs = append(errs, err)
+			continue
+		}
 		n, err := e.exportStream(ctx, st)
 		rows += n
 		if err != nil {
 			down[st.sig] = true
 			errs = append(errs, err)
+			e.holdForRetryAfter(st.sig, err)
 			e.Logger.Error("otlp export failed", "table", st.Table, "stream", st.Name, "err", err)
 		}
 	}
@@ -39,6 +48,32 @@ func (e *Exporter) ExportOnce(ctx context.Context) (rows int64, err error) {
 		return rows, err
 	}
 	return rows, ctx.Err()
+}
+
+// holdForRetryAfter holds sig back for a Retry-After the retries could
+// not honour within MaxElapsed, up to MaxHold: the next cycles would
+// otherwise ask again every Interval.
+func (e *Exporter) holdForRetryAfter(sig signal, err error) {
+	var ra *backoff.RetryAfterError
+	if !errors.As(err, &ra) {
+		return
+	}
+	until := e.Now().Add(min(ra.Duration, e.MaxHold))
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.hold[sig] = held{until, err}
+}
+
+// heldBack returns an error while sig waits for a Retry-After; it wraps
+// the answer that asked, so the status still names it.
+func (e *Exporter) heldBack(sig signal) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.hold[sig]
+	if h.err == nil || !e.Now().Before(h.until) {
+		return nil
+	}
+	return fmt.Errorf("otlp %s held back by Retry-After until %s: %w", sig, h.until.UTC().Format(time.RFC3339), h.err)
 }
 
 func (e *Exporter) exportStream(ctx context.Context, st Stream) (int64, error) {

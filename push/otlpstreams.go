@@ -24,6 +24,8 @@ const (
 	sigMetrics
 )
 
+func (s signal) String() string { return [...]string{"traces", "logs", "metrics"}[s] }
+
 // streams are every stream in the order a cycle exports them. The
 // histograms built from llm_traces keep a position of their own, so each
 // trace is counted in them once even if a span request fails after it.
