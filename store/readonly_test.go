@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// roDirEnv names, in the child run by TestOpenReadOnlyUnwritableDir, the
+// directory holding the copied database.
+const roDirEnv = "OCT_TEST_READONLY_DIR"
+
+// TestOpenReadOnlyUnwritableDir: `report` on a copied database (no -wal,
+// no -shm) in a directory the user cannot write. Root writes anywhere, so
+// as root the test runs itself again as nobody.
+func TestOpenReadOnlyUnwritableDir(t *testing.T) {
+	if dir := os.Getenv(roDirEnv); dir != "" {
+		summariseCopy(t, dir)
+		return
+	}
+	db := summaryFixture(t)
+	if _, err := db.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		t.Fatal(err)
+	}
+	dir := worldDir(t)
+	copyFile(t, db.Path, filepath.Join(dir, "copy.db"), 0o444)
+	if err := os.Chmod(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() != 0 {
+		summariseCopy(t, dir)
+		return
+	}
+	bin := filepath.Join(worldDir(t), "store.test")
+	copyFile(t, os.Args[0], bin, 0o755)
+	cmd := exec.Command(bin, "-test.run", "^TestOpenReadOnlyUnwritableDir$", "-test.v")
+	cmd.Env = append(os.Environ(), roDirEnv+"="+dir)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("as nobody: %v\n%s", err, out)
+	}
+}
+
+func summariseCopy(t *testing.T, dir string) {
+	ro, err := OpenReadOnly(filepath.Join(dir, "copy.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	s, err := ro.Summary(context.Background(), SummaryOptions{Since: sumNow.Add(-24 * time.Hour), Until: sumNow})
+	if err != nil || s.Totals.Calls != 6 {
+		t.Fatalf("summary of the copy: %v %+v", err, s)
+	}
+}
+
+// worldDir is a temporary directory every user can enter (t.TempDir's are 0700).
+func worldDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "oct-readonly-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o755); os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+	in, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_EXCL, mode)
+	if err == nil {
+		_, err = io.Copy(out, in)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
