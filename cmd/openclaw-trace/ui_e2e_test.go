@@ -202,3 +202,39 @@ func TestSummaryEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardEscapesInChromium: names and messages come from ingest
+// requests, so markup in them must show as text and never run.
+func TestDashboardEscapesInChromium(t *testing.T) {
+	bin := chromiumPath(t)
+	d := startDaemon(t, "")
+	const img = `<img src=x onerror="document.title='xss'">`
+	trace, _ := json.Marshal(map[string]any{"provider": "<i>p</i>", "model": img, "prompt_tokens": 10,
+		"status": "error", "error_type": `<svg onload="document.title='xss'">`})
+	bad, _ := json.Marshal(map[string]any{"error_type": "llm_error", "code": `"><img src=x onerror="document.title='xss'">`, "message": img})
+	for path, body := range map[string][]byte{"/v1/traces": trace, "/v1/errors": bad} {
+		if code, out := post(t, d.URL(path), "application/json", body); code != http.StatusAccepted {
+			t.Fatalf("POST %s: %d %v", path, code, out)
+		}
+	}
+	waitFor(t, "2 events written", 10*time.Second, func() bool {
+		return d.Health()["counters"].(map[string]any)["written"] == 2.0
+	})
+	dom := chromium(t, bin, d.URL("/ui"), "--dump-dom")
+	if got := text(t, dom, "kpi-calls"); got != "1" {
+		t.Fatalf("page did not load: #kpi-calls = %q", got)
+	}
+	for _, tag := range []string{"<img", "<svg onload", "<i>"} {
+		if strings.Contains(dom, tag) {
+			t.Errorf("markup from an ingest request became an element: %s", tag)
+		}
+	}
+	if strings.Contains(dom, "<title>xss</title>") {
+		t.Error("a handler from an ingest request ran")
+	}
+	for _, shown := range []string{"&lt;img src=x onerror=", "&lt;svg onload=", "&lt;i&gt;p&lt;/i&gt;", `"&gt;&lt;img`} {
+		if !strings.Contains(dom, shown) {
+			t.Errorf("%s not shown as text", shown)
+		}
+	}
+}
