@@ -108,7 +108,8 @@ func TestDashboardInChromium(t *testing.T) {
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if ct, csp := resp.Header.Get("Content-Type"), resp.Header.Get("Content-Security-Policy"); !strings.HasPrefix(ct, "text/html") ||
-		!strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "connect-src 'self'") {
+		!strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "connect-src 'self'") ||
+		!strings.Contains(csp, "script-src 'sha256-") {
 		t.Errorf("/ui headers: %q %q", ct, csp)
 	}
 	if ext := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}`).Find(page); ext != nil {
