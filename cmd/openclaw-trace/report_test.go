@@ -181,3 +181,18 @@ func TestReportUsageErrors(t *testing.T) {
 		t.Errorf("--help: %d %q", code, out)
 	}
 }
+
+func TestParseSince(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration // 0: refused
+	}{
+		{"30m", 30 * time.Minute}, {"24h", 24 * time.Hour}, {"7d", 7 * 24 * time.Hour}, {"1.5d", 36 * time.Hour},
+		{"0d", 0}, {"-1d", 0}, {"d", 0}, {"NaNd", 0}, {"Infd", 0}, {"1e300d", 0}, {"0s", 0}, {"1d12h", 0}, {"", 0},
+	} {
+		got, err := parseSince(tc.in)
+		if got != tc.want || (err == nil) != (tc.want != 0) {
+			t.Errorf("parseSince(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}

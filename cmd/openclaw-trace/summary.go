@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -50,6 +51,11 @@ func parseSince(s string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		var n float64
 		n, err = strconv.ParseFloat(days, 64)
+		// NaN, Inf and days past Duration's range would convert to a
+		// platform-dependent Duration, so they are refused here.
+		if err == nil && !(n > 0 && n*float64(24*time.Hour) < math.MaxInt64) {
+			err = strconv.ErrRange
+		}
 		d = time.Duration(n * float64(24*time.Hour))
 	} else {
 		d, err = time.ParseDuration(s)
