@@ -1,9 +1,9 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/openclaw/openclaw-trace/codec/price"
 )
@@ -28,7 +28,16 @@ func (m *Main) writeCostMetrics(w io.Writer) {
 	f := &family{name: "traces_unpriced_total", typ: "counter",
 		help: "Traces parsed with no cost_usd and no price in the table or OCT_PRICES_FILE (cost stays NULL), by provider and model; counted when parsed, so one later dropped is counted too."}
 	for _, c := range m.Unpriced.Counts() {
-		f.add(fmt.Sprintf(`{provider=%q,model=%q}`, c.Provider, c.Model), c.Count)
+		f.add("{provider="+promLabel(c.Provider)+",model="+promLabel(c.Model)+"}", c.Count)
 	}
 	f.write(w)
+}
+
+var promEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
+// promLabel quotes a label value for the Prometheus text format, whose
+// only escapes are \\, \" and \n: Go's %q would write \t or \x01 for a
+// model name from the network, and one bad escape fails the whole scrape.
+func promLabel(s string) string {
+	return `"` + promEscaper.Replace(strings.ToValidUTF8(s, "\uFFFD")) + `"`
 }
