@@ -19,8 +19,13 @@ import (
 // condition.
 var pageAfterSQL = func() map[string]string {
 	m := make(map[string]string, len(pageSQLs))
+	const synced, all = "WHERE synced = 0 AND id > ?", "WHERE id > ?"
 	for t, q := range pageSQLs {
-		m[t] = strings.Replace(q, "WHERE synced = 0 AND id > ?", "WHERE id > ?", 1)
+		if !strings.Contains(q, synced) {
+			// Unchanged, the query would hide from the sinks every row the push has sent.
+			panic("store: page query of " + t + " lost its synced condition")
+		}
+		m[t] = strings.Replace(q, synced, all, 1)
 	}
 	return m
 }()
