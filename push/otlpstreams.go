@@ -31,10 +31,10 @@ func (s signal) String() string { return [...]string{"traces", "logs", "metrics"
 // trace is counted in them once even if a span request fails after it.
 var streams = []Stream{
 	{SinkOTLP, "llm_traces", sigTraces, buildFrom(decodeSpans)},
-	{SinkOTLP + ".histograms", "llm_traces", sigMetrics, buildFrom(decodeHistograms)},
-	{SinkOTLP, "error_events", sigLogs, buildFrom(decodeErrorLogs)},
-	{SinkOTLP, "log_events", sigLogs, buildFrom(decodeLogEvents)},
-	{SinkOTLP, "system_metrics", sigMetrics, buildFrom(decodeGauges)},
+	{SinkOTLP + ".histograms", "llm_traces", sigMetrics, buildFrom(decodeThen((*Exporter).buildHistograms))},
+	{SinkOTLP, "error_events", sigLogs, buildFrom(decodeThen((*Exporter).buildErrorLogs))},
+	{SinkOTLP, "log_events", sigLogs, buildFrom(decodeThen((*Exporter).buildLogEvents))},
+	{SinkOTLP, "system_metrics", sigMetrics, buildFrom(decodeThen((*Exporter).buildGauges))},
 }
 
 func buildFrom(f func(e *Exporter, rows []Row) (any, int, int)) func(*Exporter, []Row) ([]byte, int, int, error) {
@@ -54,28 +54,13 @@ func decodeSpans(e *Exporter, rows []Row) (any, int, int) {
 	return td, n, bad + badID
 }
 
-func decodeHistograms(e *Exporter, rows []Row) (any, int, int) {
-	good, bad := decodeRows[traceRow](rows)
-	md, n := e.buildHistograms(good)
-	return md, n, bad
-}
-
-func decodeErrorLogs(e *Exporter, rows []Row) (any, int, int) {
-	good, bad := decodeRows[errorRow](rows)
-	ld, n := e.buildErrorLogs(good)
-	return ld, n, bad
-}
-
-func decodeLogEvents(e *Exporter, rows []Row) (any, int, int) {
-	good, bad := decodeRows[logRow](rows)
-	ld, n := e.buildLogEvents(good)
-	return ld, n, bad
-}
-
-func decodeGauges(e *Exporter, rows []Row) (any, int, int) {
-	good, bad := decodeRows[metricRow](rows)
-	md, n := e.buildGauges(good)
-	return md, n, bad
+// decodeThen decodes a page's rows as T and maps them with build.
+func decodeThen[T, M any](build func(*Exporter, []T) (M, int)) func(*Exporter, []Row) (any, int, int) {
+	return func(e *Exporter, rows []Row) (any, int, int) {
+		good, bad := decodeRows[T](rows)
+		msg, n := build(e, good)
+		return msg, n, bad
+	}
 }
 
 // marshal encodes a request in the configured encoding. TracesData,
