@@ -55,8 +55,11 @@ func (e *Exporter) countPartial(answer []byte) {
 		e.AnswersUnreadable.Add(1) // delivered all the same: the answer was 2xx
 		return
 	}
-	if ps.Rejected > 0 || ps.Message != "" {
+	if ps.Rejected > 0 {
 		e.reject("partial_success", ps.Rejected)
+	}
+	if ps.Rejected > 0 || ps.Message != "" {
+		// A message alone is a warning from the receiver: nothing was dropped.
 		e.Logger.Warn("otlp receiver dropped part of a request", "rejected", ps.Rejected, "message", ps.Message)
 	}
 }
