@@ -60,3 +60,25 @@ func TestOTLPLongRetryAfterHoldsSignal(t *testing.T) {
 		t.Errorf("%d spans after the Retry-After, want 2", n)
 	}
 }
+
+// One signal's receiver down does not hold back the others.
+func TestOTLPSignalDownOthersGo(t *testing.T) {
+	db := mustOpenDB(t)
+	evs := fixture()
+	writeEvents(t, db, evs...)
+	rc := newOTLPReceiver(t, answerStatus("/v1/traces", http.StatusServiceUnavailable))
+	e := newTestExporter(t, db, rc)
+	e.MaxRetries = 0
+	if _, err := e.ExportOnce(context.Background()); err == nil {
+		t.Fatal("a cycle with traces down succeeded")
+	}
+	if e.LastExportStatus() != "error: http 503" {
+		t.Errorf("status %q after a cycle with traces down", e.LastExportStatus())
+	}
+	if _, n := rc.logsByTraceID(); n != 2 {
+		t.Errorf("%d log records, want 2: logs must not wait for traces", n)
+	}
+	if position(t, db, SinkOTLP, "llm_traces") != 0 {
+		t.Error("trace position moved past undelivered spans")
+	}
+}
