@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sethvargo/go-envconfig"
 
@@ -194,5 +196,29 @@ func TestParseSince(t *testing.T) {
 		if got != tc.want || (err == nil) != (tc.want != 0) {
 			t.Errorf("parseSince(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+// TestReportTextIsPrintable: names and messages come from the network;
+// none may reach the terminal as an escape sequence or break a table.
+func TestReportTextIsPrintable(t *testing.T) {
+	evil := "a\x1b[2J\x1b]0;title\x07\tb\u202ec\xff"
+	row := store.Stats{Key: evil, Provider: evil, Calls: 1}
+	doc := &summaryDoc{Window: "24h", Summary: &store.Summary{Totals: row, ByModel: []store.Stats{row}, ByAgent: []store.Stats{row},
+		RecentErrors: []store.RecentError{{Kind: "trace", Model: evil, Message: evil}, {Kind: "error", Type: evil, Code: evil, Message: strings.Repeat("é", 200)}}},
+		Daemon: &daemonStatus{Reachable: true, LastPushStatus: evil, Sinks: map[string]*sinkState{"otlp": {Enabled: true, Status: evil}}}}
+	var b strings.Builder
+	writeReport(&b, doc)
+	out := b.String()
+	if !utf8.ValidString(out) {
+		t.Error("report is not UTF-8")
+	}
+	for _, r := range out {
+		if r != '\n' && !unicode.IsGraphic(r) {
+			t.Fatalf("report holds %U:\n%q", r, out)
+		}
+	}
+	if want := "a?[2J?]0;title??b?c?"; strings.Count(out, want) < 8 {
+		t.Errorf("%q shown %d times, want 8:\n%s", want, strings.Count(out, want), out)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/openclaw/openclaw-trace/store"
 )
@@ -46,7 +48,7 @@ func writeStats(w io.Writer, key string, rows []store.Stats, withProvider bool) 
 	// they read left-aligned.
 	keyW, provW := len(key), len("PROVIDER")
 	for _, r := range rows {
-		keyW, provW = max(keyW, len(orNone(r.Key))), max(provW, len(r.Provider))
+		keyW, provW = max(keyW, len(orNone(r.Key))), max(provW, len(clean(r.Provider)))
 	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
 	head := fmt.Sprintf("%-*s\t", keyW, key)
@@ -57,7 +59,7 @@ func writeStats(w io.Writer, key string, rows []store.Stats, withProvider bool) 
 	for _, r := range rows {
 		line := fmt.Sprintf("%-*s\t", keyW, orNone(r.Key))
 		if withProvider {
-			line += fmt.Sprintf("%-*s\t", provW, r.Provider)
+			line += fmt.Sprintf("%-*s\t", provW, clean(r.Provider))
 		}
 		cost := "-"
 		if r.CostUSD != nil {
@@ -96,7 +98,7 @@ func writeErrors(w io.Writer, s *store.Summary) {
 		if e.Kind == "trace" {
 			what = "call " + e.Model
 		}
-		fmt.Fprintf(w, "  %s  %-28s %s\n", utc(e.At), what, oneLine(e.Message, 100))
+		fmt.Fprintf(w, "  %s  %-28s %s\n", utc(e.At), clean(what), oneLine(e.Message, 100))
 	}
 }
 
@@ -133,13 +135,13 @@ func writeDaemon(w io.Writer, d *daemonStatus) {
 	if d.LastPushTime != nil {
 		last = utc(*d.LastPushTime)
 	}
-	fmt.Fprintf(w, "PUSH  %s (last %s)\n", d.LastPushStatus, last)
+	fmt.Fprintf(w, "PUSH  %s (last %s)\n", clean(d.LastPushStatus), last)
 	for _, name := range sortedKeys(d.Sinks) {
 		sk := d.Sinks[name]
 		if sk == nil || !sk.Enabled {
 			continue
 		}
-		fmt.Fprintf(w, "SINK %s  %s, delivered %s, retried %s", name, sk.Status, count(sk.Delivered), count(sk.Retried))
+		fmt.Fprintf(w, "SINK %s  %s, delivered %s, retried %s", name, clean(sk.Status), count(sk.Delivered), count(sk.Retried))
 		if sk.Backlog != nil {
 			fmt.Fprintf(w, ", backlog %s", count(*sk.Backlog))
 		}
@@ -242,13 +244,27 @@ func orNone(k string) string {
 	if k == "" {
 		return "(none)"
 	}
-	return k
+	return clean(k)
 }
 
+// oneLine is s cleaned, its white space folded, cut at n runes.
 func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		return s[:n] + "…"
+	s = clean(strings.Join(strings.Fields(s), " "))
+	if utf8.RuneCountInString(s) > n {
+		return string([]rune(s)[:n]) + "…"
 	}
 	return s
+}
+
+// clean shows names and messages from the network as printable text: a
+// control or format character (an escape sequence, a tab, a bidi
+// override) or broken UTF-8 becomes "?", so it cannot drive the terminal
+// or break a table.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || !unicode.IsGraphic(r) {
+			return '?'
+		}
+		return r
+	}, s)
 }
