@@ -99,6 +99,10 @@ func TestCostKnownPrices(t *testing.T) {
 		// reasoning priced apart (sonar-deep-research: out 8, reasoning 3).
 		{"reasoning apart", "perplexity", "sonar-deep-research", Usage{Prompt: 1000, Completion: 3000, Reasoning: 2000},
 			(1000*2 + 1000*8 + 2000*3) / 1e6},
+		// more reasoning than completion (a client counting them apart):
+		// never more reasoning tokens than the completion has.
+		{"reasoning beyond completion", "perplexity", "sonar-deep-research", Usage{Completion: 1000, Reasoning: 5000},
+			1000 * 3.0 / 1e6},
 		// reasoning not priced apart: part of the output.
 		{"reasoning in output", "openai", "gpt-4o", Usage{Completion: 3000, Reasoning: 2000}, 3000 * 10.0 / 1e6},
 	}
