@@ -24,6 +24,13 @@ function isObject(v) {
   return v !== null && typeof v === 'object';
 }
 
+// agentOf reads the agent id from a session key ("agent:main:telegram:direct:1001"):
+// the message hooks' ctx has no agentId.
+function agentOf(sessionKey) {
+  const m = typeof sessionKey === 'string' ? /^agent:([^:]+):/.exec(sessionKey) : null;
+  return m ? m[1] : undefined;
+}
+
 const DEFAULTS = { settleMs: 500, maxPending: 1000, captureText: false };
 
 class Tracer {
@@ -90,7 +97,8 @@ class Tracer {
       requestBytes: count(e.requestPayloadBytes),
       responseBytes: count(e.responseStreamBytes),
       agentId: str(ctx.agentId),
-      channel: str(ctx.channel) || str(ctx.channelId) || str(ctx.messageProvider),
+      // in the agent hooks' ctx channelId is the chat id ("1001"), not the channel
+      channel: str(ctx.channel) || str(ctx.messageProvider),
       trigger: str(ctx.trigger),
       at: Date.now(),
     };
@@ -118,7 +126,7 @@ class Tracer {
     if (!isObject(e) || !this.once(e)) return;
     ctx = ctx || {};
     const key = str(ctx.sessionKey) || str(e.sessionId) || str(e.runId) || '';
-    this._session(key, { harness: str(e.harnessId), resolvedRef: str(e.resolvedRef) });
+    this._session(key, { harness: str(e.harnessId), resolvedRef: str(e.resolvedRef), channel: str(ctx.channel) || str(ctx.messageProvider) });
     const waiting = this.ends.get(key);
     const runId = str(e.runId);
     if (!waiting || !e.lastAssistant || typeof e.lastAssistant !== 'object') return;
@@ -128,19 +136,30 @@ class Tracer {
     this._send(last, { key, message: e.lastAssistant, agentId: str(ctx.agentId) });
   }
 
-  // onMessage remembers a session's channel (the agent hooks' ctx has none
-  // in most runs) and sends a channel_in / channel_out log event.
+  // onMessage remembers a session's channel (model_call_ended's ctx has
+  // none) and sends a channel_in / channel_out log event. Shapes, as the
+  // 2026.9.6 gateway passes them for a Telegram DM (test/testdata/
+  // hooks-telegram-2026.9.6.jsonl):
+  //   message_received {from: "telegram:1001", content, timestamp, messageId,
+  //     senderId, sessionKey, metadata: {provider, surface, ...}}
+  //   message_sent {to: "telegram:1001", content, success, messageId, sessionKey}
+  //   ctx {channelId: "telegram", accountId, conversationId, sessionKey,
+  //     messageId, senderId}: here channelId is the channel.
   onMessage(kind, event, ctx) {
     if (!isObject(event) || !this.once(event)) return;
     ctx = ctx || {};
     if (kind === 'channel_in') this.counts.messagesIn++;
     else this.counts.messagesOut++;
-    const channel = str(ctx.channelId) || str(ctx.channel) || str(event.channel);
+    const md = isObject(event.metadata) ? event.metadata : {};
+    const channel = str(ctx.channelId) || str(ctx.channel) || str(event.channel) || str(md.provider) || str(md.originatingChannel);
     const sessionKey = str(event.sessionKey) || str(ctx.sessionKey);
     if (sessionKey && channel) this._session(sessionKey, { channel });
     const meta = {
       source: 'openclaw-plugin',
-      agent_id: str(ctx.agentId),
+      agent_id: str(ctx.agentId) || agentOf(sessionKey),
+      account_id: str(ctx.accountId),
+      conversation_id: str(ctx.conversationId),
+      sender_id: str(event.senderId) || str(ctx.senderId),
       from: str(event.from),
       to: str(event.to),
       session_key: sessionKey,
