@@ -34,16 +34,21 @@ func TestOpenClawPlugin(t *testing.T) {
 	// With conversation access, one --local turn of four model calls (each
 	// process start costs 10-40 s here): a 429 and a 500 that OpenClaw
 	// retries, then a tool call and the answer after it. Without access, a
-	// plain turn through the real gateway (stopped after it: gateway_stop
-	// flushes), and a --local turn whose provider is down, its retries
+	// plain turn through the real gateway, then a Telegram DM to the same
+	// gateway from a mock Bot API (stopped after it: gateway_stop flushes),
+	// and a --local turn whose provider is down, its retries
 	// bounded to one (a failed call is otherwise retried 8 times over ~90 s).
 	db := openReadOnly(t, d.DBPath)
 	arrivals := watchRows(t, db)
-	withAccess := kit.setupHome(t, filepath.Join(dir, "home-access"), mock, gwLog, sock, d.Addr, true)
+	withAccess := kit.setupHome(t, filepath.Join(dir, "home-access"), mock, gwLog, sock, d.Addr, true, nil)
 	kit.turn(t, withAccess, "s1", "OCT-MIX-a1 read the readme", env, true, true)
-	noAccess := kit.setupHome(t, filepath.Join(dir, "home-noaccess"), mock, gwLog, sock, d.Addr, false)
+	tg := startMockTelegram(t)
+	noAccess := kit.setupHome(t, filepath.Join(dir, "home-noaccess"), mock, gwLog, sock, d.Addr, false, tg)
 	stopGateway := kit.startGateway(t, noAccess, env)
 	kit.turn(t, noAccess, "s2", "OCT-PLAIN-b2 hello", env, false, true)
+	// a Telegram DM: message_received, one model call, the reply's message_sent
+	tg.Deliver("OCT-PLAIN-t4 hello from telegram")
+	tg.WaitSent(t, 1, 2*time.Minute)
 	stopGateway()
 	boundRetries(t, noAccess, 1)
 	kit.turn(t, noAccess, "s3", "OCT-DOWN-c3 hello", env, true, false)
@@ -53,6 +58,7 @@ func TestOpenClawPlugin(t *testing.T) {
 	checkRows(t, rows, served)
 	checkArrivals(t, arrivals(), served)
 	checkErrors(t, db)
+	checkChannelEvents(t, db, rows[telegramRow], tg.Sent())
 	checkTransport(t, stats)
 	checkAccessWarning(t, gwLog)
 	checkLogFollower(t, gwLog)
@@ -62,8 +68,9 @@ func TestOpenClawPlugin(t *testing.T) {
 // sidecar's socket, log file) and checks `plugins inspect --runtime`. With
 // access it installs the plugin with `openclaw plugins install -l` and
 // checks `config validate`; without, it writes plugins.load.paths itself
-// (what install -l writes), to spare two slow process starts.
-func (k *openclawKit) setupHome(t *testing.T, home string, mock *mockProvider, gwLog, sock, httpAddr string, access bool) string {
+// (what install -l writes), to spare two slow process starts. With tg it
+// enables the bundled telegram channel against that mock Bot API.
+func (k *openclawKit) setupHome(t *testing.T, home string, mock *mockProvider, gwLog, sock, httpAddr string, access bool, tg *mockTelegram) string {
 	t.Helper()
 	cfg := map[string]any{
 		"models": map[string]any{"mode": "merge", "providers": map[string]any{"mock": map[string]any{
@@ -83,6 +90,11 @@ func (k *openclawKit) setupHome(t *testing.T, home string, mock *mockProvider, g
 	if !access {
 		cfg["plugins"].(map[string]any)["load"] = map[string]any{"paths": []string{k.PluginDir}}
 		cfg["gateway"] = k.gatewayConfig(t)
+	}
+	if tg != nil {
+		cfg["channels"] = map[string]any{"telegram": tg.Channel()}
+		// a DM gets its own session (agent:main:telegram:direct:<chat>), apart from the CLI turn's
+		cfg["session"] = map[string]any{"dmScope": "per-channel-peer"}
 	}
 	b, _ := json.MarshalIndent(cfg, "", " ")
 	if err := os.MkdirAll(filepath.Join(home, ".openclaw"), 0o700); err != nil {
@@ -159,6 +171,8 @@ type traceRow struct {
 		Finish     string `json:"finish_reason"`
 		Harness    string `json:"harness"`
 		Matched    string `json:"matched"`
+		Channel    string `json:"channel"`
+		SessionKey string `json:"session_key"`
 	}
 }
 
@@ -224,9 +238,10 @@ func boundRetries(t *testing.T, home string, n int) {
 	}
 }
 
-// wantRows are the rows of the two turns, in order: the mixed turn's call 1
+// wantRows are the rows of the turns, in order: the mixed turn's call 1
 // three times (429, 500, then the tool call: retries share the call id),
-// its call 2, the plain turn's call, and the down turn's call twice (one
+// its call 2, the plain turn's call, the Telegram DM's call (run by the
+// same gateway), and the down turn's call twice (one
 // retry). harness comes from llm_output, seen after the first failed
 // attempt, and only with access. run numbers the turns.
 var wantRows = []struct {
@@ -240,9 +255,13 @@ var wantRows = []struct {
 	{0, 200, "", 3, ":model:1", "toolUse", "openclaw"},
 	{0, 200, "", 1, ":model:2", "stop", "openclaw"},
 	{1, 200, "", 1, ":model:1", "stop", ""},
-	{2, 500, "api_error", 1, ":model:1", "error", ""},
-	{2, 500, "api_error", 2, ":model:1", "error", ""},
+	{2, 200, "", 1, ":model:1", "stop", ""},
+	{3, 500, "api_error", 1, ":model:1", "error", ""},
+	{3, 500, "api_error", 2, ":model:1", "error", ""},
 }
+
+// telegramRow is the Telegram DM's call in wantRows.
+const telegramRow = 5
 
 // checkRows compares row i with the mock's call i: tokens, cost at the
 // configured price (input 3, output 15, cache read 0.3 $/M), latency at least
