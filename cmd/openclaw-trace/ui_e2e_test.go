@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -237,5 +241,27 @@ func TestDashboardEscapesInChromium(t *testing.T) {
 		if !strings.Contains(dom, shown) {
 			t.Errorf("%s not shown as text", shown)
 		}
+	}
+}
+
+// TestDashboardRefreshes: the page loads /v1/summary again by itself
+// (every 15 s, here in Chromium's virtual time), counted by a proxy in
+// front of the daemon.
+func TestDashboardRefreshes(t *testing.T) {
+	bin := chromiumPath(t)
+	d := startDaemon(t, "")
+	target, _ := url.Parse(d.URL(""))
+	var loads atomic.Int64
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/summary" {
+			loads.Add(1)
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	chromium(t, bin, srv.URL+"/ui", "--dump-dom", "--virtual-time-budget=40000")
+	if n := loads.Load(); n < 3 {
+		t.Errorf("%d loads of /v1/summary in 40 s of page time, want 3 (at 0, 15 and 30 s)", n)
 	}
 }
