@@ -191,6 +191,7 @@ func TestParseSince(t *testing.T) {
 	}{
 		{"30m", 30 * time.Minute}, {"24h", 24 * time.Hour}, {"7d", 7 * 24 * time.Hour}, {"1.5d", 36 * time.Hour},
 		{"0d", 0}, {"-1d", 0}, {"d", 0}, {"NaNd", 0}, {"Infd", 0}, {"1e300d", 0}, {"0s", 0}, {"1d12h", 0}, {"", 0},
+		{"1ms", time.Millisecond}, {"999us", 0}, {"1ns", 0},
 	} {
 		got, err := parseSince(tc.in)
 		if got != tc.want || (err == nil) != (tc.want != 0) {

@@ -60,8 +60,8 @@ func parseSince(s string) (time.Duration, error) {
 	} else {
 		d, err = time.ParseDuration(s)
 	}
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("invalid window %q: want a positive duration such as 30m, 24h or 7d", s)
+	if err != nil || d < time.Millisecond { // rows are stamped in ms
+		return 0, fmt.Errorf("invalid window %q: want a duration of 1ms or more, such as 30m, 24h or 7d", s)
 	}
 	return d, nil
 }
