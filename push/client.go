@@ -94,11 +94,11 @@ type Client struct {
 
 	cycleMu sync.Mutex // one cycle at a time: Run's and a final PushOnce
 
+	last outcome
+
 	mu         sync.Mutex // guards the fields below
-	lastTime   int64
-	lastStatus string
-	failedRun  int       // failed cycles in a row
-	pauseUntil time.Time // Run skips cycles before this (cool-down, long Retry-After)
+	failedRun  int        // failed cycles in a row
+	pauseUntil time.Time  // Run skips cycles before this (cool-down, long Retry-After)
 }
 
 // NewClient returns a Client that pushes src's rows to endpoint.
@@ -120,6 +120,5 @@ func NewClient(endpoint string, src Source) *Client {
 		Now:             time.Now,
 		Logger:          slog.New(slog.DiscardHandler),
 		src:             src,
-		lastStatus:      StatusPending,
 	}
 }

@@ -46,7 +46,7 @@ func (c *Client) PushOnce(ctx context.Context) (Result, error) {
 	err := cy.run(ctx)
 	if err != nil {
 		c.CyclesFailed.Add(1)
-		c.setStatus("error: " + reason(ctx, err))
+		c.last.setStatus("error: " + reason(ctx, err))
 		c.holdForRetryAfter(err)
 		c.Logger.Error("push cycle failed", "rows", cy.res.Rows, "bodies", cy.res.Bodies, "err", err)
 		return cy.res, err
@@ -125,7 +125,7 @@ func (cy *cycle) flush(ctx context.Context) error {
 	c := cy.c
 	c.BodiesOK.Add(1)
 	now := c.Now()
-	c.setOK(now)
+	c.last.setOK(now)
 	if err := cy.mark(ctx, now.UnixMilli()); err != nil {
 		c.Failures[FailStore].Add(1)
 		return &storeError{err}

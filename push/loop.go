@@ -13,17 +13,23 @@ import (
 // "cooling_down"), then tries one cycle: success ends the cool-down,
 // failure starts another.
 func (c *Client) Run(ctx context.Context) error {
-	if c.Interval <= 0 {
-		return nil
+	every(ctx, c.Interval, c.tick)
+	return nil
+}
+
+// every calls f every interval until ctx ends; interval 0 returns at once.
+func every(ctx context.Context, interval time.Duration, f func(context.Context)) {
+	if interval <= 0 {
+		return
 	}
-	t := time.NewTicker(c.Interval)
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-t.C:
-			c.tick(ctx)
+			f(ctx)
 		}
 	}
 }
@@ -32,7 +38,7 @@ func (c *Client) Run(ctx context.Context) error {
 func (c *Client) tick(ctx context.Context) {
 	if c.paused() {
 		c.CyclesSkipped.Add(1)
-		c.setStatus(StatusCoolingDown)
+		c.last.setStatus(StatusCoolingDown)
 		return
 	}
 	_, err := c.PushOnce(ctx)
@@ -65,6 +71,6 @@ func (c *Client) afterCycle(err error) {
 		return
 	}
 	c.pauseUntil = c.Now().Add(c.Cooldown)
-	c.lastStatus = StatusCoolingDown
+	c.last.setStatus(StatusCoolingDown)
 	c.Logger.Warn("push cooling down", "failed_cycles", c.failedRun, "until", c.pauseUntil.Format(time.RFC3339))
 }

@@ -77,10 +77,10 @@ type Exporter struct {
 
 	cycleMu sync.Mutex // one cycle at a time: Run's and a final ExportOnce
 
-	mu         sync.Mutex // guards the fields below
-	lastTime   int64
-	lastStatus string
-	hold       [3]held // by signal
+	last outcome
+
+	mu   sync.Mutex // guards hold
+	hold [3]held    // by signal
 }
 
 // held is a signal waiting for its receiver's Retry-After.
@@ -106,7 +106,6 @@ func NewExporter(src Positions) *Exporter {
 		Now:             time.Now,
 		Logger:          slog.New(slog.DiscardHandler),
 		src:             src,
-		lastStatus:      StatusPending,
 	}
 }
 
@@ -117,48 +116,16 @@ func (e *Exporter) retryPolicy() retryPolicy {
 // Run exports every Interval until ctx ends; with Interval 0 it returns at
 // once.
 func (e *Exporter) Run(ctx context.Context) error {
-	if e.Interval <= 0 {
-		return nil
-	}
-	t := time.NewTicker(e.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			e.ExportOnce(ctx)
-		}
-	}
+	every(ctx, e.Interval, func(ctx context.Context) { e.ExportOnce(ctx) })
+	return nil
 }
 
 // LastExportTime returns when a request was last answered 2xx (unix ms), or 0.
-func (e *Exporter) LastExportTime() int64 {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.lastTime
-}
+func (e *Exporter) LastExportTime() int64 { return e.last.time() }
 
 // LastExportStatus returns "pending" before the first request, then "ok" or
 // "error: <short reason>".
-func (e *Exporter) LastExportStatus() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.lastStatus
-}
-
-func (e *Exporter) setOK(at time.Time) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.lastTime = at.UnixMilli()
-	e.lastStatus = StatusOK
-}
-
-func (e *Exporter) setStatus(s string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.lastStatus = s
-}
+func (e *Exporter) LastExportStatus() string { return e.last.status() }
 
 // putResource writes the resource attributes of every request.
 func (e *Exporter) putResource(a pcommon.Map) {

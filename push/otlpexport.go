@@ -43,7 +43,7 @@ func (e *Exporter) ExportOnce(ctx context.Context) (rows int64, err error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		// After the loop: a later signal's 2xx must not hide the failure.
-		e.setStatus("error: " + reason(ctx, errs[0]))
+		e.last.setStatus("error: " + reason(ctx, errs[0]))
 		e.CyclesFailed.Add(1)
 		return rows, err
 	}

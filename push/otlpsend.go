@@ -39,7 +39,7 @@ func (e *Exporter) send(ctx context.Context, sig signal, raw []byte) error {
 			return err
 		}
 		e.RequestsOK.Add(1)
-		e.setOK(e.Now())
+		e.last.setOK(e.Now())
 		e.countPartial(answer)
 		return nil
 	}
