@@ -14,13 +14,13 @@ const PATHS = { trace: '/v1/traces', error: '/v1/errors', log: '/v1/logs' };
 
 const dgram = require('node:dgram');
 const http = require('node:http');
+const net = require('node:net');
+const { resolveTargets, hostPort, ADDRESS_DEFAULTS } = require('./targets.js');
 
+// The addresses (socketPath, udpHost, udpPort, httpPort, httpUrl) are not
+// here: each is the option, else the sidecar's OCT_* variable read when the
+// client is made, else the sidecar's default (targets.js).
 const DEFAULTS = {
-  socketPath: process.env.OCT_SOCKET_PATH || '/run/openclaw-trace.sock',
-  udpHost: '127.0.0.1',
-  udpPort: 9090,
-  httpPort: Number(process.env.OCT_PORT) || 9090, // the sidecar's OCT_PORT
-  httpUrl: '', // default: http://<udpHost>:<httpPort>
   transport: 'auto', // 'auto' (unix when unix-dgram loads, else udp), 'unix', 'udp'
   encoding: 'json', // 'json', 'msgpack', 'auto' (msgpack when installed)
   maxQueue: 1000, // events waiting for the unix socket to drain (EAGAIN)
@@ -58,7 +58,8 @@ const EMSGSIZE = -90;
 
 class Client {
   constructor(opts = {}) {
-    const o = { ...DEFAULTS, ...opts };
+    // Where to send: explicit options win over the environment.
+    const o = { ...DEFAULTS, ...opts, ...resolveTargets(opts, process.env) };
     this.opts = o;
     this._sent = { unix: 0, udp: 0, http: 0 };
     this._dropped = { unix: 0, udp: 0, http: 0 };
@@ -66,7 +67,7 @@ class Client {
     this._closed = false;
     this._httpInflight = 0;
     this._waiters = []; // flush() promises waiting for idle
-    this.httpUrl = (o.httpUrl || `http://${o.udpHost}:${o.httpPort}`).replace(/\/+$/, '');
+    this.httpUrl = o.httpUrl; // '' when the sidecar's HTTP port is unknown (OCT_PORT=0)
 
     const mp = o.msgpack === undefined ? optionalRequire('@msgpack/msgpack') : o.msgpack;
     this.encoding = 'json';
@@ -85,7 +86,9 @@ class Client {
     this.fallback = null;
     if (this.transport === 'udp' && o.transport !== 'udp' && o.socketPath && !ud) {
       const why = o.unixDgram === null ? 'disabled (unixDgram: null)' : loadErrors['unix-dgram'] || 'not loaded';
-      this.fallback = { from: 'unix', to: 'udp', reason: `unix-dgram: ${why}` };
+      let reason = `unix-dgram: ${why}`;
+      if (o.udpPort === null) reason += '; and no UDP address (OCT_UDP_ADDR is empty or invalid): events are dropped';
+      this.fallback = { from: 'unix', to: 'udp', reason };
     }
     this._dg = this.transport === 'unix' ? new UnixSender(this, ud) : new UDPSender(this);
 
@@ -138,7 +141,7 @@ class Client {
   }
 
   _post(path, body) {
-    if (this._httpInflight >= this.opts.maxHttpInflight) {
+    if (!this.httpUrl || this._httpInflight >= this.opts.maxHttpInflight) {
       this._drop('http');
       return;
     }
@@ -234,11 +237,18 @@ class Client {
     this._dg.close();
   }
 
-  // stats returns what was sent and dropped, by transport, since creation.
+  // stats returns what was sent and dropped, by transport, since creation,
+  // and where each transport sends (null: nowhere; its events are dropped).
   stats() {
+    const o = this.opts;
     return {
       transport: this.transport,
       fallback: this.fallback,
+      targets: {
+        unix: this.transport === 'unix' ? o.socketPath || null : null,
+        udp: o.udpPort === null ? null : hostPort(o.udpHost, o.udpPort),
+        http: this.httpUrl || null,
+      },
       encoding: this.encoding,
       sent: { ...this._sent },
       dropped: { ...this._dropped },
@@ -475,7 +485,7 @@ class UDPSender {
 
   _open() {
     if (this.sock) return;
-    const s = dgram.createSocket('udp4');
+    const s = dgram.createSocket(net.isIPv6(this.c.opts.udpHost) ? 'udp6' : 'udp4');
     s.unref();
     s.on('error', () => this._reset());
     this.sock = s;
@@ -507,7 +517,7 @@ class UDPSender {
   }
 
   sendStats(buf, onFail) {
-    if (this.inflight + this.pending.length >= this.c.opts.maxQueue) return false;
+    if (this.c.opts.udpPort === null || this.inflight + this.pending.length >= this.c.opts.maxQueue) return false;
     this._submit(buf, onFail);
     return true;
   }
@@ -515,7 +525,7 @@ class UDPSender {
   // stats, when set, marks a client_stats report: its failure calls it
   // instead of counting a drop.
   _submit(buf, stats) {
-    if (this.inflight + this.pending.length >= this.c.opts.maxQueue) {
+    if (this.c.opts.udpPort === null || this.inflight + this.pending.length >= this.c.opts.maxQueue) {
       if (!stats) this.c._drop('udp');
       return;
     }
@@ -583,4 +593,4 @@ function createClient(opts) {
   return new Client(opts);
 }
 
-module.exports = { createClient, Client, DEFAULTS };
+module.exports = { createClient, Client, DEFAULTS, ADDRESS_DEFAULTS };

@@ -5,7 +5,7 @@ Copy this one file next to your code; it needs only the standard library
 otherwise).
 
     import openclaw_trace
-    tracer = openclaw_trace.Client()            # unix socket /run/openclaw-trace.sock
+    tracer = openclaw_trace.Client()            # the sidecar of $OCT_SOCKET_PATH etc.
     tracer.trace(provider="anthropic", model="claude-sonnet-4",
                  prompt_tokens=1200, completion_tokens=300, cost_usd=0.0081)
     tracer.error(error_type="llm_error", code="rate_limit", message="429")
@@ -23,24 +23,97 @@ import errno
 import json
 import os
 import queue
+import re
 import select
 import socket
 import struct
 import threading
 import time
+import urllib.request
 
 # Over HTTP the path gives the event type.
 _PATHS = {"trace": "/v1/traces", "error": "/v1/errors", "log": "/v1/logs"}
-import urllib.request
 
 try:  # optional: the wire format is the same either way
     import msgpack as _msgpack
 except ImportError:  # pragma: no cover - depends on the machine
     _msgpack = None
 
-__all__ = ["Client"]
+__all__ = ["Client", "resolve_targets"]
 
+# The sidecar's defaults for OCT_SOCKET_PATH, OCT_UDP_ADDR, OCT_PORT, OCT_BIND.
 DEFAULT_SOCKET_PATH = "/run/openclaw-trace.sock"
+DEFAULT_UDP_ADDR = "127.0.0.1:9090"
+DEFAULT_PORT = 9090
+DEFAULT_BIND = "127.0.0.1"
+
+
+def _loopback_for(host):
+    """A listen host to send to: a wildcard is reached on loopback."""
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+
+
+def _port(v):
+    """A port 1..65535 from an int or a decimal string, else None."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, str):
+        if not re.fullmatch(r"[0-9]{1,5}", v):
+            return None
+        v = int(v)
+    if isinstance(v, int) and 1 <= v <= 65535:
+        return v
+    return None
+
+
+def _split_host_port(s):
+    """(host, port) from "host:port", "[v6]:port" or ":port" (as Go's
+    net.SplitHostPort reads OCT_UDP_ADDR), else None."""
+    m = re.fullmatch(r"(?:\[([^\]]*)\]|([^:\[\]]*)):([^:]*)", s)
+    if not m:
+        return None
+    port = _port(m.group(3))
+    if port is None:
+        return None
+    host = m.group(1) if m.group(1) is not None else m.group(2)
+    return _loopback_for(host), port
+
+
+def _host_port(host, port):
+    return "[%s]:%d" % (host, port) if ":" in host else "%s:%d" % (host, port)
+
+
+def resolve_targets(socket_path=None, udp_host=None, udp_port=None, http_port=None, http_url=None, env=None):
+    """Where a client sends, read the way the sidecar reads its own
+    listeners: each address is the argument, else the sidecar's variable
+    (OCT_SOCKET_PATH, OCT_UDP_ADDR, OCT_PORT with OCT_BIND), else the
+    sidecar's default. Returns (socket_path, udp (host, port), http_url);
+    "" or None where the sidecar does not listen (an empty variable, port 0,
+    a value it would refuse): events that need it are dropped and counted,
+    never sent somewhere else."""
+    env = os.environ if env is None else env
+    if socket_path is None:
+        socket_path = env.get("OCT_SOCKET_PATH", DEFAULT_SOCKET_PATH)
+
+    env_udp = env.get("OCT_UDP_ADDR", DEFAULT_UDP_ADDR)
+    udp = _split_host_port(env_udp) if env_udp else None
+    if udp_host is not None or udp_port is not None:
+        port = _port(udp_port) if udp_port is not None else (udp[1] if udp else DEFAULT_PORT)
+        host = udp_host if udp_host is not None else (udp[0] if udp else "127.0.0.1")
+        udp = (host, port) if port is not None else None
+
+    if http_url:
+        http_url = http_url.rstrip("/")
+    else:
+        if http_port is not None:
+            port = _port(http_port)
+        elif "OCT_PORT" in env:
+            port = _port(env["OCT_PORT"])  # 0 (a free port) cannot be known here
+        else:
+            port = DEFAULT_PORT
+        host = udp_host if udp_host is not None else _loopback_for(env.get("OCT_BIND", DEFAULT_BIND))
+        http_url = "http://" + _host_port(host, port) if port is not None else ""
+    return socket_path, udp, http_url
 
 
 def _mp_encode(v, out):
@@ -114,16 +187,19 @@ def _msgpack_dumps(v):
 class Client:
     """One client per process is enough; it is safe to share between threads.
 
-    transport: "auto" and "unix" use the unix datagram socket, "udp" UDP.
-    encoding: "json" (default), "msgpack", or "auto" (msgpack when the
-    msgpack package is importable).
+    Addresses: socket_path, udp_host, udp_port, http_port, http_url; each
+    left out is the sidecar's OCT_* variable, else its default (see
+    resolve_targets). transport: "auto" uses the unix datagram socket unless
+    the socket path is empty, then UDP; "unix", "udp" force one. encoding:
+    "json" (default), "msgpack", or "auto" (msgpack when the msgpack package
+    is importable).
     """
 
     def __init__(
         self,
         socket_path=None,
-        udp_host="127.0.0.1",
-        udp_port=9090,
+        udp_host=None,
+        udp_port=None,
         http_url=None,
         transport="auto",
         encoding="json",
@@ -134,10 +210,16 @@ class Client:
         stats_interval=10.0,
         reconnect_interval=0.2,
         stall_timeout=2.0,
+        http_port=None,
     ):
-        self.socket_path = socket_path or os.environ.get("OCT_SOCKET_PATH") or DEFAULT_SOCKET_PATH
-        self.http_url = (http_url or "http://%s:%d" % (udp_host, udp_port)).rstrip("/")
-        self.transport = "udp" if transport == "udp" else "unix"
+        # Explicit arguments win over the environment.
+        self.socket_path, self.udp_addr, self.http_url = resolve_targets(
+            socket_path, udp_host, udp_port, http_port, http_url
+        )
+        if transport == "udp" or (transport == "auto" and not self.socket_path):
+            self.transport = "udp"
+        else:
+            self.transport = "unix"
         if encoding == "msgpack" or (encoding == "auto" and _msgpack is not None):
             self.encoding = "msgpack"
         else:
@@ -150,8 +232,11 @@ class Client:
         self.stall_timeout = stall_timeout
         if self.transport == "unix":
             self._family, self._addr = socket.AF_UNIX, self.socket_path
-        else:
-            self._family, self._addr = socket.AF_INET, (udp_host, udp_port)
+        elif self.udp_addr is not None:
+            fam = socket.AF_INET6 if ":" in self.udp_addr[0] else socket.AF_INET
+            self._family, self._addr = fam, self.udp_addr
+        else:  # the sidecar listens on no UDP address: events are dropped
+            self._family, self._addr = socket.AF_INET, None
 
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)  # queue changes, idle
@@ -187,10 +272,16 @@ class Client:
         self._emit("log", event, fields)
 
     def stats(self):
-        """Sent and dropped counts by transport since the client was made."""
+        """Sent and dropped counts by transport since the client was made, and
+        where each transport sends (None: nowhere; its events are dropped)."""
         with self._lock:
             return {
                 "transport": self.transport,
+                "targets": {
+                    "unix": (self.socket_path or None) if self.transport == "unix" else None,
+                    "udp": _host_port(*self.udp_addr) if self.udp_addr else None,
+                    "http": self.http_url or None,
+                },
                 "encoding": self.encoding,
                 "sent": dict(self._sent),
                 "dropped": dict(self._dropped),
@@ -281,7 +372,7 @@ class Client:
         if self._sock is not None:
             return True
         now = time.monotonic()
-        if now < self._next_connect:
+        if now < self._next_connect or not self._addr:
             return False
         s = socket.socket(self._family, socket.SOCK_DGRAM)
         try:
@@ -428,6 +519,9 @@ class Client:
 
     def _post(self, path, body):
         with self._lock:
+            if not self.http_url:  # the sidecar's HTTP port is not known
+                self._drop_locked("http")
+                return
             try:
                 self._http_q.put_nowait((path, body))
             except queue.Full:
