@@ -152,7 +152,6 @@ for (const transport of ['unix', 'udp']) {
 
     const d2 = await startDaemon({ dir: d.dir, socketPath: d.socketPath, udpPort: d.udpPort });
     t.after(() => d2.stop());
-    c.opts.httpUrl = d2.httpUrl;
     await new Promise((r) => setTimeout(r, 100)); // past reconnectMs
     for (let i = 0; i < 5; i++) c.trace({ provider: 'p', model: 'after' });
     await c.flush();
