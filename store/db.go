@@ -38,6 +38,8 @@ type DB struct {
 	// writeMu is held for each write turn: a writer transaction, any other
 	// write, a checkpoint.
 	writeMu sync.Mutex
+
+	lock *os.File // <Path>.lock, locked while open (lock.go)
 }
 
 // NewDB returns a DB for the file at path; call Open before use.
@@ -69,12 +71,33 @@ func (db *DB) dsn(readOnly bool) string {
 	return "file:" + db.Path + "?" + q.Encode()
 }
 
-// Open creates the file if needed (mode FileMode), opens both pools and
-// brings the schema up to date.
+// Open locks the database against a second writer process (a
+// *LockedError names the holder), creates the file if needed (mode
+// FileMode), opens both pools and brings the schema up to date.
 func (db *DB) Open() error {
 	if db.Path == "" {
 		return errors.New("open db: empty path")
 	}
+	lock, err := lockFile(db.Path)
+	if err != nil {
+		return err
+	}
+	db.lock = lock
+	if err := db.open(); err != nil {
+		db.unlock()
+		return err
+	}
+	return nil
+}
+
+func (db *DB) unlock() {
+	if db.lock != nil {
+		db.lock.Close() // closing the file releases its lock
+		db.lock = nil
+	}
+}
+
+func (db *DB) open() error {
 	f, err := os.OpenFile(db.Path, os.O_RDWR|os.O_CREATE, FileMode)
 	if err != nil {
 		return fmt.Errorf("open db: %w", err)
@@ -149,6 +172,7 @@ func (db *DB) Close() error {
 	if db.ckpt != nil {
 		errs = append(errs, db.ckpt.Close())
 	}
+	db.unlock()
 	return errors.Join(errs...)
 }
 
