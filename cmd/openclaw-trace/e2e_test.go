@@ -2,6 +2,7 @@ package main
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime"
@@ -15,12 +16,18 @@ import (
 	"github.com/openclaw/openclaw-trace/store"
 )
 
-// openDB re-opens the daemon's database the way the daemon does, checks its
+// openDB re-opens the daemon's database the way the daemon does (read-only
+// beside a daemon that still runs: it holds the lock), checks its
 // integrity and returns the read pool.
 func openDB(t *testing.T, path string) *sql.DB {
 	t.Helper()
 	db := store.NewDB(path)
-	if err := db.Open(); err != nil {
+	err := db.Open()
+	var locked *store.LockedError
+	if errors.As(err, &locked) {
+		db, err = store.OpenReadOnly(path)
+	}
+	if err != nil {
 		t.Fatalf("re-open db: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
