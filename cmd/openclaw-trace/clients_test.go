@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -25,7 +26,7 @@ func runClientTests(t *testing.T, name string, args ...string) {
 		t.Skipf("%s is not on PATH", name)
 	}
 	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), "OCT_TEST_BIN="+binPath)
+	cmd.Env = append(clientTestEnv(os.Environ()), "OCT_TEST_BIN="+binPath)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +39,22 @@ func runClientTests(t *testing.T, name string, args ...string) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("%s %v: %v", name, args, err)
 	}
+}
+
+// clientTestEnv drops the daemon's address variables: the clients read
+// them, and the suites set them where a test needs them, not the shell that
+// runs go test.
+func clientTestEnv(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		switch name {
+		case "OCT_SOCKET_PATH", "OCT_UDP_ADDR", "OCT_PORT", "OCT_BIND":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }
 
 // logLinesTo streams r into t.Log line by line, so a hang shows how far the
