@@ -180,7 +180,7 @@ func (l *loop) put(cp *[]byte) {
 func (p *Packets) oversize(n int) {
 	p.Counters.Units.Add(1)
 	p.Counters.Bytes.Add(int64(n))
-	p.Counters.drop(codec.DropOversize, 1)
+	p.Counters.Drop(codec.DropOversize, 1)
 }
 
 // refused counts a datagram the worker had no room for, as queue_full: the
@@ -188,5 +188,5 @@ func (p *Packets) oversize(n int) {
 func (p *Packets) refused(n int) {
 	p.Counters.Units.Add(1)
 	p.Counters.Bytes.Add(int64(n))
-	p.Counters.drop(codec.DropQueueFull, 1)
+	p.Counters.Drop(codec.DropQueueFull, 1)
 }

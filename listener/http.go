@@ -32,7 +32,7 @@ type HTTP struct {
 	Addr         string
 	MaxBodyBytes int64
 	Logger       *slog.Logger
-	Counters     Counters
+	Counters     codec.Counters
 
 	queue    *codec.Queue
 	parser   *codec.Parser
@@ -125,13 +125,13 @@ func (h *HTTP) ingest(typ string) http.HandlerFunc {
 		c := &h.Counters
 		c.Units.Add(1)
 		if h.draining.Load() {
-			c.drop(codec.DropShutdown, 1)
+			c.Drop(codec.DropShutdown, 1)
 			WriteJSON(w, http.StatusServiceUnavailable, problem{Error: "shutting down"})
 			return
 		}
 		format, ok := contentFormat(r.Header.Get("Content-Type"))
 		if !ok {
-			c.drop(codec.DropDecodeError, 1)
+			c.Drop(codec.DropDecodeError, 1)
 			WriteJSON(w, http.StatusUnsupportedMediaType, problem{
 				Error: "Content-Type must be application/json or application/msgpack", Field: "Content-Type"})
 			return
@@ -141,12 +141,12 @@ func (h *HTTP) ingest(typ string) http.HandlerFunc {
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
-				c.drop(codec.DropOversize, 1)
+				c.Drop(codec.DropOversize, 1)
 				WriteJSON(w, http.StatusRequestEntityTooLarge, problem{
 					Error: fmt.Sprintf("body larger than %d bytes", h.MaxBodyBytes)})
 				return
 			}
-			c.drop(codec.DropDecodeError, 1)
+			c.Drop(codec.DropDecodeError, 1)
 			WriteJSON(w, http.StatusBadRequest, problem{Error: "read body: " + err.Error()})
 			return
 		}
@@ -160,13 +160,13 @@ func (h *HTTP) accept(w http.ResponseWriter, typ string, format codec.Format, bo
 	c := &h.Counters
 	vals, err := codec.Decode(body, format)
 	if err != nil {
-		c.drop(codec.DropDecodeError, 1)
+		c.Drop(codec.DropDecodeError, 1)
 		WriteJSON(w, http.StatusBadRequest, problem{Error: "decode " + format.String() + " body: " + err.Error()})
 		return
 	}
 	if len(vals) == 0 {
 		WriteJSON(w, http.StatusBadRequest, problem{Error: "empty batch"})
-		c.drop(codec.DropInvalid, 1)
+		c.Drop(codec.DropInvalid, 1)
 		return
 	}
 	evs := make([]codec.Event, len(vals))
@@ -174,13 +174,13 @@ func (h *HTTP) accept(w http.ResponseWriter, typ string, format codec.Format, bo
 	for i, v := range vals {
 		ev, ferr := h.event(typ, v)
 		if ferr != nil {
-			c.drop(codec.DropInvalid, int64(len(vals)))
+			c.Drop(codec.DropInvalid, int64(len(vals)))
 			WriteJSON(w, http.StatusBadRequest, problem{Error: ferr.Error(), Index: &i, Field: ferr.Field})
 			return
 		}
 		evs[i], ids[i] = ev, ev.TraceID
 	}
-	if err := c.offer(h.queue, evs); err != nil {
+	if err := c.Offer(h.queue, evs...); err != nil {
 		if err == codec.ErrQueueClosed {
 			WriteJSON(w, http.StatusServiceUnavailable, problem{Error: "shutting down"})
 			return

@@ -61,27 +61,8 @@ func (in *intake) drain() []codec.Event {
 	}
 }
 
-// httpTally is a plain copy of Counters, comparable with ==.
-type httpTally struct {
-	Units, Bytes, Received int64
-	Dropped                [codec.NumDropReasons]int64
-}
-
-func (c *Counters) snapshotHTTP() httpTally {
-	t := httpTally{Units: c.Units.Load(), Bytes: c.Bytes.Load(), Received: c.Received.Load()}
-	for i := range t.Dropped {
-		t.Dropped[i] = c.Dropped[i].Load()
-	}
-	return t
-}
-
-func (t httpTally) droppedSum() int64 {
-	var n int64
-	for _, d := range t.Dropped {
-		n += d
-	}
-	return n
-}
+// httpTally is what the HTTP intake counts: no writes, no client reports.
+type httpTally = codec.Counts
 
 func dropped(kv ...any) [codec.NumDropReasons]int64 {
 	var d [codec.NumDropReasons]int64
@@ -183,7 +164,7 @@ func TestHTTPAccepted(t *testing.T) {
 			if tr := evs[0].Trace; tr != nil && tr.PromptTokens != nil && *tr.TotalTokens != 7 {
 				t.Errorf("total_tokens = %d, want 7", *tr.TotalTokens)
 			}
-			got, want := in.h.Counters.snapshotHTTP(), httpTally{Units: 1, Bytes: int64(len(body)), Received: int64(tt.want)}
+			got, want := in.h.Counters.Load(), httpTally{Units: 1, Bytes: int64(len(body)), Received: int64(tt.want)}
 			if got != want {
 				t.Errorf("counters = %+v, want %+v", got, want)
 			}
@@ -255,9 +236,9 @@ func TestHTTPRejected(t *testing.T) {
 			if evs := in.drain(); len(evs) != 0 {
 				t.Errorf("queued %d events of a rejected request", len(evs))
 			}
-			got := in.h.Counters.snapshotHTTP()
+			got := in.h.Counters.Load()
 			want := httpTally{Units: 1, Dropped: tt.wantDropped}
-			want.Received = want.droppedSum()
+			want.Received = want.DroppedTotal()
 			want.Bytes = got.Bytes // checked below
 			if got != want {
 				t.Errorf("counters = %+v, want %+v", got, want)
@@ -335,7 +316,7 @@ func TestHTTPQueueFull(t *testing.T) {
 			t.Errorf("step %d: queue holds %d, want %d", i, got, s.wantQueued)
 		}
 		s.want.Bytes = bytes
-		if got := in.h.Counters.snapshotHTTP(); got != s.want {
+		if got := in.h.Counters.Load(); got != s.want {
 			t.Errorf("step %d: counters = %+v, want %+v", i, got, s.want)
 		}
 	}
@@ -355,7 +336,7 @@ func TestHTTPShutdown(t *testing.T) {
 		}
 		// The body is not read: the request counts as one unit.
 		want := httpTally{Units: 2, Received: 2, Dropped: dropped(codec.DropShutdown, 2)}
-		if got := in.h.Counters.snapshotHTTP(); got != want {
+		if got := in.h.Counters.Load(); got != want {
 			t.Errorf("counters = %+v, want %+v", got, want)
 		}
 	})
@@ -370,7 +351,7 @@ func TestHTTPShutdown(t *testing.T) {
 			t.Errorf("Retry-After = %q on 503", got)
 		}
 		want := httpTally{Units: 1, Bytes: int64(len(body)), Received: 2, Dropped: dropped(codec.DropShutdown, 2)}
-		if got := in.h.Counters.snapshotHTTP(); got != want {
+		if got := in.h.Counters.Load(); got != want {
 			t.Errorf("counters = %+v, want %+v", got, want)
 		}
 	})
@@ -397,7 +378,7 @@ func TestHTTPMethodsAndRoutes(t *testing.T) {
 			t.Errorf("%s %s: status %d, want %d", tt.method, tt.path, w.Code, tt.want)
 		}
 	}
-	if got := in.h.Counters.snapshotHTTP(); got != (httpTally{}) {
+	if got := in.h.Counters.Load(); got != (httpTally{}) {
 		t.Errorf("counters = %+v after non-ingest requests, want zero", got)
 	}
 }
@@ -436,24 +417,24 @@ func TestHTTPAccounting(t *testing.T) {
 		if r.ct != "text/plain" {
 			wantBytes += min(int64(len(r.body)), in.h.MaxBodyBytes)
 		}
-		c := in.h.Counters.snapshotHTTP()
-		if queued := int64(in.q.Len()); c.Received != queued+c.droppedSum() {
-			t.Errorf("after request %d: received %d != queued %d + dropped %d", i, c.Received, queued, c.droppedSum())
+		c := in.h.Counters.Load()
+		if queued := int64(in.q.Len()); c.Received != queued+c.DroppedTotal() {
+			t.Errorf("after request %d: received %d != queued %d + dropped %d", i, c.Received, queued, c.DroppedTotal())
 		}
 	}
 	in.h.Drain()
 	in.post(t, "/v1/errors", ctJSON, []byte(`{}`))
 	in.q.Close()
 	queued := int64(len(in.drain()))
-	got := in.h.Counters.snapshotHTTP()
+	got := in.h.Counters.Load()
 	want := httpTally{Units: int64(len(requests)) + 1, Bytes: wantBytes, Received: 17,
 		Dropped: dropped(codec.DropInvalid, 3, codec.DropDecodeError, 2, codec.DropQueueFull, 4,
 			codec.DropOversize, 1, codec.DropShutdown, 1)}
 	if got != want {
 		t.Errorf("counters = %+v, want %+v", got, want)
 	}
-	if queued != 6 || got.Received != queued+got.droppedSum() {
-		t.Errorf("received %d, queued %d, dropped %d", got.Received, queued, got.droppedSum())
+	if queued != 6 || got.Received != queued+got.DroppedTotal() {
+		t.Errorf("received %d, queued %d, dropped %d", got.Received, queued, got.DroppedTotal())
 	}
 }
 
@@ -559,7 +540,7 @@ func TestHTTPBodyReadError(t *testing.T) {
 		t.Errorf("status %d, want 400", w.Code)
 	}
 	want := httpTally{Units: 1, Received: 1, Dropped: dropped(codec.DropDecodeError, 1)}
-	if got := in.h.Counters.snapshotHTTP(); got != want {
+	if got := in.h.Counters.Load(); got != want {
 		t.Errorf("counters = %+v, want %+v", got, want)
 	}
 }

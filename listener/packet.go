@@ -1,3 +1,7 @@
+// Package listener is the edge of the pipeline: HTTP, unix datagram and UDP
+// intake. It decodes and validates what arrives, offers the events to the
+// one ingest queue without ever blocking, and counts every unit it does not
+// pass on, by reason.
 package listener
 
 import (
@@ -12,7 +16,7 @@ type Packets struct {
 	Transport codec.Transport
 	Queue     *codec.Queue
 	Parser    *codec.Parser
-	Counters  *Counters
+	Counters  *codec.Counters
 	Logger    *slog.Logger
 }
 
@@ -26,13 +30,13 @@ func (p *Packets) HandlePacket(b []byte) {
 	f, err := codec.Sniff(b)
 	if err != nil {
 		p.debug("undecodable datagram", err)
-		c.drop(codec.DropDecodeError, 1)
+		c.Drop(codec.DropDecodeError, 1)
 		return
 	}
 	vals, err := codec.Decode(b, f)
 	if err != nil {
 		p.debug("undecodable datagram", err)
-		c.drop(codec.DropDecodeError, 1)
+		c.Drop(codec.DropDecodeError, 1)
 		return
 	}
 	evs := make([]codec.Event, 0, len(vals))
@@ -44,14 +48,14 @@ func (p *Packets) HandlePacket(b []byte) {
 		ev, ferr := p.Parser.Datagram(v)
 		if ferr != nil {
 			p.debug("invalid event in datagram", ferr, "index", i)
-			c.drop(codec.DropInvalid, 1)
+			c.Drop(codec.DropInvalid, 1)
 			continue
 		}
 		ev.Transport = p.Transport
 		evs = append(evs, *ev)
 	}
 	if len(evs) > 0 {
-		c.offer(p.Queue, evs)
+		c.Offer(p.Queue, evs...)
 	}
 }
 
@@ -59,10 +63,10 @@ func (p *Packets) clientStats(v any) {
 	_, n, ferr := codec.ClientStats(v)
 	if ferr != nil {
 		p.debug("invalid client_stats", ferr)
-		p.Counters.drop(codec.DropInvalid, 1)
+		p.Counters.Drop(codec.DropInvalid, 1)
 		return
 	}
-	p.Counters.ClientStats.Add(1)
+	p.Counters.ClientReports.Add(1)
 	p.Counters.ClientReportedDrops.Add(n)
 }
 

@@ -32,15 +32,15 @@ func mustMsgpack(t testing.TB, v any) []byte {
 	return b
 }
 
-// tally is what a test expects of a Counters and a queue.
+// tally is what a test expects of codec.Counters and a queue.
 type tally struct {
 	queued, received, stats, clientDrops int64
 	dropped                              map[codec.DropReason]int64
 }
 
-func (c *Counters) tally(q *codec.Queue) tally {
+func tallyOf(c *codec.Counters, q *codec.Queue) tally {
 	got := tally{queued: int64(q.Len()), received: c.Received.Load(),
-		stats: c.ClientStats.Load(), clientDrops: c.ClientReportedDrops.Load(),
+		stats: c.ClientReports.Load(), clientDrops: c.ClientReportedDrops.Load(),
 		dropped: map[codec.DropReason]int64{}}
 	for r := range c.Dropped {
 		if n := c.Dropped[r].Load(); n != 0 {
@@ -64,7 +64,7 @@ func (t tally) equal(u tally) bool {
 
 func newPackets(capacity int) *Packets {
 	return &Packets{Transport: codec.Unixgram, Queue: codec.NewQueue(capacity),
-		Parser: codec.NewParser(), Counters: &Counters{}}
+		Parser: codec.NewParser(), Counters: &codec.Counters{}}
 }
 
 func TestHandlePacket(t *testing.T) {
@@ -108,8 +108,12 @@ func TestHandlePacket(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newPackets(tt.cap)
 			p.HandlePacket(tt.in)
-			if got := p.Counters.tally(p.Queue); !got.equal(tt.want) {
+			if got := tallyOf(p.Counters, p.Queue); !got.equal(tt.want) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+			// What it did not pass on, it counted: received = queued + Σ dropped.
+			if c := p.Counters.Load(); c.Received != int64(p.Queue.Len())+c.DroppedTotal() {
+				t.Errorf("received %d != queued %d + dropped %d", c.Received, p.Queue.Len(), c.DroppedTotal())
 			}
 			if got := p.Counters.Units.Load(); got != 1 {
 				t.Errorf("units = %d, want 1", got)

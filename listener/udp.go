@@ -25,7 +25,7 @@ type UDP struct {
 	// DrainTimeout bounds Close's reading of what the kernel still holds.
 	DrainTimeout time.Duration
 	Logger       *slog.Logger
-	Counters     Counters
+	Counters     codec.Counters
 
 	packets Packets
 	conn    *net.UDPConn

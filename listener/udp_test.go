@@ -99,7 +99,7 @@ func TestUDPAccountingUnderOverload(t *testing.T) {
 			cs := &u.Counters
 			waitFor(t, "units + kernel drops = sent", func() bool { return cs.Units.Load()+u.KernelDrops() == sent })
 			waitFor(t, "received = queued + Σ drops", func() bool {
-				return cs.Received.Load() == int64(q.Len())+cs.dropped()
+				return cs.Received.Load() == int64(q.Len())+cs.Load().DroppedTotal()
 			})
 			t.Logf("sent %d, kernel drops %d (SO_RXQ_OVFL %d), received %d, queue_full %d",
 				sent, u.KernelDrops(), u.ovfl.Load(), cs.Received.Load(), cs.Dropped[codec.DropQueueFull].Load())

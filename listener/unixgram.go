@@ -37,7 +37,7 @@ type Unixgram struct {
 	// DrainTimeout bounds Close's reading of what the kernel still holds.
 	DrainTimeout time.Duration
 	Logger       *slog.Logger
-	Counters     Counters
+	Counters     codec.Counters
 
 	packets Packets
 	conn    *net.UnixConn

@@ -115,7 +115,7 @@ func (f *Follower) sendHeld(ctx context.Context) error {
 	if err := f.send(ctx, f.held.log); err != nil {
 		return err
 	}
-	f.stats.folded.Add(int64(f.held.lines))
+	f.Stats.Folded.Add(int64(f.held.lines))
 	f.held = nil
 	return nil
 }

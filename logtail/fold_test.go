@@ -79,7 +79,7 @@ func TestFoldCLIFailure(t *testing.T) {
 	if cli.Cursor.Offset != end {
 		t.Errorf("cursor offset %d, want %d (after Help)", cli.Cursor.Offset, end)
 	}
-	if st := ts.f.Stats(); st.LinesRead != 7 || st.Emitted != 3 || st.Folded != 4 {
+	if st := statsOf(ts.f); st.LinesRead != 7 || st.Emitted != 3 || st.Folded != 4 {
 		t.Errorf("stats %+v", st)
 	}
 }

@@ -56,8 +56,13 @@ type Follower struct {
 	// block (fold.go); 0 sends it at the end of the poll that read it.
 	FoldWait time.Duration
 
-	out   Sink
-	stats counters
+	// Counters is the follower's accounting: Units counts complete lines
+	// read (each sent, folded or skipped), Received the events sent. It
+	// never drops: the file is its buffer. Stats counts the rest.
+	Counters codec.Counters
+	Stats    Stats
+
+	out Sink
 
 	// Poll state, owned by the one goroutine that polls.
 	loaded  bool
@@ -141,7 +146,7 @@ const maxSteps = 16
 // itself; Run calls it, tests call it directly.
 func (f *Follower) Poll(ctx context.Context) error {
 	if err := f.load(ctx); err != nil {
-		f.stats.readErrors.Add(1)
+		f.Stats.ReadErrors.Add(1)
 		return err
 	}
 	err := f.steps(ctx)
@@ -180,28 +185,13 @@ func (f *Follower) load(ctx context.Context) error {
 	return nil
 }
 
-// Stats is a snapshot of the counters.
+// Stats are the follower's counters beside its accounting. Lines read =
+// events sent + Folded + Skipped.
 type Stats struct {
-	LinesRead  int64 // complete lines read (emitted + skipped + folded)
-	Emitted    int64 // events sent to the channel
-	Folded     int64 // lines folded into the event of the line before (a CLI failure block)
-	Skipped    int64 // lines below MinLevel
-	NotJSON    int64 // lines kept whole as kind other
-	Truncated  int64 // lines over MaxLineBytes, kept cut
-	Switches   int64 // moves to another file, and restarts after copy-truncate
-	ReadErrors int64 // failed opens, reads, position loads and listings
-}
-
-type counters struct {
-	linesRead, emitted, folded, skipped, notJSON, truncated, switches, readErrors atomic.Int64
-}
-
-// Stats may be called from any goroutine.
-func (f *Follower) Stats() Stats {
-	s := &f.stats
-	return Stats{
-		LinesRead: s.linesRead.Load(), Emitted: s.emitted.Load(), Folded: s.folded.Load(), Skipped: s.skipped.Load(),
-		NotJSON: s.notJSON.Load(), Truncated: s.truncated.Load(), Switches: s.switches.Load(),
-		ReadErrors: s.readErrors.Load(),
-	}
+	Folded     atomic.Int64 // lines folded into the event of the line before (a CLI failure block)
+	Skipped    atomic.Int64 // lines below MinLevel
+	NotJSON    atomic.Int64 // lines kept whole as kind other
+	Truncated  atomic.Int64 // lines over MaxLineBytes, kept cut
+	Switches   atomic.Int64 // moves to another file, and restarts after copy-truncate
+	ReadErrors atomic.Int64 // failed opens, reads, position loads and listings
 }

@@ -25,8 +25,8 @@ func TestFollowAppend(t *testing.T) {
 	if ts.last.Offset != fi.Size() || ts.last.File != path || ts.last.Inode == 0 {
 		t.Errorf("last cursor %+v, want offset %d in %s", ts.last, fi.Size(), path)
 	}
-	want := Stats{LinesRead: 5, Emitted: 5}
-	if got := ts.f.Stats(); got != want {
+	want := lineStats{LinesRead: 5, Emitted: 5}
+	if got := statsOf(ts.f); got != want {
 		t.Errorf("stats %+v, want %+v", got, want)
 	}
 }
@@ -88,7 +88,7 @@ func TestFollowCopyTruncate(t *testing.T) {
 	}
 	appendFile(t, path, lines("c5", "c6", "c7", "c8"))
 	equal(t, "grown past the old offset", ts.poll(), msgs("c", 5, 8))
-	if got := ts.f.Stats().Switches; got != 2 {
+	if got := statsOf(ts.f).Switches; got != 2 {
 		t.Errorf("switches %d, want 2", got)
 	}
 }
@@ -158,8 +158,8 @@ func TestFollowMinLevelAndOddLines(t *testing.T) {
 	got := ts.poll()
 	want := []string{"plain text", long[:MaxLineBytes], "ok", ""}
 	equal(t, "kept lines", got, want)
-	wantStats := Stats{LinesRead: 5, Emitted: 4, Skipped: 1, NotJSON: 2, Truncated: 1}
-	if st := ts.f.Stats(); st != wantStats {
+	wantStats := lineStats{LinesRead: 5, Emitted: 4, Skipped: 1, NotJSON: 2, Truncated: 1}
+	if st := statsOf(ts.f); st != wantStats {
 		t.Errorf("stats %+v, want %+v", st, wantStats)
 	}
 }

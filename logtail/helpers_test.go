@@ -18,6 +18,31 @@ type tester struct {
 	f    *Follower
 	ch   chan codec.Event
 	last *codec.Cursor // of the latest event of the latest poll
+	sent int64         // events taken from ch
+}
+
+// lineStats is the follower's counters at one moment, comparable with ==.
+type lineStats struct {
+	LinesRead, Emitted, Folded, Skipped, NotJSON, Truncated, Switches, ReadErrors int64
+}
+
+func statsOf(f *Follower) lineStats {
+	s := &f.Stats
+	return lineStats{LinesRead: f.Counters.Units.Load(), Emitted: f.Counters.Received.Load(),
+		Folded: s.Folded.Load(), Skipped: s.Skipped.Load(), NotJSON: s.NotJSON.Load(), Truncated: s.Truncated.Load(),
+		Switches: s.Switches.Load(), ReadErrors: s.ReadErrors.Load()}
+}
+
+// checkAccounting: every line read was sent, folded or skipped, every
+// event received was sent (the follower drops nothing: received = sent +
+// Σ dropped with no drops), and nothing else was counted.
+func (ts *tester) checkAccounting() {
+	ts.t.Helper()
+	c, st := ts.f.Counters.Load(), statsOf(ts.f)
+	if c.Received != ts.sent || c.DroppedTotal() != 0 || c.Units != c.Received+st.Folded+st.Skipped ||
+		c.Written != 0 {
+		ts.t.Fatalf("counts %+v, stats %+v; %d events sent", c, st, ts.sent)
+	}
 }
 
 func newTester(t *testing.T, path string) *tester {
@@ -43,7 +68,9 @@ func (ts *tester) poll() []string {
 		case ev := <-ts.ch:
 			got = append(got, ev.Log.Message)
 			ts.checkEvent(ev)
+			ts.sent++
 		default:
+			ts.checkAccounting()
 			return got
 		}
 	}

@@ -24,7 +24,7 @@ const headBytes = 4 << 10
 func (f *Follower) read(ctx context.Context, file candidate, final bool) error {
 	if file.size < f.cur.offset {
 		f.logger().Info("gateway log truncated, reading from the start", "file", file.path)
-		f.stats.switches.Add(1)
+		f.Stats.Switches.Add(1)
 		f.cur.offset = 0
 	}
 	if file.size == f.cur.offset {
@@ -35,7 +35,7 @@ func (f *Follower) read(ctx context.Context, file candidate, final bool) error {
 		return err
 	}
 	if _, err := fh.Seek(f.cur.offset, io.SeekStart); err != nil {
-		f.stats.readErrors.Add(1)
+		f.Stats.ReadErrors.Add(1)
 		return fmt.Errorf("seek log: %w", err)
 	}
 	return f.readLines(ctx, bufio.NewReaderSize(fh, 64<<10), file.path, final)
@@ -47,13 +47,13 @@ func (f *Follower) checkHead(fh *os.File) error {
 	h := make([]byte, headBytes)
 	n, err := fh.ReadAt(h, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
-		f.stats.readErrors.Add(1)
+		f.Stats.ReadErrors.Add(1)
 		return fmt.Errorf("read log head: %w", err)
 	}
 	h = h[:n]
 	if f.cur.offset > 0 && (f.cur.head != nil && !bytes.HasPrefix(h, f.cur.head) || !f.afterNewline(fh)) {
 		f.logger().Info("gateway log replaced, reading from the start", "file", fh.Name())
-		f.stats.switches.Add(1)
+		f.Stats.Switches.Add(1)
 		f.cur.offset = 0
 	}
 	f.cur.head = h
@@ -74,7 +74,7 @@ func (f *Follower) readLines(ctx context.Context, r *bufio.Reader, path string, 
 		line, n, complete, err := readLine(r, f.buf)
 		f.buf = line[:0]
 		if err != nil && !errors.Is(err, io.EOF) {
-			f.stats.readErrors.Add(1)
+			f.Stats.ReadErrors.Add(1)
 			return fmt.Errorf("read log: %w", err)
 		}
 		if n == 0 || (!complete && !final) {
@@ -128,18 +128,18 @@ func (f *Follower) handle(ctx context.Context, line []byte, size int, c *codec.C
 	if err := f.flushHeld(ctx, false); err != nil {
 		return err
 	}
-	f.stats.linesRead.Add(1)
+	f.Counters.Units.Add(1)
 	now, isJSON := f.now(), false
 	var l *codec.Log
 	if size > MaxLineBytes {
 		l = longLine(line, size, now)
-		f.stats.truncated.Add(1)
+		f.Stats.Truncated.Add(1)
 	} else if l, isJSON = Parse(line, now); !isJSON {
-		f.stats.notJSON.Add(1)
+		f.Stats.NotJSON.Add(1)
 	}
 	capMessage(l, f.MaxMessageBytes)
 	if !f.MinLevel.Allows(l.Level) {
-		f.stats.skipped.Add(1)
+		f.Stats.Skipped.Add(1)
 		return nil
 	}
 	l.Cursor = c
@@ -163,7 +163,7 @@ func (f *Follower) send(ctx context.Context, l *codec.Log) error {
 	if err := f.out.Put(ctx, ev); err != nil {
 		return err
 	}
-	f.stats.emitted.Add(1)
+	f.Counters.Received.Add(1)
 	return nil
 }
 

@@ -254,7 +254,7 @@ func TestFollowRealLog(t *testing.T) {
 		ts.checkEvent(ev)
 		evs = append(evs, ev.Log)
 	}
-	st := ts.f.Stats()
+	st := statsOf(ts.f)
 	if st.LinesRead != int64(len(lines)) || st.Emitted+st.Folded != st.LinesRead || int(st.Emitted) != len(evs) {
 		t.Fatalf("stats %+v for %d lines and %d events", st, len(lines), len(evs))
 	}

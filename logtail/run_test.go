@@ -53,12 +53,12 @@ func TestRunBlocksThenStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx) }()
-	waitFor(t, func() bool { return f.Stats().LinesRead == 2 })
+	waitFor(t, func() bool { return statsOf(f).LinesRead == 2 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	if st := f.Stats(); st.Emitted != 1 {
+	if st := statsOf(f); st.Emitted != 1 {
 		t.Errorf("emitted %d, want 1", st.Emitted)
 	}
 	first := <-ch
@@ -85,8 +85,8 @@ func TestPollPositionError(t *testing.T) {
 	if err := ts.f.Poll(context.Background()); err == nil {
 		t.Fatal("no error")
 	}
-	if len(ts.ch) != 0 || ts.f.Stats().ReadErrors != 1 {
-		t.Errorf("read %d lines, %d errors; want none, 1", len(ts.ch), ts.f.Stats().ReadErrors)
+	if len(ts.ch) != 0 || statsOf(ts.f).ReadErrors != 1 {
+		t.Errorf("read %d lines, %d errors; want none, 1", len(ts.ch), statsOf(ts.f).ReadErrors)
 	}
 }
 
@@ -183,7 +183,7 @@ func writeRotating(ctx context.Context, live string, msgs []string, f *Follower)
 	dir := filepath.Dir(live)
 	for i, m := range msgs {
 		if i > 0 && i%100 == 0 {
-			for f.Stats().LinesRead < int64(i-50) {
+			for statsOf(f).LinesRead < int64(i-50) {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}

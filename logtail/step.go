@@ -18,7 +18,7 @@ import (
 func (f *Follower) step(ctx context.Context) (bool, error) {
 	cands, err := candidates(f.Path)
 	if err != nil {
-		f.stats.readErrors.Add(1)
+		f.Stats.ReadErrors.Add(1)
 		return false, fmt.Errorf("list log files: %w", err)
 	}
 	if f.cur == nil {
@@ -41,7 +41,7 @@ func (f *Follower) step(ctx context.Context) (bool, error) {
 	if next == nil {
 		return false, nil
 	}
-	f.stats.switches.Add(1)
+	f.Stats.Switches.Add(1)
 	return f.follow(next), nil
 }
 
@@ -55,12 +55,12 @@ func (f *Follower) open(cands []candidate) (bool, error) {
 			return f.follow(newest(cands, &f.cur.file)), nil
 		}
 		f.logger().Info("saved gateway log position not found, starting over", "file", f.cur.file.path)
-		f.stats.switches.Add(1)
+		f.Stats.Switches.Add(1)
 		return f.follow(newest(cands, nil)), nil
 	}
 	fh, err := os.Open(file.path)
 	if err != nil {
-		f.stats.readErrors.Add(1)
+		f.Stats.ReadErrors.Add(1)
 		return false, fmt.Errorf("open log: %w", err)
 	}
 	if fi, err := fh.Stat(); err != nil || !file.same(candidate{path: file.path, id: idOf(fi)}) {
@@ -76,7 +76,7 @@ func (f *Follower) open(cands []candidate) (bool, error) {
 func (f *Follower) restat(cands []candidate) (candidate, error) {
 	fi, err := f.cur.fh.Stat()
 	if err != nil {
-		f.stats.readErrors.Add(1)
+		f.Stats.ReadErrors.Add(1)
 		return candidate{}, fmt.Errorf("stat log: %w", err)
 	}
 	file := f.cur.file

@@ -37,13 +37,14 @@ type Sampler struct {
 	Logger     *slog.Logger                         // nil discards
 	DiskUsage  func(path string) (DiskUsage, error) // Statfs unless tests inject one
 
-	out Sink
+	// Counters is the accounting of the samples offered: a unit and an
+	// event each, dropped as queue_full or shutdown when the queue refuses
+	// it. The priming reading is never offered, so it is not counted.
+	// Errors counts readings with at least one failed part.
+	Counters codec.Counters
+	Errors   atomic.Int64
 
-	samples   atomic.Uint64
-	sent      atomic.Uint64
-	queueFull atomic.Uint64
-	shutdown  atomic.Uint64
-	errs      atomic.Uint64
+	out Sink
 
 	mu   sync.Mutex // guards st and prev: Sample may be called while Run runs
 	st   *state
@@ -62,16 +63,6 @@ type snapshot struct {
 	at time.Time
 }
 
-// Stats are the sampler's counters. Samples = Sent + QueueFull + Shutdown:
-// the priming reading is never offered, so it is not counted.
-type Stats struct {
-	Samples   uint64 // metrics offered to the channel
-	Sent      uint64
-	QueueFull uint64 // dropped because the queue was full
-	Shutdown  uint64 // dropped because the queue was closed
-	Errors    uint64 // readings with at least one failed part
-}
-
 // Sink takes events without blocking: *codec.Queue in the daemon.
 type Sink interface {
 	Offer(evs ...codec.Event) error
@@ -86,17 +77,6 @@ func NewSampler(out Sink) *Sampler {
 		Now:        time.Now,
 		DiskUsage:  Statfs,
 		out:        out,
-	}
-}
-
-// Stats returns the counters.
-func (s *Sampler) Stats() Stats {
-	return Stats{
-		Samples:   s.samples.Load(),
-		Sent:      s.sent.Load(),
-		QueueFull: s.queueFull.Load(),
-		Shutdown:  s.shutdown.Load(),
-		Errors:    s.errs.Load(),
 	}
 }
 
@@ -125,23 +105,16 @@ func (s *Sampler) Run(ctx context.Context) {
 func (s *Sampler) sampleAndSend() {
 	m, err := s.Sample()
 	if err != nil {
-		s.errs.Add(1)
+		s.Errors.Add(1)
 		s.logger().Warn("metrics: sample", "err", err)
 	}
 	if m == nil {
 		return
 	}
-	s.samples.Add(1)
-	ev := codec.Event{Transport: codec.Sampler, TraceID: codec.NewTraceID(), Metric: m}
+	s.Counters.Units.Add(1)
 	// Offer never blocks the sampler on a slow writer; a drop is counted.
-	switch err := s.out.Offer(ev); err {
-	case nil:
-		s.sent.Add(1)
-	case codec.ErrQueueClosed:
-		s.shutdown.Add(1)
-	default:
-		s.queueFull.Add(1)
-	}
+	ev := codec.Event{Transport: codec.Sampler, TraceID: codec.NewTraceID(), Metric: m}
+	s.Counters.Offered(1, s.out.Offer(ev))
 }
 
 func (s *Sampler) now() time.Time {

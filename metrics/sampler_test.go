@@ -207,16 +207,22 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { s.Run(ctx) })
-	for deadline := time.Now().Add(10 * time.Second); s.Stats().Samples < 3; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); s.Counters.Units.Load() < 3; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			cancel()
 			wg.Wait()
-			t.Fatalf("%d samples in 10 s at a 1 ms interval", s.Stats().Samples)
+			t.Fatalf("%d samples in 10 s at a 1 ms interval", s.Counters.Units.Load())
 		}
 	}
 	cancel()
 	wg.Wait()
 
+	c := s.Counters.Load()
+	if queued := int64(q.Len()); queued != 1 || c.Units != c.Received || c.Received != queued+c.DroppedTotal() ||
+		c.Dropped[codec.DropQueueFull] != c.Received-1 || s.Errors.Load() != 0 {
+		t.Errorf("counts = %+v, %d queued, %d errors; want 1 queued, received = units = queued + queue_full, no errors",
+			c, queued, s.Errors.Load())
+	}
 	ev := <-q.C()
 	if ev.Transport != codec.Sampler || ev.TraceID == "" || ev.Metric == nil {
 		t.Fatalf("event = %+v", ev)
@@ -224,9 +230,33 @@ func TestRun(t *testing.T) {
 	if ev.Metric.CPUPercent == nil {
 		t.Error("first sent metric has no CPU percent: the priming reading was sent")
 	}
-	st := s.Stats()
-	if st.Sent != 1 || st.Samples != st.Sent+st.QueueFull || st.Errors != 0 {
-		t.Errorf("stats = %+v, want 1 sent, samples = sent + queue_full, no errors", st)
+}
+
+// TestSamplerAccounting: received = queued + Σ dropped, with each drop
+// under its reason: queue_full while the queue is full, shutdown once it
+// is closed.
+func TestSamplerAccounting(t *testing.T) {
+	q := codec.NewQueue(1)
+	s, clk := fixtureSampler(filepath.Join("testdata", "cgroup2"))
+	s.out = q
+	if _, err := s.Sample(); err != nil { // primes; not offered
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if i == 2 {
+			q.Close()
+		}
+		clk.Advance(time.Second)
+		s.sampleAndSend()
+	}
+	got := s.Counters.Load()
+	want := codec.Counts{Units: 3, Received: 3}
+	want.Dropped[codec.DropQueueFull], want.Dropped[codec.DropShutdown] = 1, 1
+	if got != want {
+		t.Errorf("counts = %+v, want %+v", got, want)
+	}
+	if queued := int64(q.Len()); got.Received != queued+got.DroppedTotal() {
+		t.Errorf("received %d != queued %d + dropped %d", got.Received, queued, got.DroppedTotal())
 	}
 }
 

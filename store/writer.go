@@ -27,12 +27,11 @@ type Writer struct {
 	BatchWindow time.Duration
 	Logger      *slog.Logger
 
-	// Written counts rows committed and WriteErrors events given up on
-	// (the batch and the row alone both failed), per transport. Shutdown
-	// counts the events Stop left unwritten: the shutdown drop.
-	Written     [codec.NumTransports]atomic.Int64
-	WriteErrors [codec.NumTransports]atomic.Int64
-	Shutdown    [codec.NumTransports]atomic.Int64
+	// Counters is the writer's part of each transport's accounting:
+	// Written counts rows committed; Dropped, the events given up on
+	// (write_error: the batch and the row alone both failed) and those
+	// Stop left unwritten (shutdown).
+	Counters [codec.NumTransports]codec.Counters
 	// Batches counts committed transactions.
 	Batches atomic.Int64
 
@@ -200,7 +199,7 @@ func (w *Writer) writeTx(batch []codec.Event) error {
 	}
 	w.Batches.Add(1)
 	for i := range batch {
-		w.Written[batch[i].Transport].Add(1)
+		w.Counters[batch[i].Transport].Written.Add(1)
 	}
 	w.committed()
 	return nil

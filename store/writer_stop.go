@@ -23,7 +23,7 @@ func (w *Writer) Err() error {
 // not wait: producers are done by the time Stop is called.
 func (w *Writer) abandon(batch []codec.Event) {
 	for i := range batch {
-		w.Shutdown[batch[i].Transport].Add(1)
+		w.Counters[batch[i].Transport].Dropped[codec.DropShutdown].Add(1)
 	}
 	for {
 		select {
@@ -31,7 +31,7 @@ func (w *Writer) abandon(batch []codec.Event) {
 			if !ok {
 				return
 			}
-			w.Shutdown[ev.Transport].Add(1)
+			w.Counters[ev.Transport].Dropped[codec.DropShutdown].Add(1)
 		default:
 			return
 		}
@@ -52,7 +52,7 @@ func (w *Writer) stopped(rest []codec.Event) bool {
 // first of a run of failures is logged: a writer that cannot write at all
 // would otherwise log every event.
 func (w *Writer) givenUp(ev *codec.Event, err error) {
-	w.WriteErrors[ev.Transport].Add(1)
+	w.Counters[ev.Transport].Dropped[codec.DropWriteError].Add(1)
 	w.errMu.Lock()
 	first := w.err == nil
 	w.err = err

@@ -64,9 +64,61 @@ func TestWriterStopCountsShutdown(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if got, want := w.Shutdown[codec.HTTP].Load(), int64(n); got != want {
+	if got, want := w.Counters[codec.HTTP].Dropped[codec.DropShutdown].Load(), int64(n); got != want {
 		t.Errorf("shutdown drops = %d, want %d (written %d, write errors %d)", got, want,
-			w.Written[codec.HTTP].Load(), w.WriteErrors[codec.HTTP].Load())
+			w.Counters[codec.HTTP].Written.Load(), w.Counters[codec.HTTP].Dropped[codec.DropWriteError].Load())
+	}
+}
+
+// TestWriterAccounting: per transport, every event the writer was given
+// is written or dropped with its reason, exactly once: given = written +
+// Σ dropped, through a refused row and a stop.
+func TestWriterAccounting(t *testing.T) {
+	db := openDB(t, 0)
+	if _, err := db.write.Exec(`CREATE TRIGGER poison BEFORE INSERT ON llm_traces
+		WHEN NEW.model = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`); err != nil {
+		t.Fatal(err)
+	}
+	in := make(chan codec.Event, 100)
+	w := NewWriter(db, in)
+	w.BatchSize = 4
+	done := make(chan error, 1)
+	go func() { done <- w.Run() }()
+	var given [codec.NumTransports]int64
+	give := func(ev codec.Event) { given[ev.Transport]++; in <- ev }
+	for i := range 9 {
+		ev := traceEvent("m")
+		if i%4 == 1 {
+			ev.Trace.Model = "poison"
+		}
+		give(ev)
+		give(errorEvent())
+	}
+	waitFor(t, "first events handled", func() bool {
+		c := w.Counters[codec.UDP].Load()
+		return c.Written+c.DroppedTotal() == given[codec.UDP]
+	})
+	unlock := lockDB(t, db) // what comes next waits, then is stopped
+	for range 5 {
+		give(traceEvent("late"))
+	}
+	close(in)
+	waitFor(t, "writer blocked on the lock", func() bool { return len(in) < 5 })
+	w.Stop()
+	err := <-done
+	unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tr := range codec.NumTransports {
+		c := w.Counters[tr].Load()
+		if c.Written+c.DroppedTotal() != given[tr] || c.Received != 0 || c.Units != 0 {
+			t.Errorf("%v: given %d, counts %+v: want written + Σ dropped = given", tr, given[tr], c)
+		}
+	}
+	http := w.Counters[codec.HTTP].Load()
+	if http.Dropped[codec.DropWriteError] != 2 || http.Dropped[codec.DropShutdown] != 5 || http.Written != 7 {
+		t.Errorf("http: %+v, want 7 written, 2 write_error, 5 shutdown", http)
 	}
 }
 
@@ -96,20 +148,20 @@ func TestWriterErrWhileFailing(t *testing.T) {
 	w.BatchSize = 1
 	wait := startWriter(t, w)
 	in <- traceEvent("before")
-	waitFor(t, "first row", func() bool { return w.Written[codec.HTTP].Load() == 1 })
+	waitFor(t, "first row", func() bool { return w.Counters[codec.HTTP].Written.Load() == 1 })
 	if err := w.Err(); err != nil {
 		t.Fatalf("Err() = %v while writing", err)
 	}
 	alter(t, db, "ALTER TABLE llm_traces RENAME COLUMN ttft_ms TO ttfb_ms")
 	in <- traceEvent("lost1")
 	in <- traceEvent("lost2")
-	waitFor(t, "two write errors", func() bool { return w.WriteErrors[codec.HTTP].Load() == 2 })
+	waitFor(t, "two write errors", func() bool { return w.Counters[codec.HTTP].Dropped[codec.DropWriteError].Load() == 2 })
 	if err := w.Err(); err == nil || !strings.Contains(err.Error(), "ttft_ms") {
 		t.Errorf("Err() = %v, want the insert's error", err)
 	}
 	alter(t, db, "ALTER TABLE llm_traces RENAME COLUMN ttfb_ms TO ttft_ms")
 	in <- traceEvent("after")
-	waitFor(t, "row after repair", func() bool { return w.Written[codec.HTTP].Load() == 2 })
+	waitFor(t, "row after repair", func() bool { return w.Counters[codec.HTTP].Written.Load() == 2 })
 	if err := w.Err(); err != nil {
 		t.Errorf("Err() = %v after a commit", err)
 	}
@@ -128,7 +180,7 @@ func TestWriterSurvivesReplacedConnection(t *testing.T) {
 	w := NewWriter(db, in)
 	wait := startWriter(t, w)
 	in <- traceEvent("before")
-	waitFor(t, "first row", func() bool { return w.Written[codec.HTTP].Load() == 1 })
+	waitFor(t, "first row", func() bool { return w.Counters[codec.HTTP].Written.Load() == 1 })
 
 	unlock := lockDB(t, db)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -141,7 +193,7 @@ func TestWriterSurvivesReplacedConnection(t *testing.T) {
 	in <- traceEvent("after")
 	close(in)
 	wait()
-	if got := w.Written[codec.HTTP].Load(); got != 2 {
-		t.Errorf("written = %d, want 2 (write errors %d)", got, w.WriteErrors[codec.HTTP].Load())
+	if got := w.Counters[codec.HTTP].Written.Load(); got != 2 {
+		t.Errorf("written = %d, want 2 (write errors %d)", got, w.Counters[codec.HTTP].Dropped[codec.DropWriteError].Load())
 	}
 }

@@ -45,7 +45,7 @@ func TestWriterCommitsBySize(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		in <- traceEvent("m")
 	}
-	waitFor(t, "3 rows written", func() bool { return w.Written[codec.HTTP].Load() == 3 })
+	waitFor(t, "3 rows written", func() bool { return w.Counters[codec.HTTP].Written.Load() == 3 })
 	if got := w.Batches.Load(); got != 1 {
 		t.Errorf("batches = %d, want 1", got)
 	}
@@ -62,7 +62,7 @@ func TestWriterCommitsByWindow(t *testing.T) {
 	in <- traceEvent("m")
 	in <- errorEvent()
 	waitFor(t, "window commit", func() bool { return w.Batches.Load() == 1 })
-	if got := w.Written[codec.HTTP].Load() + w.Written[codec.UDP].Load(); got != 2 {
+	if got := w.Counters[codec.HTTP].Written.Load() + w.Counters[codec.UDP].Written.Load(); got != 2 {
 		t.Errorf("written = %d, want 2", got)
 	}
 	close(in)
@@ -117,9 +117,9 @@ func TestWriterWriteError(t *testing.T) {
 	in <- traceEvent("poison")
 	in <- traceEvent("good2")
 	waitFor(t, "batch handled", func() bool {
-		return w.Written[codec.HTTP].Load()+w.WriteErrors[codec.HTTP].Load() == 3
+		return w.Counters[codec.HTTP].Written.Load()+w.Counters[codec.HTTP].Dropped[codec.DropWriteError].Load() == 3
 	})
-	if got := w.WriteErrors[codec.HTTP].Load(); got != 1 {
+	if got := w.Counters[codec.HTTP].Dropped[codec.DropWriteError].Load(); got != 1 {
 		t.Errorf("write errors = %d, want 1", got)
 	}
 	in <- traceEvent("after") // the writer keeps running

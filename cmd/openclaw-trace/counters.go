@@ -1,89 +1,66 @@
 package main
 
 import (
-	"io"
-
+	"github.com/openclaw/openclaw-trace/logtail"
 	"github.com/openclaw/openclaw-trace/push"
 )
 
-// pushCounters are push.Client's Stats at one moment.
-type pushCounters struct {
-	Cycles        int64            `json:"cycles"`
-	CyclesFailed  int64            `json:"cycles_failed"`
-	CyclesSkipped int64            `json:"cycles_skipped"`
-	Attempts      int64            `json:"attempts"`
-	Retries       int64            `json:"retries"`
-	BodiesOK      int64            `json:"bodies_ok"`
-	RowsPushed    int64            `json:"rows_pushed"`
-	BytesSent     int64            `json:"bytes_sent"`
-	WireBytesSent int64            `json:"wire_bytes_sent"`
-	Failures      map[string]int64 `json:"failures"`
+// pushStats are push.Client's counters: /health's counters.push and the
+// openclaw_trace_push_* families.
+var pushStats = []stat[*push.Stats]{
+	{key: "cycles", name: "push_cycles_total", typ: counter, help: "Push cycles run, empty ones included.",
+		get: func(p *push.Stats) any { return p.Cycles.Load() }},
+	{key: "cycles_failed", name: "push_cycles_failed_total", typ: counter, help: "Push cycles that ended in an error.",
+		get: func(p *push.Stats) any { return p.CyclesFailed.Load() }},
+	{key: "cycles_skipped", name: "push_cycles_skipped_total", typ: counter, help: "Push ticks skipped while cooling down.",
+		get: func(p *push.Stats) any { return p.CyclesSkipped.Load() }},
+	{key: "attempts", name: "push_attempts_total", typ: counter, help: "HTTP attempts, retries included.",
+		get: func(p *push.Stats) any { return p.Attempts.Load() }},
+	{key: "retries", name: "push_retries_total", typ: counter, help: "HTTP attempts after a body's first.",
+		get: func(p *push.Stats) any { return p.Retries.Load() }},
+	{key: "bodies_ok", name: "push_bodies_ok_total", typ: counter, help: "Push bodies answered 2xx.",
+		get: func(p *push.Stats) any { return p.BodiesOK.Load() }},
+	{key: "rows_pushed", name: "push_rows_total", typ: counter, help: "Rows pushed and marked synced.",
+		get: func(p *push.Stats) any { return p.RowsPushed.Load() }},
+	{key: "bytes_sent", name: "push_bytes_sent_total", typ: counter, help: "Uncompressed body bytes of every attempt.",
+		get: func(p *push.Stats) any { return p.BytesSent.Load() }},
+	{key: "wire_bytes_sent", name: "push_wire_bytes_sent_total", typ: counter, help: "Body bytes on the wire of every attempt.",
+		get: func(p *push.Stats) any { return p.WireBytesSent.Load() }},
+	{key: "failures", name: "push_failures_total", typ: counter, help: "Failed push attempts and cycles, by class.", label: "class",
+		get: func(p *push.Stats) any {
+			m := make(map[string]int64, push.NumFailureClasses)
+			for f := range push.NumFailureClasses {
+				m[f.String()] = p.Failures[f].Load()
+			}
+			return m
+		}},
 }
 
-// logtailCounters are the log follower's counters that the logtail
-// transport's units and received do not already tell.
-type logtailCounters struct {
-	Skipped    int64 `json:"skipped"`
-	Folded     int64 `json:"folded"`
-	NotJSON    int64 `json:"not_json"`
-	Truncated  int64 `json:"truncated"`
-	Switches   int64 `json:"switches"`
-	ReadErrors int64 `json:"read_errors"`
+// logtailStats are the log follower's counters that the logtail
+// transport's units and received do not already tell: /health's
+// counters.logtail and the openclaw_trace_logtail_* families.
+var logtailStats = []stat[*logtail.Stats]{
+	{key: "skipped", name: "logtail_lines_skipped_total", typ: counter, help: "Gateway log lines below OCT_LOG_MIN_LEVEL.",
+		get: func(l *logtail.Stats) any { return l.Skipped.Load() }},
+	{key: "folded", name: "logtail_lines_folded_total", typ: counter, help: "Gateway log lines folded into the event of the line before (a CLI failure block).",
+		get: func(l *logtail.Stats) any { return l.Folded.Load() }},
+	{key: "not_json", name: "logtail_lines_not_json_total", typ: counter, help: "Gateway log lines kept whole as kind other.",
+		get: func(l *logtail.Stats) any { return l.NotJSON.Load() }},
+	{key: "truncated", name: "logtail_lines_truncated_total", typ: counter, help: "Gateway log lines over the line cap, kept cut.",
+		get: func(l *logtail.Stats) any { return l.Truncated.Load() }},
+	{key: "switches", name: "logtail_file_switches_total", typ: counter, help: "Moves to another log file, and restarts after copy-truncate.",
+		get: func(l *logtail.Stats) any { return l.Switches.Load() }},
+	{key: "read_errors", name: "logtail_read_errors_total", typ: counter, help: "Failed opens, reads, position loads and listings of the gateway log.",
+		get: func(l *logtail.Stats) any { return l.ReadErrors.Load() }},
 }
 
-// components fills the counters of push and the log follower; each stays
+// components reads the counters of push and the log follower; each stays
 // nil (null on /health, absent on /metrics) when its component is off.
 func (m *Main) components(s *snapshot) {
 	if m.Push != nil {
-		st := &m.Push.Stats
-		p := &pushCounters{
-			Cycles: st.Cycles.Load(), CyclesFailed: st.CyclesFailed.Load(), CyclesSkipped: st.CyclesSkipped.Load(),
-			Attempts: st.Attempts.Load(), Retries: st.Retries.Load(), BodiesOK: st.BodiesOK.Load(),
-			RowsPushed: st.RowsPushed.Load(), BytesSent: st.BytesSent.Load(), WireBytesSent: st.WireBytesSent.Load(),
-			Failures: make(map[string]int64, push.NumFailureClasses),
-		}
-		for f := push.FailureClass(0); f < push.NumFailureClasses; f++ {
-			p.Failures[f.String()] = st.Failures[f].Load()
-		}
-		s.Push = p
+		s.Push = readGroup(pushStats, &m.Push.Stats)
 	}
 	if m.Follower != nil {
-		st := m.Follower.Stats()
-		s.Logtail = &logtailCounters{Skipped: st.Skipped, Folded: st.Folded, NotJSON: st.NotJSON, Truncated: st.Truncated,
-			Switches: st.Switches, ReadErrors: st.ReadErrors}
-	}
-}
-
-// writeComponentMetrics writes what components fills, in the same units.
-func writeComponentMetrics(w io.Writer, s *snapshot) {
-	var fams []*family
-	if p := s.Push; p != nil {
-		failures := &family{name: "push_failures_total", typ: "counter", help: "Failed push attempts and cycles, by class."}
-		for _, c := range sortedKeys(p.Failures) {
-			failures.add(`{class="`+c+`"}`, p.Failures[c])
-		}
-		fams = append(fams,
-			single("push_cycles_total", "counter", "Push cycles run, empty ones included.", p.Cycles),
-			single("push_cycles_failed_total", "counter", "Push cycles that ended in an error.", p.CyclesFailed),
-			single("push_cycles_skipped_total", "counter", "Push ticks skipped while cooling down.", p.CyclesSkipped),
-			single("push_attempts_total", "counter", "HTTP attempts, retries included.", p.Attempts),
-			single("push_retries_total", "counter", "HTTP attempts after a body's first.", p.Retries),
-			single("push_bodies_ok_total", "counter", "Push bodies answered 2xx.", p.BodiesOK),
-			single("push_rows_total", "counter", "Rows pushed and marked synced.", p.RowsPushed),
-			single("push_bytes_sent_total", "counter", "Uncompressed body bytes of every attempt.", p.BytesSent),
-			single("push_wire_bytes_sent_total", "counter", "Body bytes on the wire of every attempt.", p.WireBytesSent),
-			failures)
-	}
-	if l := s.Logtail; l != nil {
-		fams = append(fams,
-			single("logtail_lines_skipped_total", "counter", "Gateway log lines below OCT_LOG_MIN_LEVEL.", l.Skipped),
-			single("logtail_lines_folded_total", "counter", "Gateway log lines folded into the event of the line before (a CLI failure block).", l.Folded),
-			single("logtail_lines_not_json_total", "counter", "Gateway log lines kept whole as kind other.", l.NotJSON),
-			single("logtail_lines_truncated_total", "counter", "Gateway log lines over the line cap, kept cut.", l.Truncated),
-			single("logtail_file_switches_total", "counter", "Moves to another log file, and restarts after copy-truncate.", l.Switches),
-			single("logtail_read_errors_total", "counter", "Failed opens, reads, position loads and listings of the gateway log.", l.ReadErrors))
-	}
-	for _, f := range fams {
-		f.write(w)
+		s.Logtail = readGroup(logtailStats, &m.Follower.Stats)
 	}
 }

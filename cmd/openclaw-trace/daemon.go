@@ -41,6 +41,10 @@ type Main struct {
 	Prices   *price.Lazy     // embedded table + OCT_PRICES_FILE
 	Unpriced *codec.Unpriced // traces left without a cost, per model
 
+	// accounts are, by transport, the counters of every component that
+	// handles its events; /health and /metrics sum them.
+	accounts [codec.NumTransports][]*codec.Counters
+
 	started    time.Time
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup // background loops that stop on cancel
@@ -91,6 +95,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP = listener.NewHTTP(net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)), m.Queue, parser)
 	m.HTTP.MaxBodyBytes = cfg.MaxBodyBytes
 	m.HTTP.Logger = m.Logger.With("component", "http")
+	m.account(codec.HTTP, &m.HTTP.Counters)
 	m.HTTP.Handle("GET /health", m.healthHandler())
 	m.HTTP.Handle("GET /metrics", m.metricsHandler())
 	m.HTTP.Handle("GET /v1/summary", m.summaryHandler())
@@ -119,6 +124,9 @@ func (m *Main) startWriter() error {
 	m.Writer.Logger = m.Logger.With("component", "writer")
 	if err := m.Writer.Open(); err != nil {
 		return fmt.Errorf("%w (the database at OCT_DB_PATH has a schema this binary cannot write)", err)
+	}
+	for t := range codec.NumTransports {
+		m.account(t, &m.Writer.Counters[t])
 	}
 	m.writerDone = make(chan struct{})
 	go func() {
@@ -151,6 +159,7 @@ func (m *Main) startSampler(ctx context.Context) {
 	m.Sampler.Interval = m.Config.MetricsInterval
 	m.Sampler.DiskPath = filepath.Dir(m.Config.DBPath)
 	m.Sampler.Logger = m.Logger.With("component", "metrics")
+	m.account(codec.Sampler, &m.Sampler.Counters)
 	m.wg.Go(func() { m.Sampler.Run(ctx) })
 	m.Logger.Info("system sampler started", "interval", m.Config.MetricsInterval.String())
 }
@@ -254,8 +263,8 @@ func (m *Main) drain(ctx context.Context) error {
 	m.Writer.Stop()
 	<-m.writerDone
 	var lost int64
-	for i := range m.Writer.Shutdown {
-		lost += m.Writer.Shutdown[i].Load()
+	for t := range m.Writer.Counters {
+		lost += m.Writer.Counters[t].Dropped[codec.DropShutdown].Load()
 	}
 	m.Logger.Error("drain timed out; writer stopped, events not written are dropped (shutdown)",
 		"queued", queued, "dropped", lost)

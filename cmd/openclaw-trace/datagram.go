@@ -21,6 +21,7 @@ func (m *Main) openDatagrams(parser *codec.Parser) error {
 			return fmt.Errorf("%w (%s)", err, socketHint(err))
 		}
 		m.Unixgram = u
+		m.account(codec.Unixgram, &u.Counters)
 	}
 	if cfg.UDPAddr != "" {
 		u := listener.NewUDP(cfg.UDPAddr, m.Queue, parser)
@@ -29,6 +30,7 @@ func (m *Main) openDatagrams(parser *codec.Parser) error {
 			return fmt.Errorf("%w (set OCT_UDP_ADDR, empty disables)", err)
 		}
 		m.UDP = u
+		m.account(codec.UDP, &u.Counters)
 	}
 	return nil
 }

@@ -9,118 +9,103 @@ import (
 	"github.com/openclaw/openclaw-trace/listener"
 )
 
-// transportStats is the accounting of one transport at one moment.
-type transportStats struct {
-	Units    int64            `json:"units"`
-	Bytes    int64            `json:"bytes"`
-	Received int64            `json:"received"`
-	Written  int64            `json:"written"`
-	Dropped  map[string]int64 `json:"dropped"`
-	// ClientReportedDrops were counted by clients, not here: not part of
-	// received = written + dropped.
-	ClientReportedDrops int64 `json:"client_reported_drops"`
-}
-
 // snapshot is read once per /health or /metrics request, so the two pages
 // always tell the same numbers.
 type snapshot struct {
-	Transports          map[string]*transportStats `json:"transports"`
-	Received            int64                      `json:"received"`
-	Written             int64                      `json:"written"`
-	Dropped             int64                      `json:"dropped"`
-	DroppedByReason     map[string]int64           `json:"dropped_by_reason"`
-	ClientReportedDrops int64                      `json:"client_reported_drops"`
-	KernelDrops         *int64                     `json:"kernel_drops"`
-	QueueDepth          int                        `json:"queue_depth"`
-	QueueCapacity       int                        `json:"queue_capacity"`
-	WriterBatches       int64                      `json:"writer_batches"`
-	Evicted             int64                      `json:"evicted"`
-	Expired             int64                      `json:"expired_by_retention"`
-	Push                *pushCounters              `json:"push"`
-	Logtail             *logtailCounters           `json:"logtail"`
-	Sinks               map[string]*sinkState      `json:"sinks"`        // push and otlp
-	WriterError         *string                    `json:"writer_error"` // null while the writer writes
-	WAL                 *walStats                  `json:"wal"`
-	Cleanup             *cleanupStats              `json:"cleanup"`
+	Transports          map[string]group      `json:"transports"` // transportStats, by transport
+	Received            int64                 `json:"received"`
+	Written             int64                 `json:"written"`
+	Dropped             int64                 `json:"dropped"`
+	DroppedByReason     map[string]int64      `json:"dropped_by_reason"`
+	ClientReportedDrops int64                 `json:"client_reported_drops"`
+	KernelDrops         *int64                `json:"kernel_drops"`
+	QueueDepth          int                   `json:"queue_depth"`
+	QueueCapacity       int                   `json:"queue_capacity"`
+	WriterBatches       int64                 `json:"writer_batches"`
+	Evicted             int64                 `json:"evicted"`
+	Expired             int64                 `json:"expired_by_retention"`
+	Push                group                 `json:"push"`         // pushStats; null when push is off
+	Logtail             group                 `json:"logtail"`      // logtailStats; null when the follower is off
+	Sinks               map[string]*sinkState `json:"sinks"`        // push and otlp
+	WriterError         *string               `json:"writer_error"` // null while the writer writes
+	WAL                 group                 `json:"wal"`          // walStats
+	Cleanup             group                 `json:"cleanup"`      // cleanupStats
 
+	counts            [codec.NumTransports]codec.Counts
 	dbOK              bool
 	dbBytes, walBytes int64
 	unsynced          *int64
 }
 
-// zeroReasons lists every drop reason at 0, so both pages always show
-// all of them.
-func zeroReasons() map[string]int64 {
-	m := make(map[string]int64, codec.NumDropReasons)
-	for r := codec.DropReason(0); r < codec.NumDropReasons; r++ {
-		m[r.String()] = 0
-	}
-	return m
+// transportStats are the accounting of one transport, as both pages show
+// it: /health under counters.transports.<transport>, /metrics labelled
+// transport="<transport>".
+var transportStats = []stat[codec.Counts]{
+	{key: "units", name: "units_received_total", typ: counter, help: "Datagrams or HTTP requests read, by transport.",
+		get: func(c codec.Counts) any { return c.Units }},
+	{key: "bytes", name: "bytes_received_total", typ: counter, help: "Payload bytes read, by transport.",
+		get: func(c codec.Counts) any { return c.Bytes }},
+	{key: "received", name: "events_received_total", typ: counter, help: "Events received (an undecodable unit counts as one), by transport.",
+		get: func(c codec.Counts) any { return c.Received }},
+	{key: "written", name: "events_written_total", typ: counter, help: "Events committed to SQLite, by transport.",
+		get: func(c codec.Counts) any { return c.Written }},
+	{key: "dropped", name: "events_dropped_total", typ: counter, help: "Events not stored, by transport and reason.", label: "reason",
+		get: func(c codec.Counts) any { return c.ByReason() }},
+	// Counted by clients, not here: not part of received = written +
+	// dropped. /metrics has only the total (topStats).
+	{key: "client_reported_drops", get: func(c codec.Counts) any { return c.ClientReportedDrops }},
 }
 
-func fromCounters(c *listener.Counters, s *transportStats) {
-	s.Units, s.Bytes, s.Received = c.Units.Load(), c.Bytes.Load(), c.Received.Load()
-	s.ClientReportedDrops = c.ClientReportedDrops.Load()
-	for r := codec.DropReason(0); r < codec.NumDropReasons; r++ {
-		s.Dropped[r.String()] += c.Dropped[r].Load()
-	}
+// topStats are the /metrics families of the snapshot's own fields, which
+// /health shows under their JSON names.
+var topStats = []stat[*snapshot]{
+	{name: "client_reported_drops_total", typ: counter, help: "Drops clients counted on their side and reported in client_stats.",
+		get: func(s *snapshot) any { return s.ClientReportedDrops }},
+	{name: "writer_batches_total", typ: counter, help: "Writer transactions committed.",
+		get: func(s *snapshot) any { return s.WriterBatches }},
+	{name: "rows_evicted_total", typ: counter, help: "Unsynced rows deleted under disk pressure (the evicted drop).",
+		get: func(s *snapshot) any { return s.Evicted }},
+	{name: "rows_expired_total", typ: counter, help: "Rows deleted by retention.",
+		get: func(s *snapshot) any { return s.Expired }},
+	{name: "queue_depth", typ: gauge, help: "Events waiting in the ingest queue.",
+		get: func(s *snapshot) any { return int64(s.QueueDepth) }},
+	{name: "queue_capacity", typ: gauge, help: "Capacity of the ingest queue (OCT_QUEUE_SIZE).",
+		get: func(s *snapshot) any { return int64(s.QueueCapacity) }},
+	{name: "db_size_bytes", typ: gauge, help: "Size of the SQLite file.",
+		get: func(s *snapshot) any { return s.dbBytes }},
+	{name: "wal_size_bytes", typ: gauge, help: "Size of the SQLite WAL file.",
+		get: func(s *snapshot) any { return s.walBytes }},
+	{name: "udp_kernel_drops_total", typ: counter, help: "Datagrams the kernel dropped on our UDP socket.",
+		get: func(s *snapshot) any { return s.KernelDrops }},
+	{name: "unsynced_rows", typ: gauge, help: "Rows not yet pushed.",
+		get: func(s *snapshot) any { return s.unsynced }},
 }
 
-// intake returns the counters the listeners and producers keep for t.
-func (m *Main) intake(t codec.Transport, s *transportStats) {
-	switch t {
-	case codec.HTTP:
-		if m.HTTP != nil {
-			fromCounters(&m.HTTP.Counters, s)
-		}
-	case codec.Unixgram:
-		if m.Unixgram != nil {
-			fromCounters(&m.Unixgram.Counters, s)
-		}
-	case codec.UDP:
-		if m.UDP != nil {
-			fromCounters(&m.UDP.Counters, s)
-		}
-	case codec.Logtail:
-		if m.Follower != nil {
-			st := m.Follower.Stats()
-			// Lines below OCT_LOG_MIN_LEVEL are filtered before accounting;
-			// every line that became an event is received.
-			s.Units, s.Received = st.LinesRead, st.Emitted
-		}
-	case codec.Sampler:
-		if m.Sampler != nil {
-			st := m.Sampler.Stats()
-			s.Units, s.Received = int64(st.Samples), int64(st.Samples)
-			s.Dropped[codec.DropQueueFull.String()] += int64(st.QueueFull)
-			s.Dropped[codec.DropShutdown.String()] += int64(st.Shutdown)
-		}
-	}
+// account adds c to the counters of transport t: each component that
+// handles t's events (its producer, the writer) keeps its own.
+func (m *Main) account(t codec.Transport, c *codec.Counters) {
+	m.accounts[t] = append(m.accounts[t], c)
 }
 
-// transports adds every transport's accounting to s, and its totals.
+// transports sums, per transport, the counters of every component that
+// keeps one, and the totals: one loop, whatever the transport.
 func (m *Main) transports(s *snapshot) {
-	for t := codec.Transport(0); t < codec.NumTransports; t++ {
-		ts := &transportStats{Dropped: zeroReasons()}
-		m.intake(t, ts)
-		if m.Writer != nil {
-			ts.Written = m.Writer.Written[t].Load()
-			ts.Dropped[codec.DropWriteError.String()] += m.Writer.WriteErrors[t].Load()
-			ts.Dropped[codec.DropShutdown.String()] += m.Writer.Shutdown[t].Load()
+	var total codec.Counts
+	for t := range codec.NumTransports {
+		var c codec.Counts
+		for _, a := range m.accounts[t] {
+			c.Add(a.Load())
 		}
-		s.Transports[t.String()] = ts
-		s.Received += ts.Received
-		s.Written += ts.Written
-		s.ClientReportedDrops += ts.ClientReportedDrops
-		for r, n := range ts.Dropped {
-			s.DroppedByReason[r] += n
-			s.Dropped += n
-		}
+		s.counts[t] = c
+		s.Transports[t.String()] = readGroup(transportStats, c)
+		total.Add(c)
 	}
+	s.Received, s.Written, s.ClientReportedDrops = total.Received, total.Written, total.ClientReportedDrops
+	s.Dropped, s.DroppedByReason = total.DroppedTotal(), total.ByReason()
 }
 
 func (m *Main) snapshot(ctx context.Context, withDB bool) *snapshot {
-	s := &snapshot{Transports: map[string]*transportStats{}, DroppedByReason: zeroReasons()}
+	s := &snapshot{Transports: map[string]group{}}
 	m.transports(s)
 	if m.UDP != nil {
 		n := m.UDP.KernelDrops()
@@ -203,3 +188,6 @@ func (m *Main) healthHandler() http.Handler {
 		listener.WriteJSON(w, http.StatusOK, h)
 	})
 }
+
+// zeroReasons lists every drop reason at 0.
+func zeroReasons() map[string]int64 { return codec.Counts{}.ByReason() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/openclaw/openclaw-trace/codec"
 	"github.com/openclaw/openclaw-trace/logtail"
 )
 
@@ -24,6 +25,7 @@ func (m *Main) startLogtail(ctx context.Context) error {
 	f.Positions = m.DB
 	f.Logger = m.Logger.With("component", "logtail")
 	m.Follower = f
+	m.account(codec.Logtail, &f.Counters)
 	m.wg.Go(func() {
 		if err := f.Run(ctx); err != nil {
 			m.Logger.Error("log follower stopped", "err", err)

@@ -163,6 +163,8 @@ func TestMainInProcess(t *testing.T) {
 		t.Fatalf("push: %v", err)
 	}
 	checkComponentCounters(t, p)
+	// The pages keep their keys and families: clients and dashboards read them.
+	golden(t, "pages_shape.txt", pageShape(t, p.get("/health"), p.get("/metrics")))
 
 	closed = true
 	if err := p.M.Close(); err != nil {

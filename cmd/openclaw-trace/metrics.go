@@ -23,6 +23,106 @@ func (m *Main) metricsHandler() http.Handler {
 	})
 }
 
+// stat is one number both pages show, declared once: its key in its
+// group's /health object, its /metrics family, and how to read it from T.
+type stat[T any] struct {
+	key  string // in the group's /health object ("" for a top-level field of snapshot)
+	name string // the /metrics family without metricPrefix ("" when /metrics does not show it)
+	typ  string // counter or gauge
+	help string
+	// label, for a map value, is the label its keys go in.
+	label string
+	// get returns int64, float64, *int64 (nil: unknown, not shown) or
+	// map[string]int64.
+	get func(T) any
+}
+
+const (
+	counter = "counter"
+	gauge   = "gauge"
+)
+
+// group is one component's stats read at one moment: the object /health
+// shows, by key; /metrics writes the same values.
+type group map[string]any
+
+// readGroup reads every stat of stats from v.
+func readGroup[T any](stats []stat[T], v T) group {
+	g := make(group, len(stats))
+	for _, st := range stats {
+		g[st.key] = st.get(v)
+	}
+	return g
+}
+
+// groupFamilies are the families of stats over groups, one group per value
+// of the label outer ("" for a single group, keyed "").
+func groupFamilies[T any](stats []stat[T], outer string, groups map[string]group) []*family {
+	var fams []*family
+	for _, st := range stats {
+		if st.name == "" {
+			continue
+		}
+		f := &family{name: st.name, typ: st.typ, help: st.help}
+		for _, k := range sortedKeys(groups) {
+			if g := groups[k]; g != nil {
+				f.addValue(labelPair(outer, k), st.label, g[st.key])
+			}
+		}
+		fams = append(fams, f)
+	}
+	return fams
+}
+
+// valueFamilies are the families of stats read straight from v.
+func valueFamilies[T any](stats []stat[T], v T) []*family {
+	fams := make([]*family, 0, len(stats))
+	for _, st := range stats {
+		f := &family{name: st.name, typ: st.typ, help: st.help}
+		f.addValue("", st.label, st.get(v))
+		fams = append(fams, f)
+	}
+	return fams
+}
+
+// labelPair is `name="value"`, or "" without a name.
+func labelPair(name, value string) string {
+	if name == "" {
+		return ""
+	}
+	return name + "=" + promLabel(value)
+}
+
+// addValue adds the samples of one stat value, inside labels (k="v", ...).
+func (f *family) addValue(labels, label string, v any) {
+	braces := func(l string) string {
+		if l == "" {
+			return ""
+		}
+		return "{" + l + "}"
+	}
+	switch v := v.(type) {
+	case int64:
+		f.add(braces(labels), v)
+	case float64:
+		f.samples = append(f.samples, sample{braces(labels), v})
+	case *int64:
+		if v != nil {
+			f.add(braces(labels), *v)
+		}
+	case map[string]int64:
+		for _, k := range sortedKeys(v) {
+			l := labelPair(label, k)
+			if labels != "" {
+				l = labels + "," + l
+			}
+			f.add(braces(l), v[k])
+		}
+	default:
+		panic(fmt.Sprintf("metrics: %s: unexpected value %T", f.name, v))
+	}
+}
+
 // family is one metric name with its HELP and TYPE written once, then
 // its samples.
 type family struct {
@@ -50,50 +150,16 @@ func (f *family) write(w io.Writer) {
 }
 
 func writeMetrics(w io.Writer, s *snapshot) {
-	units := &family{name: "units_received_total", typ: "counter", help: "Datagrams or HTTP requests read, by transport."}
-	bytes := &family{name: "bytes_received_total", typ: "counter", help: "Payload bytes read, by transport."}
-	received := &family{name: "events_received_total", typ: "counter", help: "Events received (an undecodable unit counts as one), by transport."}
-	written := &family{name: "events_written_total", typ: "counter", help: "Events committed to SQLite, by transport."}
-	dropped := &family{name: "events_dropped_total", typ: "counter", help: "Events not stored, by transport and reason."}
-	for _, t := range sortedKeys(s.Transports) {
-		ts := s.Transports[t]
-		l := fmt.Sprintf(`{transport=%q}`, t)
-		units.add(l, ts.Units)
-		bytes.add(l, ts.Bytes)
-		received.add(l, ts.Received)
-		written.add(l, ts.Written)
-		for _, r := range sortedKeys(ts.Dropped) {
-			dropped.add(fmt.Sprintf(`{transport=%q,reason=%q}`, t, r), ts.Dropped[r])
-		}
-	}
-	fams := []*family{units, bytes, received, written, dropped,
-		single("client_reported_drops_total", "counter", "Drops clients counted on their side and reported in client_stats.", s.ClientReportedDrops),
-		single("writer_batches_total", "counter", "Writer transactions committed.", s.WriterBatches),
-		single("rows_evicted_total", "counter", "Unsynced rows deleted under disk pressure (the evicted drop).", s.Evicted),
-		single("rows_expired_total", "counter", "Rows deleted by retention.", s.Expired),
-		single("queue_depth", "gauge", "Events waiting in the ingest queue.", int64(s.QueueDepth)),
-		single("queue_capacity", "gauge", "Capacity of the ingest queue (OCT_QUEUE_SIZE).", int64(s.QueueCapacity)),
-		single("db_size_bytes", "gauge", "Size of the SQLite file.", s.dbBytes),
-		single("wal_size_bytes", "gauge", "Size of the SQLite WAL file.", s.walBytes),
-	}
-	if s.KernelDrops != nil {
-		fams = append(fams, single("udp_kernel_drops_total", "counter", "Datagrams the kernel dropped on our UDP socket.", *s.KernelDrops))
-	}
-	if s.unsynced != nil {
-		fams = append(fams, single("unsynced_rows", "gauge", "Rows not yet pushed.", *s.unsynced))
-	}
+	fams := groupFamilies(transportStats, "transport", s.Transports)
+	fams = append(fams, valueFamilies(topStats, s)...)
 	fams = append(fams, sinkFamilies(s.Sinks)...)
-	fams = append(fams, upkeepFamilies(s)...)
+	fams = append(fams, groupFamilies(walStats, "", map[string]group{"": s.WAL})...)
+	fams = append(fams, groupFamilies(cleanupStats, "", map[string]group{"": s.Cleanup})...)
+	fams = append(fams, groupFamilies(pushStats, "", map[string]group{"": s.Push})...)
+	fams = append(fams, groupFamilies(logtailStats, "", map[string]group{"": s.Logtail})...)
 	for _, f := range fams {
 		f.write(w)
 	}
-	writeComponentMetrics(w, s)
-}
-
-func single(name, typ, help string, v int64) *family {
-	f := &family{name: name, typ: typ, help: help}
-	f.add("", v)
-	return f
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -114,7 +114,7 @@ func TestHealthDegradedWhileWriterFails(t *testing.T) {
 	defer m.Close()
 	health := "http://" + m.HTTP.ListenAddr() + "/health"
 	postToMain(t, m, 1)
-	waitFor(t, "first row written", 10*time.Second, func() bool { return m.Writer.Written[codec.HTTP].Load() == 1 })
+	waitFor(t, "first row written", 10*time.Second, func() bool { return m.Writer.Counters[codec.HTTP].Written.Load() == 1 })
 	if h := getJSON(t, health); h["status"] != "ok" {
 		t.Fatalf("status %v before the failure", h["status"])
 	}
@@ -157,7 +157,7 @@ func TestDrainTimeoutStillPushesAndCloses(t *testing.T) {
 		t.Fatal(err)
 	}
 	postToMain(t, m, 5)
-	waitFor(t, "5 rows written", 10*time.Second, func() bool { return m.Writer.Written[codec.HTTP].Load() == 5 })
+	waitFor(t, "5 rows written", 10*time.Second, func() bool { return m.Writer.Counters[codec.HTTP].Written.Load() == 5 })
 
 	lock, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&_busy_timeout=10000")
 	if err != nil {
@@ -182,10 +182,10 @@ func TestDrainTimeoutStillPushesAndCloses(t *testing.T) {
 		t.Error("database still open after Close")
 	}
 	s := m.snapshot(context.Background(), false)
-	http := s.Transports["http"]
-	if http.Written != 5 || http.Dropped["shutdown"] != 20 || http.Received != 25 {
+	http := s.counts[codec.HTTP]
+	if http.Written != 5 || http.Dropped[codec.DropShutdown] != 20 || http.Received != 25 {
 		t.Errorf("http: received %d, written %d, shutdown drops %d; want 25, 5, 20",
-			http.Received, http.Written, http.Dropped["shutdown"])
+			http.Received, http.Written, http.Dropped[codec.DropShutdown])
 	}
 	srv.Close()
 	goleak.VerifyNone(t, leaks)

@@ -1,59 +1,42 @@
 package main
 
+import "github.com/openclaw/openclaw-trace/store"
+
 // The counters of the database's upkeep: the WAL monitor and the Cleaner,
 // as /health's counters and /metrics show them.
 
-// walStats are the WAL monitor's counters.
-type walStats struct {
-	Checkpoints           int64   `json:"checkpoints"`
-	Busy                  int64   `json:"busy"`
-	Truncations           int64   `json:"truncations"`
-	Errors                int64   `json:"errors"`
-	LastCheckpointSeconds float64 `json:"last_checkpoint_seconds"`
+// walStats are the WAL monitor's counters: counters.wal, openclaw_trace_wal_*.
+var walStats = []stat[*store.WALMonitor]{
+	{key: "checkpoints", name: "wal_checkpoints_total", typ: counter, help: "WAL checkpoints run, any mode.",
+		get: func(w *store.WALMonitor) any { return w.Checkpoints.Load() }},
+	{key: "busy", name: "wal_checkpoints_busy_total", typ: counter, help: "WAL checkpoints readers or a writer kept from completing.",
+		get: func(w *store.WALMonitor) any { return w.Busy.Load() }},
+	{key: "truncations", name: "wal_truncations_total", typ: counter, help: "WAL files truncated to zero (the WAL passed its size bound, or at close).",
+		get: func(w *store.WALMonitor) any { return w.Truncations.Load() }},
+	{key: "errors", name: "wal_checkpoint_errors_total", typ: counter, help: "WAL checkpoints that failed, and failed looks at the WAL file.",
+		get: func(w *store.WALMonitor) any { return w.Errors.Load() }},
+	{key: "last_checkpoint_seconds", name: "wal_last_checkpoint_seconds", typ: gauge, help: "Duration of the last WAL checkpoint, its wait for the writer's turn included.",
+		get: func(w *store.WALMonitor) any { return float64(w.LastDuration.Load()) / 1e9 }},
 }
 
-// cleanupStats are the Cleaner's counters; expired and evicted rows are
-// already shown at the top level of the counters.
-type cleanupStats struct {
-	Passes     int64 `json:"passes"`
-	Errors     int64 `json:"errors"`
-	Relieved   int64 `json:"relieved"`
-	PagesFreed int64 `json:"pages_freed"`
+// cleanupStats are the Cleaner's counters: counters.cleanup; expired and
+// evicted rows are at the top level of the counters.
+var cleanupStats = []stat[*store.Cleaner]{
+	{key: "passes", name: "cleanup_passes_total", typ: counter, help: "Retention and disk-pressure passes run.",
+		get: func(c *store.Cleaner) any { return c.Passes.Load() }},
+	{key: "errors", name: "cleanup_errors_total", typ: counter, help: "Passes that ended with an error.",
+		get: func(c *store.Cleaner) any { return c.Errors.Load() }},
+	{key: "relieved", name: "rows_relieved_total", typ: counter, help: "Synced rows deleted under disk pressure.",
+		get: func(c *store.Cleaner) any { return c.Relieved.Load() }},
+	{key: "pages_freed", name: "vacuum_pages_freed_total", typ: counter, help: "Pages incremental_vacuum handed back to the file system.",
+		get: func(c *store.Cleaner) any { return c.PagesFreed.Load() }},
 }
 
 func (m *Main) upkeepStats(s *snapshot) {
 	if m.DB != nil {
-		w := m.DB.WAL
-		s.WAL = &walStats{
-			Checkpoints: w.Checkpoints.Load(), Busy: w.Busy.Load(), Truncations: w.Truncations.Load(),
-			Errors: w.Errors.Load(), LastCheckpointSeconds: float64(w.LastDuration.Load()) / 1e9,
-		}
+		s.WAL = readGroup(walStats, m.DB.WAL)
 	}
-	if c := m.Cleaner; c != nil {
-		s.Cleanup = &cleanupStats{Passes: c.Passes.Load(), Errors: c.Errors.Load(),
-			Relieved: c.Relieved.Load(), PagesFreed: c.PagesFreed.Load()}
+	if m.Cleaner != nil {
+		s.Cleanup = readGroup(cleanupStats, m.Cleaner)
 	}
-}
-
-// upkeepFamilies are the /metrics families of upkeepStats.
-func upkeepFamilies(s *snapshot) []*family {
-	var fams []*family
-	if w := s.WAL; w != nil {
-		last := &family{name: "wal_last_checkpoint_seconds", typ: "gauge", help: "Duration of the last WAL checkpoint, its wait for the writer's turn included."}
-		last.samples = append(last.samples, sample{"", w.LastCheckpointSeconds})
-		fams = append(fams,
-			single("wal_checkpoints_total", "counter", "WAL checkpoints run, any mode.", w.Checkpoints),
-			single("wal_checkpoints_busy_total", "counter", "WAL checkpoints readers or a writer kept from completing.", w.Busy),
-			single("wal_truncations_total", "counter", "WAL files truncated to zero (the WAL passed its size bound, or at close).", w.Truncations),
-			single("wal_checkpoint_errors_total", "counter", "WAL checkpoints that failed, and failed looks at the WAL file.", w.Errors),
-			last)
-	}
-	if c := s.Cleanup; c != nil {
-		fams = append(fams,
-			single("cleanup_passes_total", "counter", "Retention and disk-pressure passes run.", c.Passes),
-			single("cleanup_errors_total", "counter", "Passes that ended with an error.", c.Errors),
-			single("rows_relieved_total", "counter", "Synced rows deleted under disk pressure.", c.Relieved),
-			single("vacuum_pages_freed_total", "counter", "Pages incremental_vacuum handed back to the file system.", c.PagesFreed))
-	}
-	return fams
 }
