@@ -138,17 +138,6 @@ func (p *Parser) Error(v any) (*Error, *FieldError) {
 	return e, nil
 }
 
-// TypeOf returns the "type" field of a datagram event, or "" when absent
-// or not a string.
-func TypeOf(v any) string {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return ""
-	}
-	s, _ := m["type"].(string)
-	return s
-}
-
 // ClientStats validates a client_stats report and returns the client's
 // name and the drops it counted since its last report.
 func ClientStats(v any) (client string, dropped int64, ferr *FieldError) {
@@ -172,30 +161,4 @@ func ClientStats(v any) (client string, dropped int64, ferr *FieldError) {
 		return "", 0, fieldErr("dropped", "required integer >= 0")
 	}
 	return client, *n, nil
-}
-
-// Datagram validates one element of a datagram: a trace or an error as its
-// "type" says. The caller handles client_stats before calling it.
-func (p *Parser) Datagram(v any) (*Event, *FieldError) {
-	switch TypeOf(v) {
-	case TypeTrace:
-		t, err := p.Trace(v)
-		if err != nil {
-			return nil, err
-		}
-		return &Event{TraceID: NewTraceID(), Trace: t}, nil
-	case TypeError:
-		e, err := p.Error(v)
-		if err != nil {
-			return nil, err
-		}
-		return &Event{TraceID: NewTraceID(), Error: e}, nil
-	case TypeLog:
-		l, err := p.Log(v)
-		if err != nil {
-			return nil, err
-		}
-		return &Event{TraceID: NewTraceID(), Log: l}, nil
-	}
-	return nil, fieldErr("type", "must be %q, %q or %q", TypeTrace, TypeError, TypeLog)
 }

@@ -7,47 +7,6 @@ import (
 	"github.com/google/uuid"
 )
 
-func TestDatagram(t *testing.T) {
-	tests := []struct {
-		name      string
-		in        any
-		wantTable string
-		wantField string
-	}{
-		{"trace", trace(), "llm_traces", ""},
-		{"error", errorEvent(), "error_events", ""},
-		{"invalid trace", trace("model", ""), "", "model"},
-		{"invalid error", errorEvent("severity", "x"), "", "severity"},
-		{"no type", obj("provider", "p", "model", "m"), "", "type"},
-		{"unknown type", obj("type", "metric"), "", "type"},
-		{"client_stats is not an event", obj("type", "client_stats", "dropped", 1), "", "type"},
-		{"type not a string", obj("type", 1), "", "type"},
-		{"not an object", []any{}, "", "type"},
-	}
-	for _, tt := range tests {
-		for _, e := range encodings {
-			t.Run(tt.name+"/"+e.format.String(), func(t *testing.T) {
-				ev, ferr := testParser().Datagram(decodeOne(t, wrap(t, e.encode(t, tt.in))))
-				if tt.wantField != "" {
-					if ferr == nil || ferr.Field != tt.wantField {
-						t.Fatalf("Datagram() error = %v, want one on %q", ferr, tt.wantField)
-					}
-					return
-				}
-				if ferr != nil {
-					t.Fatalf("Datagram() error = %v", ferr)
-				}
-				if got := ev.Table(); got != tt.wantTable {
-					t.Errorf("Table() = %q, want %q", got, tt.wantTable)
-				}
-				if id, err := uuid.Parse(ev.TraceID); err != nil || id.Version() != 7 {
-					t.Errorf("TraceID = %q, want a v7 UUID (%v)", ev.TraceID, err)
-				}
-			})
-		}
-	}
-}
-
 // wrap keeps b as is: encoded arrays decode to their elements, so a case
 // whose input is an array is wrapped once more to stay one element.
 func wrap(tb testing.TB, b []byte) []byte {
@@ -66,25 +25,6 @@ func wrap(tb testing.TB, b []byte) []byte {
 }
 
 func mustSniff(b []byte) Format { f, _ := Sniff(b); return f }
-
-func TestTypeOf(t *testing.T) {
-	tests := []struct {
-		in   any
-		want string
-	}{
-		{obj("type", "trace"), "trace"},
-		{obj("type", "client_stats"), "client_stats"},
-		{obj("type", 5), ""},
-		{obj(), ""},
-		{"trace", ""},
-		{nil, ""},
-	}
-	for _, tt := range tests {
-		if got := TypeOf(tt.in); got != tt.want {
-			t.Errorf("TypeOf(%#v) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
 
 func TestClientStats(t *testing.T) {
 	tests := []struct {

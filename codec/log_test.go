@@ -47,8 +47,8 @@ func TestParserLog(t *testing.T) {
 			t.Errorf("%s: got %+v", tc.in, got)
 		}
 	}
-	ev, ferr := p.Datagram(map[string]any{"type": "log", "kind": "channel_in"})
-	if ferr != nil || ev.Log == nil || ev.Table() != "log_events" || len(ev.TraceID) != 36 {
-		t.Errorf("Datagram(log) = %+v, %v", ev, ferr)
+	b, err := p.Datagram([]byte(`{"type":"log","kind":"channel_in"}`), Unixgram)
+	if err != nil || len(b.Events) != 1 || b.Events[0].Log == nil || b.Events[0].Table() != "log_events" || len(b.Events[0].TraceID) != 36 {
+		t.Errorf("Datagram(log) = %+v, %v", b, err)
 	}
 }

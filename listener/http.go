@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -154,33 +153,28 @@ func (h *HTTP) ingest(typ string) http.HandlerFunc {
 	}
 }
 
-// accept validates the whole body, then offers it whole: a batch is all
+// accept hands the body to codec, then offers it whole: a batch is all
 // or nothing, for 400 as for 429.
 func (h *HTTP) accept(w http.ResponseWriter, typ string, format codec.Format, body []byte) {
 	c := &h.Counters
-	vals, err := codec.Decode(body, format)
+	batch, err := h.parser.Request(body, format, typ)
+	if errors.Is(err, codec.ErrEmptyBatch) {
+		WriteJSON(w, http.StatusBadRequest, problem{Error: "empty batch"})
+		c.Drop(codec.DropInvalid, 1)
+		return
+	}
 	if err != nil {
 		c.Drop(codec.DropDecodeError, 1)
 		WriteJSON(w, http.StatusBadRequest, problem{Error: "decode " + format.String() + " body: " + err.Error()})
 		return
 	}
-	if len(vals) == 0 {
-		WriteJSON(w, http.StatusBadRequest, problem{Error: "empty batch"})
-		c.Drop(codec.DropInvalid, 1)
+	if len(batch.Refused) > 0 {
+		r := batch.Refused[0]
+		c.Drop(codec.DropInvalid, int64(batch.Elements))
+		WriteJSON(w, http.StatusBadRequest, problem{Error: r.Err.Error(), Index: &r.Index, Field: r.Err.Field})
 		return
 	}
-	evs := make([]codec.Event, len(vals))
-	ids := make([]string, len(vals))
-	for i, v := range vals {
-		ev, ferr := h.event(typ, v)
-		if ferr != nil {
-			c.Drop(codec.DropInvalid, int64(len(vals)))
-			WriteJSON(w, http.StatusBadRequest, problem{Error: ferr.Error(), Index: &i, Field: ferr.Field})
-			return
-		}
-		evs[i], ids[i] = ev, ev.TraceID
-	}
-	if err := c.Offer(h.queue, evs...); err != nil {
+	if err := c.Offer(h.queue, batch.Events...); err != nil {
 		if err == codec.ErrQueueClosed {
 			WriteJSON(w, http.StatusServiceUnavailable, problem{Error: "shutting down"})
 			return
@@ -189,24 +183,11 @@ func (h *HTTP) accept(w http.ResponseWriter, typ string, format codec.Format, bo
 		WriteJSON(w, http.StatusTooManyRequests, problem{Error: "queue full, retry later"})
 		return
 	}
-	WriteJSON(w, http.StatusAccepted, accepted{Accepted: len(evs), TraceIDs: ids})
-}
-
-func (h *HTTP) event(typ string, v any) (codec.Event, *codec.FieldError) {
-	ev := codec.Event{TraceID: codec.NewTraceID(), Transport: codec.HTTP}
-	if t := codec.TypeOf(v); t != "" && t != typ {
-		return ev, &codec.FieldError{Field: "type", Msg: strconv.Quote(t) + " does not match the path (" + typ + ")"}
+	ids := make([]string, len(batch.Events))
+	for i := range batch.Events {
+		ids[i] = batch.Events[i].TraceID
 	}
-	var ferr *codec.FieldError
-	switch typ {
-	case codec.TypeTrace:
-		ev.Trace, ferr = h.parser.Trace(v)
-	case codec.TypeError:
-		ev.Error, ferr = h.parser.Error(v)
-	default:
-		ev.Log, ferr = h.parser.Log(v)
-	}
-	return ev, ferr
+	WriteJSON(w, http.StatusAccepted, accepted{Accepted: len(ids), TraceIDs: ids})
 }
 
 func contentFormat(ct string) (codec.Format, bool) {

@@ -1,7 +1,7 @@
 // Package listener is the edge of the pipeline: HTTP, unix datagram and UDP
-// intake. It decodes and validates what arrives, offers the events to the
-// one ingest queue without ever blocking, and counts every unit it does not
-// pass on, by reason.
+// intake. It hands what arrives to codec, which decodes and validates it,
+// offers the events to the one ingest queue without ever blocking, and
+// counts every unit it does not pass on, by reason.
 package listener
 
 import (
@@ -20,54 +20,30 @@ type Packets struct {
 	Logger    *slog.Logger
 }
 
-// HandlePacket decodes one datagram and offers its valid events to the
-// queue. Invalid elements of an array are counted and the rest kept. b is
-// not retained: decoding copies what it keeps.
+// HandlePacket hands one datagram to codec and offers its valid events to
+// the queue. Invalid elements of an array are counted and the rest kept.
+// b is not retained: decoding copies what it keeps.
 func (p *Packets) HandlePacket(b []byte) {
 	c := p.Counters
 	c.Units.Add(1)
 	c.Bytes.Add(int64(len(b)))
-	f, err := codec.Sniff(b)
+	batch, err := p.Parser.Datagram(b, p.Transport)
 	if err != nil {
 		p.debug("undecodable datagram", err)
 		c.Drop(codec.DropDecodeError, 1)
 		return
 	}
-	vals, err := codec.Decode(b, f)
-	if err != nil {
-		p.debug("undecodable datagram", err)
-		c.Drop(codec.DropDecodeError, 1)
-		return
+	for _, r := range batch.Refused {
+		p.debug("invalid event in datagram", r.Err, "index", r.Index)
 	}
-	evs := make([]codec.Event, 0, len(vals))
-	for i, v := range vals {
-		if codec.TypeOf(v) == codec.TypeClientStats {
-			p.clientStats(v)
-			continue
-		}
-		ev, ferr := p.Parser.Datagram(v)
-		if ferr != nil {
-			p.debug("invalid event in datagram", ferr, "index", i)
-			c.Drop(codec.DropInvalid, 1)
-			continue
-		}
-		ev.Transport = p.Transport
-		evs = append(evs, *ev)
+	if n := len(batch.Refused); n > 0 {
+		c.Drop(codec.DropInvalid, int64(n))
 	}
-	if len(evs) > 0 {
-		c.Offer(p.Queue, evs...)
+	c.ClientReports.Add(batch.Reports)
+	c.ClientReportedDrops.Add(batch.ReportedDrops)
+	if len(batch.Events) > 0 {
+		c.Offer(p.Queue, batch.Events...)
 	}
-}
-
-func (p *Packets) clientStats(v any) {
-	_, n, ferr := codec.ClientStats(v)
-	if ferr != nil {
-		p.debug("invalid client_stats", ferr)
-		p.Counters.Drop(codec.DropInvalid, 1)
-		return
-	}
-	p.Counters.ClientReports.Add(1)
-	p.Counters.ClientReportedDrops.Add(n)
 }
 
 // debug logs at debug level only: a flood of bad datagrams must not turn

@@ -159,8 +159,7 @@ func (f *Follower) handle(ctx context.Context, line []byte, size int, c *codec.C
 }
 
 func (f *Follower) send(ctx context.Context, l *codec.Log) error {
-	ev := codec.Event{TraceID: codec.NewTraceID(), Transport: codec.Logtail, Log: l}
-	if err := f.out.Put(ctx, ev); err != nil {
+	if err := f.out.Put(ctx, codec.NewEvent(codec.Logtail, l)); err != nil {
 		return err
 	}
 	f.Counters.Received.Add(1)

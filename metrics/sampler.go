@@ -113,8 +113,7 @@ func (s *Sampler) sampleAndSend() {
 	}
 	s.Counters.Units.Add(1)
 	// Offer never blocks the sampler on a slow writer; a drop is counted.
-	ev := codec.Event{Transport: codec.Sampler, TraceID: codec.NewTraceID(), Metric: m}
-	s.Counters.Offered(1, s.out.Offer(ev))
+	s.Counters.Offered(1, s.out.Offer(codec.NewEvent(codec.Sampler, m)))
 }
 
 func (s *Sampler) now() time.Time {
