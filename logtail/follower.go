@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -62,7 +63,9 @@ type Follower struct {
 	Counters codec.Counters
 	Stats    Stats
 
-	out Sink
+	out    Sink
+	cancel context.CancelFunc // stops the loop Open started
+	wg     sync.WaitGroup
 
 	// Poll state, owned by the one goroutine that polls.
 	loaded  bool
@@ -98,13 +101,24 @@ func NewFollower(path string, out Sink) *Follower {
 	}
 }
 
+// Open runs Run in the background until Close; PollInterval 0 starts
+// nothing (tests call Poll).
+func (f *Follower) Open() {
+	if f.PollInterval <= 0 {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	f.cancel = cancel
+	f.wg.Go(func() { f.Run(ctx) })
+}
+
 // Run polls every PollInterval until ctx is done, then returns nil. Poll
 // errors are logged and counted; the next poll retries.
 func (f *Follower) Run(ctx context.Context) error {
 	if f.PollInterval <= 0 {
 		return errors.New("logtail: poll interval must be positive")
 	}
-	defer f.Close()
+	defer f.closeFile()
 	t := time.NewTicker(f.PollInterval)
 	defer t.Stop()
 	for {

@@ -67,6 +67,35 @@ func TestRunBlocksThenStops(t *testing.T) {
 	equal(t, "after restart", again.poll(), []string{"b2"})
 }
 
+// TestOpenClose: Open follows in the background; Close stops the loop
+// even while it waits on a full channel, waits for it, and releases the
+// file. PollInterval 0 starts no loop.
+func TestOpenClose(t *testing.T) {
+	path := join(t.TempDir(), "openclaw.log")
+	appendFile(t, path, lines("o1", "o2"))
+	off := NewFollower(path, chanSink(make(chan codec.Event, 1)))
+	off.PollInterval = 0
+	off.Open()
+	if err := off.Close(); err != nil || statsOf(off).LinesRead != 0 {
+		t.Errorf("interval 0: Close() = %v, %d lines read; want nil, none", err, statsOf(off).LinesRead)
+	}
+
+	ch := make(chan codec.Event, 1)
+	f := NewFollower(path, chanSink(ch))
+	f.PollInterval = 10 * time.Millisecond
+	f.Open()
+	waitFor(t, func() bool { return statsOf(f).LinesRead == 2 }) // o2 waits for room
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := statsOf(f); st.Emitted != 1 || f.cur == nil || f.cur.fh != nil {
+		t.Errorf("emitted %d, file open %v; want 1, released", st.Emitted, f.cur != nil && f.cur.fh != nil)
+	}
+	if ev := <-ch; ev.Log.Message != "o1" {
+		t.Errorf("sent %q, want o1", ev.Log.Message)
+	}
+}
+
 func TestRunRejectsZeroInterval(t *testing.T) {
 	f := NewFollower("x", nil)
 	f.PollInterval = 0

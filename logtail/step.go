@@ -108,9 +108,14 @@ func (f *Follower) closeFile() {
 	}
 }
 
-// Close releases the file being followed. Run calls it when it returns;
-// who calls Poll directly calls it when done.
+// Close stops the loop Open started, waits for it (a line being sent is
+// given up and read again at the next start) and releases the file being
+// followed. Who calls Poll directly calls it when done.
 func (f *Follower) Close() error {
+	if f.cancel != nil {
+		f.cancel()
+	}
+	f.wg.Wait()
 	f.closeFile()
 	return nil
 }

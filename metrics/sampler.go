@@ -44,7 +44,9 @@ type Sampler struct {
 	Counters codec.Counters
 	Errors   atomic.Int64
 
-	out Sink
+	out    Sink
+	cancel context.CancelFunc // stops the loop Open started
+	wg     sync.WaitGroup
 
 	mu   sync.Mutex // guards st and prev: Sample may be called while Run runs
 	st   *state
@@ -78,6 +80,25 @@ func NewSampler(out Sink) *Sampler {
 		DiskUsage:  Statfs,
 		out:        out,
 	}
+}
+
+// Open runs Run in the background until Close; Interval 0 starts nothing.
+func (s *Sampler) Open() {
+	if s.Interval <= 0 {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.wg.Go(func() { s.Run(ctx) })
+}
+
+// Close stops the loop Open started and waits for it: no sample is
+// offered after it returns.
+func (s *Sampler) Close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
 }
 
 // Run samples every Interval until ctx is done. The first reading only

@@ -260,6 +260,33 @@ func TestSamplerAccounting(t *testing.T) {
 	}
 }
 
+// TestOpenClose: Open samples in the background until Close, which waits
+// for the loop: nothing is offered after it. Interval 0 starts no loop.
+func TestOpenClose(t *testing.T) {
+	off := NewSampler(codec.NewQueue(1))
+	off.Interval = 0
+	off.Open()
+	off.Close()
+
+	q := codec.NewQueue(1000)
+	s, _ := fixtureSampler(filepath.Join("testdata", "cgroup2"))
+	s.Now = time.Now
+	s.out = q
+	s.Interval = time.Millisecond
+	s.Open()
+	for deadline := time.Now().Add(10 * time.Second); q.Len() < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			s.Close()
+			t.Fatalf("%d samples queued in 10 s at a 1 ms interval", q.Len())
+		}
+	}
+	s.Close()
+	q.Close() // an offer after Close would now count as shutdown
+	if c := s.Counters.Load(); c.Received != int64(q.Len()) || c.DroppedTotal() != 0 {
+		t.Errorf("counts %+v, %d queued; want every sample queued, none after Close", c, q.Len())
+	}
+}
+
 func TestRunDisabled(t *testing.T) {
 	s := NewSampler(nil)
 	s.Interval = 0

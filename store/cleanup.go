@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -55,7 +56,9 @@ type Cleaner struct {
 	Passes     atomic.Int64
 	Errors     atomic.Int64
 
-	db *DB
+	db     *DB
+	cancel context.CancelFunc // stops the loop Open started
+	wg     sync.WaitGroup
 }
 
 // NewCleaner returns a Cleaner for db with the default tunables; push is
@@ -111,6 +114,25 @@ func (c *Cleaner) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// Open runs Run in the background until Close; Interval 0 starts nothing.
+func (c *Cleaner) Open() {
+	if c.Interval <= 0 {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	c.wg.Go(func() { c.Run(ctx) })
+}
+
+// Close stops the loop Open started, interrupting a pass in progress, and
+// waits for it.
+func (c *Cleaner) Close() {
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.wg.Wait()
 }
 
 // CleanOnce deletes expired rows, relieves disk pressure, then hands free

@@ -44,6 +44,7 @@ type Writer struct {
 	stmtConn any // the driver connection stmts belong to
 	args     []driver.NamedValue
 	opened   bool
+	done     chan struct{} // closed when the loop Open started returns
 
 	// ctx is cancelled by Stop: it interrupts the transaction in progress.
 	ctx      context.Context
@@ -69,8 +70,20 @@ func NewWriter(db *DB, in <-chan codec.Event) *Writer {
 
 // Open prepares the writer's statements, so that one that does not compile
 // (a schema the binary does not expect) stops start-up instead of failing
-// every batch. Run opens the writer itself if Open was not called.
+// every batch, then runs Run in the background until Close.
 func (w *Writer) Open() error {
+	if err := w.prepareTurn(); err != nil {
+		return err
+	}
+	w.done = make(chan struct{})
+	go func() {
+		defer close(w.done)
+		w.Run() // prepared above: it returns only once drained or stopped
+	}()
+	return nil
+}
+
+func (w *Writer) prepareTurn() error {
 	err := w.db.writeTurn(w.ctx, func(ctx context.Context, conn *sql.Conn) error {
 		return conn.Raw(func(dc any) error {
 			_, err := w.prepare(ctx, dc)
@@ -86,10 +99,11 @@ func (w *Writer) Open() error {
 
 // Run writes until the channel is closed and drained, or until Stop. It
 // never stops on a write error: failed events are counted, Err reports the
-// failure, and the loop goes on.
+// failure, and the loop goes on. Open runs it in the background; tests
+// may run it themselves instead.
 func (w *Writer) Run() error {
 	if !w.opened {
-		if err := w.Open(); err != nil {
+		if err := w.prepareTurn(); err != nil {
 			return err
 		}
 	}

@@ -1,9 +1,43 @@
 package store
 
-import "github.com/openclaw/openclaw-trace/codec"
+import (
+	"context"
+	"errors"
+
+	"github.com/openclaw/openclaw-trace/codec"
+)
 
 // How the writer ends up when it cannot write: stopped at shutdown, or
 // failing. Either way every event it was given is counted once.
+
+// ErrDrainTimeout is Close's answer when the writer had to be stopped
+// before it wrote everything the channel held.
+var ErrDrainTimeout = errors.New("drain timed out")
+
+// Close waits for the loop Open started to write what the channel holds
+// and return; the caller closes the channel first, once its producers are
+// done. When ctx ends first, Close stops the writer: the events it has not
+// written are counted as shutdown drops, and it returns ErrDrainTimeout.
+func (w *Writer) Close(ctx context.Context) error {
+	if w.done == nil { // never opened
+		return nil
+	}
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+	}
+	queued := len(w.in)
+	w.Stop()
+	<-w.done
+	var lost int64
+	for t := range w.Counters {
+		lost += w.Counters[t].Dropped[codec.DropShutdown].Load()
+	}
+	w.Logger.Error("drain timed out; writer stopped, events not written are dropped (shutdown)",
+		"queued", queued, "dropped", lost)
+	return ErrDrainTimeout
+}
 
 // Stop makes Run return after the transaction in progress, which it
 // interrupts: that transaction's events and those still in the channel are

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -39,10 +40,10 @@ func alter(t *testing.T, db *DB, stmt string) {
 	}
 }
 
-// Stop interrupts a writer that cannot get the database (another process
-// holds the write lock): Run returns, and every event it was given is
-// counted as a shutdown drop, none lost.
-func TestWriterStopCountsShutdown(t *testing.T) {
+// Close interrupts a writer that cannot get the database (another process
+// holds the write lock) once its context ends: the loop returns, and every
+// event the writer was given is counted as a shutdown drop, none lost.
+func TestWriterCloseCountsShutdown(t *testing.T) {
 	db := openDB(t, 0)
 	unlock := lockDB(t, db)
 	defer unlock()
@@ -53,20 +54,43 @@ func TestWriterStopCountsShutdown(t *testing.T) {
 	if err := w.Open(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- w.Run() }()
 	for range n {
 		in <- traceEvent("m")
 	}
 	close(in)
 	waitFor(t, "writer blocked on the lock", func() bool { return len(in) < n })
-	w.Stop()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := w.Close(ctx); !errors.Is(err, ErrDrainTimeout) {
+		t.Fatalf("Close() = %v, want ErrDrainTimeout", err)
 	}
 	if got, want := w.Counters[codec.HTTP].Dropped[codec.DropShutdown].Load(), int64(n); got != want {
 		t.Errorf("shutdown drops = %d, want %d (written %d, write errors %d)", got, want,
 			w.Counters[codec.HTTP].Written.Load(), w.Counters[codec.HTTP].Dropped[codec.DropWriteError].Load())
+	}
+}
+
+// TestWriterCloseDrains: Close returns once what the channel held is
+// written, and a writer never opened closes at once.
+func TestWriterCloseDrains(t *testing.T) {
+	db := openDB(t, 0)
+	if err := NewWriter(db, make(chan codec.Event)).Close(context.Background()); err != nil {
+		t.Fatalf("Close() of a writer never opened = %v", err)
+	}
+	in := make(chan codec.Event, 10)
+	w := NewWriter(db, in)
+	if err := w.Open(); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		in <- traceEvent("m")
+	}
+	close(in)
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Counters[codec.HTTP].Written.Load(); got != 10 {
+		t.Errorf("written = %d, want 10", got)
 	}
 }
 
@@ -82,8 +106,9 @@ func TestWriterAccounting(t *testing.T) {
 	in := make(chan codec.Event, 100)
 	w := NewWriter(db, in)
 	w.BatchSize = 4
-	done := make(chan error, 1)
-	go func() { done <- w.Run() }()
+	if err := w.Open(); err != nil {
+		t.Fatal(err)
+	}
 	var given [codec.NumTransports]int64
 	give := func(ev codec.Event) { given[ev.Transport]++; in <- ev }
 	for i := range 9 {
@@ -103,12 +128,12 @@ func TestWriterAccounting(t *testing.T) {
 		give(traceEvent("late"))
 	}
 	close(in)
-	waitFor(t, "writer blocked on the lock", func() bool { return len(in) < 5 })
-	w.Stop()
-	err := <-done
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := w.Close(ctx)
 	unlock()
-	if err != nil {
-		t.Fatal(err)
+	if !errors.Is(err, ErrDrainTimeout) {
+		t.Fatalf("Close() = %v, want ErrDrainTimeout", err)
 	}
 	for tr := range codec.NumTransports {
 		c := w.Counters[tr].Load()

@@ -21,8 +21,9 @@ import (
 	"github.com/openclaw/openclaw-trace/store"
 )
 
-// Main is the daemon: every component, wired. Run starts them; Close stops
+// Main is the daemon: every component, wired. Run opens them; Close closes
 // them in order: intake, producers, queue, writer, final push, database.
+// Each component runs and stops its own goroutines.
 type Main struct {
 	Config *Config
 	Logger *slog.Logger
@@ -46,9 +47,7 @@ type Main struct {
 	accounts [codec.NumTransports][]*codec.Counters
 
 	started    time.Time
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup // background loops that stop on cancel
-	writerDone chan struct{}
+	cancel     context.CancelFunc // ends the sinks' loops
 	stopPush   context.CancelFunc
 	pushDone   chan struct{}
 	stopExport context.CancelFunc
@@ -62,8 +61,9 @@ func NewMain(cfg *Config, logger *slog.Logger) *Main {
 	return &Main{Config: cfg, Logger: logger}
 }
 
-// Run opens the database, starts the writer and the listeners, and returns
-// once everything is running. ctx bounds the background loops.
+// Run opens the database, the writer, the producers and the listeners,
+// and returns once everything is running. ctx bounds the sinks' loops;
+// Close stops everything.
 func (m *Main) Run(ctx context.Context) error {
 	m.started = time.Now()
 	cfg := m.Config
@@ -73,15 +73,15 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.openDB(); err != nil {
 		return err
 	}
-	if err := m.startWriter(); err != nil {
+	if err := m.openWriter(); err != nil {
 		return err
 	}
 
 	ctx, m.cancel = context.WithCancel(ctx)
 	m.Export = m.newExporter()
-	m.startUpkeep(ctx)
-	m.startSampler(ctx)
-	if err := m.startLogtail(ctx); err != nil {
+	m.openUpkeep()
+	m.openSampler()
+	if err := m.openLogtail(); err != nil {
 		return err
 	}
 	m.newPush()
@@ -114,31 +114,27 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// startWriter opens the writer before any listener, so a writer that
+// openWriter opens the writer before any listener, so a writer that
 // cannot write (its statements do not prepare) stops start-up instead of
 // leaving a daemon that answers 202 and stores nothing.
-func (m *Main) startWriter() error {
+func (m *Main) openWriter() error {
 	m.Queue = codec.NewQueue(m.Config.QueueSize)
-	m.Writer = store.NewWriter(m.DB, m.Queue.C())
-	m.Writer.BatchSize, m.Writer.BatchWindow = m.Config.BatchSize, m.Config.BatchWindow
-	m.Writer.Logger = m.Logger.With("component", "writer")
-	if err := m.Writer.Open(); err != nil {
+	w := store.NewWriter(m.DB, m.Queue.C())
+	w.BatchSize, w.BatchWindow = m.Config.BatchSize, m.Config.BatchWindow
+	w.Logger = m.Logger.With("component", "writer")
+	if err := w.Open(); err != nil {
 		return fmt.Errorf("%w (the database at OCT_DB_PATH has a schema this binary cannot write)", err)
 	}
+	m.Writer = w
 	for t := range codec.NumTransports {
-		m.account(t, &m.Writer.Counters[t])
+		m.account(t, &w.Counters[t])
 	}
-	m.writerDone = make(chan struct{})
-	go func() {
-		defer close(m.writerDone)
-		m.Writer.Run() // opened above: it returns only once drained or stopped
-	}()
 	return nil
 }
 
-// startUpkeep runs retention and disk-pressure eviction: once now, then
+// openUpkeep runs retention and disk-pressure eviction: once now, then
 // on their interval. The WAL monitor is the database's own (openDB).
-func (m *Main) startUpkeep(ctx context.Context) {
+func (m *Main) openUpkeep() {
 	cfg := m.Config
 	m.Cleaner = store.NewCleaner(m.DB)
 	m.Cleaner.Retention = time.Duration(cfg.RetentionDays) * 24 * time.Hour
@@ -146,12 +142,12 @@ func (m *Main) startUpkeep(ctx context.Context) {
 	m.Cleaner.PushEnabled = cfg.PushEndpoint != ""
 	m.Cleaner.Streams = exportStreams(m.Export)
 	m.Cleaner.Logger = m.Logger.With("component", "cleanup")
-	m.wg.Go(func() { m.Cleaner.Run(ctx) })
+	m.Cleaner.Open()
 }
 
-// startSampler samples the container every OCT_METRICS_INTERVAL; 0 starts
-// no goroutine.
-func (m *Main) startSampler(ctx context.Context) {
+// openSampler samples the container every OCT_METRICS_INTERVAL; 0 leaves
+// the sampler off.
+func (m *Main) openSampler() {
 	if m.Config.MetricsInterval <= 0 {
 		return
 	}
@@ -160,7 +156,7 @@ func (m *Main) startSampler(ctx context.Context) {
 	m.Sampler.DiskPath = filepath.Dir(m.Config.DBPath)
 	m.Sampler.Logger = m.Logger.With("component", "metrics")
 	m.account(codec.Sampler, &m.Sampler.Counters)
-	m.wg.Go(func() { m.Sampler.Run(ctx) })
+	m.Sampler.Open()
 	m.Logger.Info("system sampler started", "interval", m.Config.MetricsInterval.String())
 }
 
@@ -206,7 +202,7 @@ func (m *Main) shutdown() error {
 	if m.cancel != nil {
 		m.cancel()
 	}
-	m.wg.Wait()
+	m.closeProducers()
 	if err := m.closeDatagrams(); err != nil {
 		errs = append(errs, err)
 	}
@@ -241,6 +237,20 @@ func (m *Main) shutdown() error {
 // that the final push keeps a bounded turn even when the drain times out.
 const drainShare = 0.75
 
+// closeProducers stops the sampler, the log follower and the cleaner,
+// and waits for them.
+func (m *Main) closeProducers() {
+	if m.Sampler != nil {
+		m.Sampler.Close()
+	}
+	if m.Follower != nil {
+		m.Follower.Close()
+	}
+	if m.Cleaner != nil {
+		m.Cleaner.Close()
+	}
+}
+
 // drain closes the queue and waits for the writer to store what is
 // queued. When ctx (the drain's share of the timeout) ends first, the
 // writer is stopped: what it has not written is counted as shutdown drops.
@@ -250,23 +260,12 @@ func (m *Main) drain(ctx context.Context) error {
 	}
 	m.Logger.Info("draining queue", "queued", m.Queue.Len())
 	m.Queue.Close()
-	if m.writerDone == nil { // the writer never started
+	if m.Writer == nil { // the writer never opened
 		return nil
 	}
-	select {
-	case <-m.writerDone:
-		m.Logger.Info("queue drained")
-		return nil
-	case <-ctx.Done():
+	if err := m.Writer.Close(ctx); err != nil {
+		return err
 	}
-	queued := m.Queue.Len()
-	m.Writer.Stop()
-	<-m.writerDone
-	var lost int64
-	for t := range m.Writer.Counters {
-		lost += m.Writer.Counters[t].Dropped[codec.DropShutdown].Load()
-	}
-	m.Logger.Error("drain timed out; writer stopped, events not written are dropped (shutdown)",
-		"queued", queued, "dropped", lost)
-	return errors.New("drain timed out")
+	m.Logger.Info("queue drained")
+	return nil
 }

@@ -1,16 +1,15 @@
 package main
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/openclaw/openclaw-trace/codec"
 	"github.com/openclaw/openclaw-trace/logtail"
 )
 
-// startLogtail follows the gateway log when OCT_LOG_PATH is set; otherwise
-// no goroutine is started.
-func (m *Main) startLogtail(ctx context.Context) error {
+// openLogtail follows the gateway log when OCT_LOG_PATH is set; otherwise
+// the follower stays off.
+func (m *Main) openLogtail() error {
 	cfg := m.Config
 	if cfg.LogPath == "" {
 		return nil
@@ -26,11 +25,7 @@ func (m *Main) startLogtail(ctx context.Context) error {
 	f.Logger = m.Logger.With("component", "logtail")
 	m.Follower = f
 	m.account(codec.Logtail, &f.Counters)
-	m.wg.Go(func() {
-		if err := f.Run(ctx); err != nil {
-			m.Logger.Error("log follower stopped", "err", err)
-		}
-	})
+	f.Open()
 	m.Logger.Info("following gateway log", "path", cfg.LogPath, "min_level", level.String(),
 		"poll_interval", f.PollInterval.String())
 	return nil
