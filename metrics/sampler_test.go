@@ -304,6 +304,14 @@ func TestRunDisabled(t *testing.T) {
 func TestSampleRealMachine(t *testing.T) {
 	s := NewSampler(nil)
 	s.DiskPath = t.TempDir()
+	st, err := s.detect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.st = st
+	// The source's own counters read before the first sample and after
+	// the second bound the I/O the second sample may report.
+	before, _ := s.read()
 	if _, err := s.Sample(); err != nil {
 		t.Fatal(err)
 	}
@@ -314,6 +322,7 @@ func TestSampleRealMachine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	after, _ := s.read()
 	t.Logf("source %v, cpu %v%%, mem %v/%v rss %v, disk %v/%v (%v%%), io %v/%v, meta %v",
 		m.Metadata["source"], val(m.CPUPercent), val(m.MemCurrent), val(m.MemLimit), val(m.MemRSS),
 		val(m.DiskUsed), val(m.DiskTotal), val(m.DiskPercent), val(m.IOReadBytes), val(m.IOWriteBytes), m.Metadata)
@@ -326,8 +335,29 @@ func TestSampleRealMachine(t *testing.T) {
 	if m.DiskTotal == nil || *m.DiskTotal <= 0 || *m.DiskPercent < 0 || *m.DiskPercent > 100 {
 		t.Errorf("disk = %v (%v%%), want total > 0, 0..100%%", val(m.DiskTotal), val(m.DiskPercent))
 	}
-	if m.IOReadBytes == nil || *m.IOReadBytes < 0 {
-		t.Errorf("IOReadBytes = %v, want >= 0", val(m.IOReadBytes))
+	checkRealIO(t, m, before, after)
+}
+
+// checkRealIO: when the source reads I/O counters, the second sample has
+// both deltas, and each is at most what the counters grew by around the
+// two samples: a total instead of a delta, or a read and write swapped on
+// a busy disk, would exceed it.
+func checkRealIO(t *testing.T, m *codec.Metric, before, after reading) {
+	t.Helper()
+	if !before.ioOK || !after.ioOK {
+		t.Logf("source %v reads no I/O counters here", m.Metadata["source"])
+		return
+	}
+	if after.ioRead < before.ioRead || after.ioWrite < before.ioWrite {
+		t.Skipf("I/O counters went backwards during the test (%d→%d, %d→%d)", before.ioRead, after.ioRead, before.ioWrite, after.ioWrite)
+	}
+	if m.IOReadBytes == nil || m.IOWriteBytes == nil {
+		t.Fatalf("io = %v/%v, want both set: the source read I/O counters", val(m.IOReadBytes), val(m.IOWriteBytes))
+	}
+	maxRead, maxWrite := int64(after.ioRead-before.ioRead), int64(after.ioWrite-before.ioWrite)
+	if *m.IOReadBytes > maxRead || *m.IOWriteBytes > maxWrite {
+		t.Errorf("io = %d/%d bytes, want at most %d/%d (the counters' growth during the test; totals are %d/%d)",
+			*m.IOReadBytes, *m.IOWriteBytes, maxRead, maxWrite, after.ioRead, after.ioWrite)
 	}
 }
 
