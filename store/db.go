@@ -19,7 +19,8 @@ import (
 // -wal and -shm files the same mode.
 const FileMode = 0o600
 
-// DefaultReadConns bounds the read pool (push, cleanup, /health).
+// DefaultReadConns bounds the read pool (push, cleanup, /health, the
+// summaries of package view).
 const DefaultReadConns = 4
 
 // DB is an open openclaw-trace database: one write connection, a
@@ -255,6 +256,7 @@ func (db *DB) UnsyncedCount(ctx context.Context) (int64, error) {
 	return total, nil
 }
 
-// Reader exposes the read pool to the packages' tests and to tools that
-// inspect the database; nothing may write through it.
+// Reader is the read pool (query_only): what the read side (package
+// view), tests and tools that inspect the database read through. Nothing
+// can write through it.
 func (db *DB) Reader() *sql.DB { return db.read }

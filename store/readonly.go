@@ -45,7 +45,8 @@ func openReadOnly(path string, immutable bool) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open db read-only: %w", err)
 	}
-	read.SetMaxOpenConns(max(SummaryWorkers, 2))
+	// At least view.DefaultWorkers: a summary scans on that many at once.
+	read.SetMaxOpenConns(DefaultReadConns)
 	db := NewDB(path) // never Opened: only the read pool is set, so Close closes just that
 	db.read = read
 	var version int

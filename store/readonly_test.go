@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"os"
 	"os/exec"
@@ -9,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // roDirEnv names, in the child run by TestOpenReadOnlyUnwritableDir, the
@@ -24,7 +24,7 @@ func TestOpenReadOnlyUnwritableDir(t *testing.T) {
 		summariseCopy(t, dir)
 		return
 	}
-	db := summaryFixture(t)
+	db := readOnlyFixture(t)
 	if _, err := db.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		t.Fatal(err)
 	}
@@ -54,15 +54,59 @@ func TestOpenReadOnlyUnwritableDir(t *testing.T) {
 	}
 }
 
+// summariseCopy reads the copy as a summary does: through the read pool,
+// on more than one connection at once.
 func summariseCopy(t *testing.T, dir string) {
 	ro, err := OpenReadOnly(filepath.Join(dir, "copy.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	s, err := ro.Summary(context.Background(), SummaryOptions{Since: sumNow.Add(-24 * time.Hour), Until: sumNow})
-	if err != nil || s.Totals.Calls != 6 {
-		t.Fatalf("summary of the copy: %v %+v", err, s)
+	var calls, failed int64
+	conns := make([]*sql.Conn, 2)
+	for i := range conns {
+		if conns[i], err = ro.Reader().Conn(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		defer conns[i].Close()
+	}
+	if err := conns[0].QueryRowContext(context.Background(), "SELECT count(*) FROM llm_traces").Scan(&calls); err != nil {
+		t.Fatal(err)
+	}
+	if err := conns[1].QueryRowContext(context.Background(), "SELECT count(*) FROM llm_traces WHERE status != 'ok'").Scan(&failed); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 3 || failed != 1 {
+		t.Fatalf("read of the copy: %d calls, %d failed; want 3, 1", calls, failed)
+	}
+}
+
+// readOnlyFixture is an open database holding three calls, one failed.
+func readOnlyFixture(t *testing.T) *DB {
+	t.Helper()
+	db := MustOpenDB(t)
+	failed := traceEvent("gpt-4o")
+	failed.Trace.Status = "error"
+	writeEvents(t, db, traceEvent("gpt-4o"), traceEvent("gpt-4o-mini"), failed)
+	return db
+}
+
+func TestOpenReadOnly(t *testing.T) {
+	db := readOnlyFixture(t) // still open: the daemon's writer holds it
+	ro, err := OpenReadOnly(db.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	var n int
+	if err := ro.Reader().QueryRow("SELECT count(*) FROM llm_traces").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("read-only: %d rows, %v", n, err)
+	}
+	if _, err := ro.read.Exec("DELETE FROM llm_traces"); err == nil {
+		t.Error("read-only database accepted a write")
+	}
+	if _, err := OpenReadOnly(filepath.Join(t.TempDir(), "missing.db")); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("missing file: %v", err)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/sethvargo/go-envconfig"
 
 	"github.com/openclaw/openclaw-trace/store"
+	"github.com/openclaw/openclaw-trace/store/view"
 )
 
 const reportUsage = `Usage: openclaw-trace report [--since 24h] [--json] [--db PATH]
@@ -73,7 +74,7 @@ func runReport(args []string, stdout, stderr io.Writer, env reportEnv) int {
 	}
 	defer db.Close()
 	ctx := context.Background()
-	doc, err := summarize(ctx, db, *since, env.now(), 0)
+	doc, err := summarize(ctx, view.New(db.Reader()), *since, env.now(), 0)
 	if err != nil {
 		fmt.Fprintf(stderr, "openclaw-trace report: %v\n", err)
 		return 1

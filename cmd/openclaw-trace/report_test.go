@@ -20,6 +20,7 @@ import (
 	"github.com/openclaw/openclaw-trace/codec"
 	"github.com/openclaw/openclaw-trace/listener"
 	"github.com/openclaw/openclaw-trace/store"
+	"github.com/openclaw/openclaw-trace/store/view"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -204,9 +205,9 @@ func TestParseSince(t *testing.T) {
 // none may reach the terminal as an escape sequence or break a table.
 func TestReportTextIsPrintable(t *testing.T) {
 	evil := "a\x1b[2J\x1b]0;title\x07\tb\u202ec\xff"
-	row := store.Stats{Key: evil, Provider: evil, Calls: 1}
-	doc := &summaryDoc{Window: "24h", Summary: &store.Summary{Totals: row, ByModel: []store.Stats{row}, ByAgent: []store.Stats{row},
-		RecentErrors: []store.RecentError{{Kind: "trace", Model: evil, Message: evil}, {Kind: "error", Type: evil, Code: evil, Message: strings.Repeat("é", 200)}}},
+	row := view.Stats{Key: evil, Provider: evil, Calls: 1}
+	doc := &summaryDoc{Window: "24h", Summary: &view.Summary{Totals: row, ByModel: []view.Stats{row}, ByAgent: []view.Stats{row},
+		RecentErrors: []view.RecentError{{Kind: "trace", Model: evil, Message: evil}, {Kind: "error", Type: evil, Code: evil, Message: strings.Repeat("é", 200)}}},
 		Daemon: &daemonStatus{Reachable: true, LastPushStatus: evil, Sinks: map[string]*sinkState{"otlp": {Enabled: true, Status: evil}}}}
 	var b strings.Builder
 	writeReport(&b, doc)

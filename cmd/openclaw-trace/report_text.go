@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/openclaw/openclaw-trace/store"
+	"github.com/openclaw/openclaw-trace/store/view"
 )
 
 // writeReport prints doc as the human report: totals, one table per
@@ -27,7 +28,7 @@ func writeReport(w io.Writer, doc *summaryDoc) {
 		ms(t.LatencyP50MS), ms(t.LatencyP95MS), ms(t.LatencyP99MS), ms(t.TTFTP50MS))
 	for _, g := range []struct {
 		title, key string
-		rows       []store.Stats
+		rows       []view.Stats
 	}{
 		{"BY MODEL", "MODEL", s.ByModel}, {"BY PROVIDER", "PROVIDER", s.ByProvider},
 		{"BY AGENT", "AGENT", s.ByAgent}, {"BY CHANNEL", "CHANNEL", s.ByChannel}, {"BY DAY (UTC)", "DAY", s.ByDay},
@@ -43,7 +44,7 @@ func writeReport(w io.Writer, doc *summaryDoc) {
 	writeBacklog(w, s.Backlog)
 }
 
-func writeStats(w io.Writer, key string, rows []store.Stats, withProvider bool) {
+func writeStats(w io.Writer, key string, rows []view.Stats, withProvider bool) {
 	// The numbers align right; the names are padded to one width first so
 	// they read left-aligned.
 	keyW, provW := len(key), len("PROVIDER")
@@ -73,7 +74,7 @@ func writeStats(w io.Writer, key string, rows []store.Stats, withProvider bool) 
 	tw.Flush()
 }
 
-func writeErrors(w io.Writer, s *store.Summary) {
+func writeErrors(w io.Writer, s *view.Summary) {
 	if len(s.ErrorEvents) > 0 {
 		types := make([]string, 0, len(s.ErrorEvents))
 		for k := range s.ErrorEvents {
@@ -152,7 +153,7 @@ func writeDaemon(w io.Writer, d *daemonStatus) {
 	}
 }
 
-func writeBacklog(w io.Writer, b store.Backlog) {
+func writeBacklog(w io.Writer, b view.Backlog) {
 	parts := make([]string, 0, len(store.DataTables))
 	for _, t := range store.DataTables {
 		parts = append(parts, fmt.Sprintf("%s %s", t, count(b.Unsynced[t])))
@@ -188,7 +189,7 @@ func writeBacklog(w io.Writer, b store.Backlog) {
 
 // costText is the cost of the priced calls, with the unpriced ones named:
 // never "$0" for calls that have no price.
-func costText(t store.Stats) string {
+func costText(t view.Stats) string {
 	switch {
 	case t.CostUSD == nil && t.UnpricedCalls > 0:
 		return fmt.Sprintf("unknown (%s unpriced calls)", count(t.UnpricedCalls))

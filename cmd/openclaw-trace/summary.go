@@ -12,17 +12,17 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/listener"
-	"github.com/openclaw/openclaw-trace/store"
+	"github.com/openclaw/openclaw-trace/store/view"
 )
 
 // summaryDoc is what `report --json` prints and GET /v1/summary answers:
 // the database's summary of a window plus the running daemon's counters,
 // which live in its memory, not in the database.
 type summaryDoc struct {
-	GeneratedAt int64          `json:"generated_at"` // unix ms
-	Window      string         `json:"window"`       // the --since / ?since= value
-	Summary     *store.Summary `json:"summary"`
-	Daemon      *daemonStatus  `json:"daemon"`
+	GeneratedAt int64         `json:"generated_at"` // unix ms
+	Window      string        `json:"window"`       // the --since / ?since= value
+	Summary     *view.Summary `json:"summary"`
+	Daemon      *daemonStatus `json:"daemon"`
 }
 
 // daemonStatus is the drop accounting and push state of the running daemon.
@@ -67,12 +67,12 @@ func parseSince(s string) (time.Duration, error) {
 }
 
 // summarize builds the document for the window ending at now.
-func summarize(ctx context.Context, db *store.DB, window string, now time.Time, buckets int) (*summaryDoc, error) {
+func summarize(ctx context.Context, v *view.View, window string, now time.Time, buckets int) (*summaryDoc, error) {
 	d, err := parseSince(window)
 	if err != nil {
 		return nil, err
 	}
-	s, err := db.Summary(ctx, store.SummaryOptions{Since: now.Add(-d), Until: now, Buckets: buckets})
+	s, err := v.Summary(ctx, view.SummaryOptions{Since: now.Add(-d), Until: now, Buckets: buckets})
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +100,7 @@ const summaryTimeout = 60 * time.Second
 // taking the cores from intake.
 func (m *Main) summaryHandler() http.Handler {
 	turn := make(chan struct{}, 1)
+	v := view.New(m.DB.Reader())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		window := r.URL.Query().Get("since")
 		if window == "" {
@@ -128,7 +129,7 @@ func (m *Main) summaryHandler() http.Handler {
 			listener.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "summary: another summary took the whole time"})
 			return
 		}
-		doc, err := summarize(ctx, m.DB, window, time.Now(), buckets)
+		doc, err := summarize(ctx, v, window, time.Now(), buckets)
 		if err != nil {
 			m.Logger.Error("summary failed", "err", err)
 			listener.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "summary: " + err.Error()})

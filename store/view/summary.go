@@ -1,4 +1,4 @@
-package store
+package view
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -112,7 +111,7 @@ type PushInfo struct {
 }
 
 // Summary aggregates the calls in opts' window (see Summary).
-func (db *DB) Summary(ctx context.Context, opts SummaryOptions) (*Summary, error) {
+func (v *View) Summary(ctx context.Context, opts SummaryOptions) (*Summary, error) {
 	if !opts.Since.Before(opts.Until) {
 		return nil, errors.New("summary: since must be before until")
 	}
@@ -123,34 +122,28 @@ func (db *DB) Summary(ctx context.Context, opts SummaryOptions) (*Summary, error
 		n = DefaultSummaryBuckets
 	}
 	s.BucketMS = max((s.Until-s.Since+int64(n)-1)/int64(n), 1)
-	agg, err := db.scanParallel(ctx, s, n, cmp(opts.RecentErrors, DefaultRecentErrors))
+	agg, err := v.scanParallel(ctx, s, n, cmp(opts.RecentErrors, DefaultRecentErrors))
 	if err != nil {
 		return nil, err
 	}
-	if err := agg.scanErrors(ctx, db.read); err != nil {
+	if err := agg.scanErrors(ctx, v.db); err != nil {
 		return nil, err
 	}
 	agg.finish()
-	if err := db.backlog(ctx, &s.Backlog); err != nil {
+	if err := v.backlog(ctx, &s.Backlog); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// SummaryWorkers is how many connections scan parts of the window at
-// once: the driver's per-row cost dominates and is CPU-bound, so two scans
-// on two cores take ~0.55× the time of one (1M rows: 2.9 s → 1.6 s,
-// measured). Read pools have at least this many connections.
-var SummaryWorkers = min(runtime.GOMAXPROCS(0), 2)
-
-// scanParallel scans the window in SummaryWorkers equal slices of time and
+// scanParallel scans the window in Workers equal slices of time and
 // merges them.
-func (db *DB) scanParallel(ctx context.Context, s *Summary, buckets, recent int) (*aggregator, error) {
-	workers := max(SummaryWorkers, 1)
+func (v *View) scanParallel(ctx context.Context, s *Summary, buckets, recent int) (*aggregator, error) {
+	workers := max(v.Workers, 1)
 	aggs := make([]*aggregator, workers)
 	// Slices of the calls' own span, not of the window: a week of calls
 	// asked for with --since 300d would otherwise all fall in one slice.
-	first, last, err := db.callSpan(ctx, s.Since, s.Until)
+	first, last, err := v.callSpan(ctx, s.Since, s.Until)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +154,7 @@ func (db *DB) scanParallel(ctx context.Context, s *Summary, buckets, recent int)
 		for i := range aggs {
 			aggs[i] = newAggregator(s, buckets, recent)
 			from, to := first+span*int64(i)/int64(workers), first+span*int64(i+1)/int64(workers)
-			wg.Go(func() { errs[i] = aggs[i].scanTraces(ctx, db.read, from, to, guarded) })
+			wg.Go(func() { errs[i] = aggs[i].scanTraces(ctx, v.db, from, to, guarded) })
 		}
 		wg.Wait()
 		return errors.Join(errs...)
@@ -183,13 +176,13 @@ func (db *DB) scanParallel(ctx context.Context, s *Summary, buckets, recent int)
 // [since, until), or since and until-1 when there are none. Each bound is
 // one lookup in the created_at index (two queries: SQLite only takes that
 // shortcut for a lone min or max).
-func (db *DB) callSpan(ctx context.Context, since, until int64) (first, last int64, err error) {
+func (v *View) callSpan(ctx context.Context, since, until int64) (first, last int64, err error) {
 	const q = "SELECT %s(created_at) FROM llm_traces WHERE created_at >= ? AND created_at < ?"
 	var lo, hi sql.NullInt64
-	if err := db.read.QueryRowContext(ctx, fmt.Sprintf(q, "min"), since, until).Scan(&lo); err != nil {
+	if err := v.db.QueryRowContext(ctx, fmt.Sprintf(q, "min"), since, until).Scan(&lo); err != nil {
 		return 0, 0, fmt.Errorf("summary span: %w", err)
 	}
-	if err := db.read.QueryRowContext(ctx, fmt.Sprintf(q, "max"), since, until).Scan(&hi); err != nil {
+	if err := v.db.QueryRowContext(ctx, fmt.Sprintf(q, "max"), since, until).Scan(&hi); err != nil {
 		return 0, 0, fmt.Errorf("summary span: %w", err)
 	}
 	if !lo.Valid || !hi.Valid {

@@ -1,14 +1,13 @@
-package store
+package view
 
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/store"
 )
 
 var sumNow = time.Date(2026, 3, 6, 12, 0, 0, 0, time.UTC)
@@ -22,9 +21,9 @@ func llmCall(at time.Duration, provider, model, status string, prompt, completio
 	}}
 }
 
-func summaryFixture(t *testing.T) *DB {
+func summaryFixture(t *testing.T) *store.DB {
 	t.Helper()
-	db := MustOpenDB(t)
+	db := openDB(t)
 	a1 := map[string]any{"agent_id": "main", "channel": "telegram"}
 	a2 := map[string]any{"agent_id": "ops", "channel": "slack"}
 	writeEvents(t, db,
@@ -46,7 +45,7 @@ func TestSummary(t *testing.T) {
 	if err := db.Advance(context.Background(), "otlp", "llm_traces", 2); err != nil {
 		t.Fatal(err)
 	}
-	s, err := db.Summary(context.Background(), SummaryOptions{Since: sumNow.Add(-24 * time.Hour), Until: sumNow})
+	s, err := New(db.Reader()).Summary(context.Background(), SummaryOptions{Since: sumNow.Add(-24 * time.Hour), Until: sumNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,11 +113,11 @@ func TestSummaryParallelMatchesSerial(t *testing.T) {
 	db := summaryFixture(t)
 	// Wider than the calls, so the split follows their span (callSpan).
 	opts := SummaryOptions{Since: sumNow.Add(-300 * 24 * time.Hour), Until: sumNow}
-	defer func(w int) { SummaryWorkers = w }(SummaryWorkers)
 	var got []string
 	for _, w := range []int{1, 3} {
-		SummaryWorkers = w
-		s, err := db.Summary(context.Background(), opts)
+		v := New(db.Reader())
+		v.Workers = w
+		s, err := v.Summary(context.Background(), opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +136,8 @@ func TestSummaryCallSpan(t *testing.T) {
 	db := summaryFixture(t)
 	ctx := context.Background()
 	wide := sumNow.Add(-300 * 24 * time.Hour).UnixMilli()
-	first, last, err := db.callSpan(ctx, wide, sumNow.UnixMilli())
+	v := New(db.Reader())
+	first, last, err := v.callSpan(ctx, wide, sumNow.UnixMilli())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestSummaryCallSpan(t *testing.T) {
 		t.Errorf("last %d, want %d (the newest call)", last, want)
 	}
 	empty := sumNow.Add(-400 * 24 * time.Hour).UnixMilli()
-	first, last, err = db.callSpan(ctx, empty, wide)
+	first, last, err = v.callSpan(ctx, empty, wide)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,10 +159,8 @@ func TestSummaryCallSpan(t *testing.T) {
 
 func TestSummaryToleratesBadMetadata(t *testing.T) {
 	db := summaryFixture(t)
-	if _, err := db.write.Exec(`UPDATE llm_traces SET metadata = 'not json {' WHERE model = 'llama3'`); err != nil {
-		t.Fatal(err)
-	}
-	s, err := db.Summary(context.Background(), SummaryOptions{Since: sumNow.Add(-24 * time.Hour), Until: sumNow})
+	rawExec(t, db.Path, `UPDATE llm_traces SET metadata = 'not json {' WHERE model = 'llama3'`)
+	s, err := New(db.Reader()).Summary(context.Background(), SummaryOptions{Since: sumNow.Add(-24 * time.Hour), Until: sumNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,24 +169,21 @@ func TestSummaryToleratesBadMetadata(t *testing.T) {
 	}
 }
 
-func TestOpenReadOnly(t *testing.T) {
+// TestSummaryReadOnly: report summarises beside the running daemon,
+// through store.OpenReadOnly's pool.
+func TestSummaryReadOnly(t *testing.T) {
 	db := summaryFixture(t) // still open: the daemon's writer holds it
-	ro, err := OpenReadOnly(db.Path)
+	ro, err := store.OpenReadOnly(db.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	s, err := ro.Summary(context.Background(), SummaryOptions{Since: sumNow.Add(-24 * time.Hour), Until: sumNow})
+	v := New(ro.Reader())
+	s, err := v.Summary(context.Background(), SummaryOptions{Since: sumNow.Add(-24 * time.Hour), Until: sumNow})
 	if err != nil || s.Totals.Calls != 6 {
 		t.Fatalf("summary read-only: %v %+v", err, s)
 	}
-	if _, err := ro.read.Exec("DELETE FROM llm_traces"); err == nil {
-		t.Error("read-only database accepted a write")
-	}
-	if _, err := OpenReadOnly(filepath.Join(t.TempDir(), "missing.db")); err == nil || !strings.Contains(err.Error(), "no such file") {
-		t.Errorf("missing file: %v", err)
-	}
-	if _, err := ro.Summary(context.Background(), SummaryOptions{Since: sumNow, Until: sumNow}); err == nil {
+	if _, err := v.Summary(context.Background(), SummaryOptions{Since: sumNow, Until: sumNow}); err == nil {
 		t.Error("empty window accepted")
 	}
 }
@@ -207,19 +202,17 @@ func mustJSON(t *testing.T, v any) string {
 // must still summarise.
 func TestSummaryOlderSchema(t *testing.T) {
 	db := summaryFixture(t)
-	if _, err := db.write.Exec(`DROP TABLE sink_positions; PRAGMA user_version = 2`); err != nil {
-		t.Fatal(err)
-	}
+	rawExec(t, db.Path, `DROP TABLE sink_positions`, `PRAGMA user_version = 2`)
 	var tables int
 	if err := db.Reader().QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'sink_positions'`).Scan(&tables); err != nil || tables != 0 {
 		t.Fatalf("sink_positions still there: %d %v", tables, err)
 	}
-	ro, err := OpenReadOnly(db.Path)
+	ro, err := store.OpenReadOnly(db.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	s, err := ro.Summary(context.Background(), SummaryOptions{Since: sumNow.Add(-24 * time.Hour), Until: sumNow})
+	s, err := New(ro.Reader()).Summary(context.Background(), SummaryOptions{Since: sumNow.Add(-24 * time.Hour), Until: sumNow})
 	if err != nil || s.Totals.Calls != 6 || len(s.Backlog.Exports) != 0 {
 		t.Fatalf("%v %+v", err, s)
 	}

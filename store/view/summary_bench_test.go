@@ -1,13 +1,16 @@
-package store
+package view
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/store"
 )
 
 var (
@@ -22,10 +25,15 @@ var benchNow = time.Date(2026, 3, 6, 12, 0, 0, 0, time.UTC)
 // FillSummaryRows inserts n calls spread over the 24 h before benchNow in
 // one statement: 6 models of 3 providers, 5 agents, 3 channels, 2% failed,
 // 1 in 7 unpriced, latencies up to ~20 s.
-func fillSummaryRows(tb testing.TB, db *DB, n int) {
+func fillSummaryRows(tb testing.TB, path string, n int) {
 	tb.Helper()
 	since := benchNow.Add(-24 * time.Hour).UnixMilli()
-	_, err := db.write.Exec(`WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < ? - 1)
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer raw.Close()
+	_, err = raw.Exec(`WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < ? - 1)
 	INSERT INTO llm_traces (trace_id, created_at, provider, model, prompt_tokens, completion_tokens, total_tokens,
 		cache_read_tokens, cache_write_tokens, cost_usd, cost_source, latency_ms, ttft_ms, status, error_type, metadata)
 	SELECT printf('bench-%012d', i), ? + (i * 86399999) / ?,
@@ -48,33 +56,34 @@ func fillSummaryRows(tb testing.TB, db *DB, n int) {
 // BenchmarkSummary times the summary of the default report (24 h) over
 // -summary.rows calls, all inside the window:
 //
-//	go test -run '^$' -bench Summary -benchtime 3x ./store/
+//	go test -run '^$' -bench Summary -benchtime 3x ./store/view/
 func BenchmarkSummary(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "bench.db")
 	if *benchKeep != "" {
 		path = *benchKeep
 		os.Remove(path)
 	}
-	db := NewDB(path)
+	db := store.NewDB(path)
 	if err := db.Open(); err != nil {
 		b.Fatal(err)
 	}
-	start := time.Now()
-	fillSummaryRows(b, db, *benchRows)
-	b.Logf("generated %d rows in %v", *benchRows, time.Since(start).Round(time.Millisecond))
 	if err := db.Close(); err != nil {
 		b.Fatal(err)
 	}
-	ro, err := OpenReadOnly(path)
+	start := time.Now()
+	fillSummaryRows(b, path, *benchRows)
+	b.Logf("generated %d rows in %v", *benchRows, time.Since(start).Round(time.Millisecond))
+	ro, err := store.OpenReadOnly(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer ro.Close()
+	v := New(ro.Reader())
 	opts := SummaryOptions{Since: benchNow.Add(-24 * time.Hour), Until: benchNow}
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for b.Loop() {
-		s, err := ro.Summary(context.Background(), opts)
+		s, err := v.Summary(context.Background(), opts)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -85,7 +94,7 @@ func BenchmarkSummary(b *testing.B) {
 	// CPU time tells the work apart from the machine's load: wall time
 	// rises with other processes, CPU time barely does.
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e9, "cpu-s/op")
-	b.ReportMetric(float64(SummaryWorkers), "workers")
+	b.ReportMetric(float64(v.Workers), "workers")
 }
 
 func cpuTime() time.Duration {
