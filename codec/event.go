@@ -67,6 +67,7 @@ type Trace struct {
 	TTFTMS           *int64
 	Status           string
 	ErrorType        *string
+	Attribution      // who and what made the call; "" is absent (NULL)
 	Metadata         map[string]any
 }
 

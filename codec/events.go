@@ -94,6 +94,9 @@ func (p *Parser) Trace(v any) (*Trace, *FieldError) {
 	if t.CreatedAt, err = o.timestamp(); err != nil {
 		return nil, err
 	}
+	if err = o.attribution(&t.Attribution); err != nil {
+		return nil, err
+	}
 	if t.Metadata, err = o.metadata(); err != nil {
 		return nil, err
 	}

@@ -43,7 +43,7 @@ func NewParser() *Parser {
 type object struct {
 	m         map[string]any
 	used      []string // keys read; a slice, since the known keys are few
-	usedBuf   [24]string
+	usedBuf   [32]string
 	truncated map[string]any
 	p         *Parser
 }

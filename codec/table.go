@@ -60,6 +60,13 @@ var (
 		traceCol("error_type", func(t *Trace) any { return t.ErrorType }),
 		traceCol("cost_source", func(t *Trace) any { return nullIfEmpty(t.CostSource) }),
 		traceCol("price_version", func(t *Trace) any { return t.PriceVersion }),
+		traceCol("agent_id", func(t *Trace) any { return nullIfEmpty(t.AgentID) }),
+		traceCol("channel", func(t *Trace) any { return nullIfEmpty(t.Channel) }),
+		traceCol("trigger", func(t *Trace) any { return nullIfEmpty(t.Trigger) }),
+		traceCol("cron_job_id", func(t *Trace) any { return nullIfEmpty(t.CronJobID) }),
+		traceCol("session_key", func(t *Trace) any { return nullIfEmpty(t.SessionKey) }),
+		traceCol("run_id", func(t *Trace) any { return nullIfEmpty(t.RunID) }),
+		traceCol("call_kind", func(t *Trace) any { return nullIfEmpty(t.CallKind) }),
 		metadataCol(func(e *Event) map[string]any { return e.Trace.Metadata }),
 	}}
 	ErrorEvents = &Table{Name: "error_events", Columns: []Column{

@@ -32,6 +32,9 @@ type Cleaner struct {
 	Retention   time.Duration
 	PushEnabled bool
 	Streams     map[string][]string
+	// Daily rollups of days that ended more than RollupRetention ago are
+	// deleted (cleanup_rollup.go); 0 is DefaultRollupRetention.
+	RollupRetention time.Duration
 	// Above HighWatermark percent used (DiskUsage) the oldest delivered rows
 	// are deleted, then the oldest undelivered ones. 0 turns this off.
 	HighWatermark float64
@@ -143,11 +146,12 @@ func (c *Cleaner) CleanOnce(ctx context.Context) (Result, error) {
 	start := time.Now()
 	res := Result{Expired: map[string]int64{}, Relieved: map[string]int64{}, Evicted: map[string]int64{}}
 	errExpire := c.expire(ctx, &res)
+	errRollups := c.expireRollups(ctx, &res)
 	errRelieve := c.relieve(ctx, &res)
 	errVacuum := c.reclaim(ctx, &res)
 	res.Duration = time.Since(start)
 	c.Passes.Add(1)
-	err := errors.Join(errExpire, errRelieve, errVacuum)
+	err := errors.Join(errExpire, errRollups, errRelieve, errVacuum)
 	if err != nil && ctx.Err() == nil { // shutting down is not a failure
 		c.Errors.Add(1)
 	}

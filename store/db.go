@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
 )
@@ -31,6 +32,17 @@ type DB struct {
 	// WAL checkpoints the WAL and bounds it (wal.go); set its tunables
 	// before Open, read its counters at any time.
 	WAL *WALMonitor
+	// Location is the zone whose dates key the daily rollups (rollup.go);
+	// nil is UTC. RollupKeysPerDay bounds a day's rollup rows (0:
+	// DefaultRollupKeysPerDay). Set both before Open. Open sets
+	// PreviousZone when the file's rollups were kept in another zone.
+	Location         *time.Location
+	RollupKeysPerDay int
+	PreviousZone     string
+	// BackfilledCalls and BackfillTook say what Open added to the rollups
+	// the first time it opened the file after the migration that made them.
+	BackfilledCalls int64
+	BackfillTook    time.Duration
 
 	write *sql.DB // exactly one connection: the only one that writes
 	read  *sql.DB
@@ -128,6 +140,10 @@ func (db *DB) open() error {
 	if err := db.openCheckpointConn(); err != nil {
 		db.Close()
 		return fmt.Errorf("open checkpoint connection: %w", err)
+	}
+	if err := db.openRollups(context.Background()); err != nil {
+		db.Close()
+		return err
 	}
 	db.WAL.start()
 	return nil

@@ -25,6 +25,7 @@ type rawConn interface {
 type writerStmts struct {
 	insert map[*codec.Table]driver.StmtExecContext
 	cursor driver.StmtExecContext
+	rollup driver.StmtExecContext // upsertRollupSQL
 }
 
 // prepare makes sure the statements are prepared on dc, the writer's
@@ -54,6 +55,10 @@ func (w *Writer) prepare(ctx context.Context, dc any) (rawConn, error) {
 		return nil, fmt.Errorf("prepare log cursor insert: %w", err)
 	}
 	w.stmts.cursor = s
+	if w.stmts.rollup, err = prepareExec(ctx, c, upsertRollupSQL); err != nil {
+		w.closeStmts(dc)
+		return nil, fmt.Errorf("prepare rollup upsert: %w", err)
+	}
 	w.stmtConn = dc
 	return c, nil
 }
@@ -83,6 +88,9 @@ func (w *Writer) closeStmts(dc any) {
 		}
 		if w.stmts.cursor != nil {
 			w.stmts.cursor.(driver.Stmt).Close()
+		}
+		if w.stmts.rollup != nil {
+			w.stmts.rollup.(driver.Stmt).Close()
 		}
 	}
 	w.stmts, w.stmtConn = writerStmts{}, nil

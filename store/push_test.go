@@ -50,6 +50,7 @@ func TestUnsyncedPageFields(t *testing.T) {
 	db := MustOpenDB(t)
 	tr, er, me, le := traceEvent("gpt-4o"), errorEvent(), metricEvent(), logEvent()
 	tr.Trace.CostSource, tr.Trace.PriceVersion = codec.CostTable, ptr("genai-prices-0.1.8")
+	tr.Trace.AgentID, tr.Trace.Trigger, tr.Trace.CronJobID = "main", "cron", "nightly"
 	writeEvents(t, db, tr, er, me, le)
 	ctx := context.Background()
 
@@ -61,7 +62,9 @@ func TestUnsyncedPageFields(t *testing.T) {
 			"model": "gpt-4o", "input_text": "hi", "output_text": nil, "prompt_tokens": 10.0, "completion_tokens": 5.0,
 			"total_tokens": 15.0, "cache_read_tokens": nil, "cache_write_tokens": nil, "reasoning_tokens": nil,
 			"cost_usd": 0.25, "latency_ms": nil, "ttft_ms": nil, "status": "ok", "error_type": nil,
-			"cost_source": "table", "price_version": "genai-prices-0.1.8", "metadata": map[string]any{"k": "v"}}},
+			"cost_source": "table", "price_version": "genai-prices-0.1.8", "agent_id": "main", "channel": nil,
+			"trigger": "cron", "cron_job_id": "nightly", "session_key": nil, "run_id": nil, "call_kind": nil,
+			"metadata": map[string]any{"k": "v"}}},
 		{"error_events", map[string]any{"trace_id": er.TraceID, "created_at": 1700000000001.0, "error_type": "crash",
 			"message": "boom", "code": "oom", "stack_trace": nil, "severity": "critical", "metadata": nil}},
 		{"system_metrics", map[string]any{"trace_id": me.TraceID, "created_at": 1700000000002.0, "cpu_pct": 12.5,

@@ -123,4 +123,90 @@ CREATE TABLE sink_positions (
 	PRIMARY KEY (stream, table_name)
 );
 `,
+	// 4: attribution as columns (who and what made each call), filled
+	// from metadata for the rows stored before; the daily rollups that keep
+	// spend beyond the raw rows' retention (store/rollup.go), and the state
+	// that tells readers where raw rows stop being complete.
+	`
+ALTER TABLE llm_traces ADD COLUMN agent_id TEXT;
+ALTER TABLE llm_traces ADD COLUMN channel TEXT;
+ALTER TABLE llm_traces ADD COLUMN trigger TEXT;
+ALTER TABLE llm_traces ADD COLUMN cron_job_id TEXT;
+ALTER TABLE llm_traces ADD COLUMN session_key TEXT;
+ALTER TABLE llm_traces ADD COLUMN run_id TEXT;
+ALTER TABLE llm_traces ADD COLUMN call_kind TEXT;
+-- What codec lifts from metadata for older senders: a non-empty string of
+-- at most 256 bytes under the column's own name.
+UPDATE llm_traces SET
+	agent_id = CASE WHEN json_type(metadata, '$.agent_id') = 'text' AND length(CAST(json_extract(metadata, '$.agent_id') AS BLOB)) BETWEEN 1 AND 256
+		THEN json_extract(metadata, '$.agent_id') END,
+	channel = CASE WHEN json_type(metadata, '$.channel') = 'text' AND length(CAST(json_extract(metadata, '$.channel') AS BLOB)) BETWEEN 1 AND 256
+		THEN json_extract(metadata, '$.channel') END,
+	trigger = CASE WHEN json_type(metadata, '$.trigger') = 'text' AND length(CAST(json_extract(metadata, '$.trigger') AS BLOB)) BETWEEN 1 AND 256
+		THEN json_extract(metadata, '$.trigger') END,
+	cron_job_id = CASE WHEN json_type(metadata, '$.cron_job_id') = 'text' AND length(CAST(json_extract(metadata, '$.cron_job_id') AS BLOB)) BETWEEN 1 AND 256
+		THEN json_extract(metadata, '$.cron_job_id') END,
+	session_key = CASE WHEN json_type(metadata, '$.session_key') = 'text' AND length(CAST(json_extract(metadata, '$.session_key') AS BLOB)) BETWEEN 1 AND 256
+		THEN json_extract(metadata, '$.session_key') END,
+	run_id = CASE WHEN json_type(metadata, '$.run_id') = 'text' AND length(CAST(json_extract(metadata, '$.run_id') AS BLOB)) BETWEEN 1 AND 256
+		THEN json_extract(metadata, '$.run_id') END,
+	call_kind = CASE WHEN json_type(metadata, '$.call_kind') = 'text' AND length(CAST(json_extract(metadata, '$.call_kind') AS BLOB)) BETWEEN 1 AND 256
+		THEN json_extract(metadata, '$.call_kind') END
+WHERE json_valid(metadata);
+-- A session's calls in order (the session drill-down).
+CREATE INDEX llm_traces_session ON llm_traces (session_key, created_at) WHERE session_key IS NOT NULL;
+-- One row per day (in the rollup zone) and group; '' is an absent name.
+-- Latencies and time to first token are counted in 30 buckets each
+-- (store/rollup_digest.go), enough for p50 and p95.
+CREATE TABLE llm_rollups (
+	day                TEXT    NOT NULL,
+	provider           TEXT    NOT NULL,
+	model              TEXT    NOT NULL,
+	agent_id           TEXT    NOT NULL DEFAULT '',
+	channel            TEXT    NOT NULL DEFAULT '',
+	trigger            TEXT    NOT NULL DEFAULT '',
+	cron_job_id        TEXT    NOT NULL DEFAULT '',
+	calls              INTEGER NOT NULL DEFAULT 0,
+	failures           INTEGER NOT NULL DEFAULT 0,
+	prompt_tokens      INTEGER NOT NULL DEFAULT 0,
+	completion_tokens  INTEGER NOT NULL DEFAULT 0,
+	cache_read_tokens  INTEGER NOT NULL DEFAULT 0,
+	cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+	reasoning_tokens   INTEGER NOT NULL DEFAULT 0,
+	cost_nanos         INTEGER NOT NULL DEFAULT 0,
+	unpriced_calls     INTEGER NOT NULL DEFAULT 0,
+	first_at           INTEGER NOT NULL,
+	last_at            INTEGER NOT NULL,
+	lat_0 INTEGER NOT NULL DEFAULT 0, lat_1 INTEGER NOT NULL DEFAULT 0, lat_2 INTEGER NOT NULL DEFAULT 0, lat_3 INTEGER NOT NULL DEFAULT 0, lat_4 INTEGER NOT NULL DEFAULT 0,
+	lat_5 INTEGER NOT NULL DEFAULT 0, lat_6 INTEGER NOT NULL DEFAULT 0, lat_7 INTEGER NOT NULL DEFAULT 0, lat_8 INTEGER NOT NULL DEFAULT 0, lat_9 INTEGER NOT NULL DEFAULT 0,
+	lat_10 INTEGER NOT NULL DEFAULT 0, lat_11 INTEGER NOT NULL DEFAULT 0, lat_12 INTEGER NOT NULL DEFAULT 0, lat_13 INTEGER NOT NULL DEFAULT 0, lat_14 INTEGER NOT NULL DEFAULT 0,
+	lat_15 INTEGER NOT NULL DEFAULT 0, lat_16 INTEGER NOT NULL DEFAULT 0, lat_17 INTEGER NOT NULL DEFAULT 0, lat_18 INTEGER NOT NULL DEFAULT 0, lat_19 INTEGER NOT NULL DEFAULT 0,
+	lat_20 INTEGER NOT NULL DEFAULT 0, lat_21 INTEGER NOT NULL DEFAULT 0, lat_22 INTEGER NOT NULL DEFAULT 0, lat_23 INTEGER NOT NULL DEFAULT 0, lat_24 INTEGER NOT NULL DEFAULT 0,
+	lat_25 INTEGER NOT NULL DEFAULT 0, lat_26 INTEGER NOT NULL DEFAULT 0, lat_27 INTEGER NOT NULL DEFAULT 0, lat_28 INTEGER NOT NULL DEFAULT 0, lat_29 INTEGER NOT NULL DEFAULT 0,
+	ttft_0 INTEGER NOT NULL DEFAULT 0, ttft_1 INTEGER NOT NULL DEFAULT 0, ttft_2 INTEGER NOT NULL DEFAULT 0, ttft_3 INTEGER NOT NULL DEFAULT 0, ttft_4 INTEGER NOT NULL DEFAULT 0,
+	ttft_5 INTEGER NOT NULL DEFAULT 0, ttft_6 INTEGER NOT NULL DEFAULT 0, ttft_7 INTEGER NOT NULL DEFAULT 0, ttft_8 INTEGER NOT NULL DEFAULT 0, ttft_9 INTEGER NOT NULL DEFAULT 0,
+	ttft_10 INTEGER NOT NULL DEFAULT 0, ttft_11 INTEGER NOT NULL DEFAULT 0, ttft_12 INTEGER NOT NULL DEFAULT 0, ttft_13 INTEGER NOT NULL DEFAULT 0, ttft_14 INTEGER NOT NULL DEFAULT 0,
+	ttft_15 INTEGER NOT NULL DEFAULT 0, ttft_16 INTEGER NOT NULL DEFAULT 0, ttft_17 INTEGER NOT NULL DEFAULT 0, ttft_18 INTEGER NOT NULL DEFAULT 0, ttft_19 INTEGER NOT NULL DEFAULT 0,
+	ttft_20 INTEGER NOT NULL DEFAULT 0, ttft_21 INTEGER NOT NULL DEFAULT 0, ttft_22 INTEGER NOT NULL DEFAULT 0, ttft_23 INTEGER NOT NULL DEFAULT 0, ttft_24 INTEGER NOT NULL DEFAULT 0,
+	ttft_25 INTEGER NOT NULL DEFAULT 0, ttft_26 INTEGER NOT NULL DEFAULT 0, ttft_27 INTEGER NOT NULL DEFAULT 0, ttft_28 INTEGER NOT NULL DEFAULT 0, ttft_29 INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (day, provider, model, agent_id, channel, trigger, cron_job_id)
+) WITHOUT ROWID;
+-- zone: the IANA zone rollup days are dates in. raw_horizon: the newest
+-- created_at of a call deleted since rollups began (NULL: none), so raw
+-- rows after it are exactly the calls the rollups count. backfill: 1 until
+-- the calls stored before this migration are added to the rollups (Open
+-- does it, in the configured zone).
+CREATE TABLE rollup_state (
+	id          INTEGER PRIMARY KEY CHECK (id = 1),
+	zone        TEXT    NOT NULL DEFAULT 'UTC',
+	raw_horizon INTEGER,
+	backfill    INTEGER NOT NULL DEFAULT 1
+);
+INSERT INTO rollup_state (id) VALUES (1);
+CREATE TRIGGER llm_traces_horizon AFTER DELETE ON llm_traces
+WHEN OLD.created_at > coalesce((SELECT raw_horizon FROM rollup_state WHERE id = 1), -9223372036854775808)
+BEGIN
+	UPDATE rollup_state SET raw_horizon = OLD.created_at WHERE id = 1;
+END;
+`,
 }

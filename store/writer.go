@@ -45,6 +45,7 @@ type Writer struct {
 	args     []driver.NamedValue
 	opened   bool
 	done     chan struct{} // closed when the loop Open started returns
+	rollups  *rollups      // the daily rollups' part of the transaction (rollup_write.go)
 
 	// ctx is cancelled by Stop: it interrupts the transaction in progress.
 	ctx      context.Context
@@ -250,7 +251,7 @@ func (w *Writer) insertAll(ctx context.Context, batch []codec.Event) error {
 			return fmt.Errorf("save log cursor: %w", err)
 		}
 	}
-	return nil
+	return w.addRollups(ctx, batch)
 }
 
 func (w *Writer) insert(ctx context.Context, ev *codec.Event) error {
