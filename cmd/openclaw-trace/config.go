@@ -32,6 +32,8 @@ type Config struct {
 	MaxBodyBytes    int64         `env:"OCT_MAX_BODY_BYTES, default=1048576" help:"HTTP body cap (413 above it)"`
 	MetricsInterval time.Duration `env:"OCT_METRICS_INTERVAL, default=15s" help:"system sample interval; 0 disables"`
 	RetentionDays   int           `env:"OCT_RETENTION_DAYS, default=3" help:"rows older than this many days are deleted (synced first)"`
+	RollupRetention Days          `env:"OCT_ROLLUP_RETENTION, default=400" help:"days of daily rollups kept: spend and usage history beyond OCT_RETENTION_DAYS"`
+	BudgetTZ        Zone          `env:"OCT_BUDGET_TZ, default=UTC" help:"IANA time zone whose days key daily rollups and budget windows (e.g. Europe/Berlin)"`
 	DiskHighWater   int           `env:"OCT_DISK_HIGH_WATERMARK, default=80" help:"percent of the DB volume above which old rows are evicted"`
 	PushEndpoint    string        `env:"OCT_PUSH_ENDPOINT" help:"remote URL; empty disables push"`
 	PushInterval    time.Duration `env:"OCT_PUSH_INTERVAL, default=5m" help:"push cycle"`
@@ -101,6 +103,7 @@ func (c *Config) validate() error {
 		{"OCT_MAX_BODY_BYTES", c.MaxBodyBytes < 1, c.MaxBodyBytes, ">= 1"},
 		{"OCT_METRICS_INTERVAL", c.MetricsInterval < 0, c.MetricsInterval, ">= 0"},
 		{"OCT_RETENTION_DAYS", c.RetentionDays < 1, c.RetentionDays, ">= 1"},
+		{"OCT_ROLLUP_RETENTION", c.RollupRetention < 1, c.RollupRetention, ">= 1 day"},
 		{"OCT_DISK_HIGH_WATERMARK", c.DiskHighWater < 1 || c.DiskHighWater > 100, c.DiskHighWater, "1..100"},
 		{"OCT_PUSH_INTERVAL", c.PushInterval <= 0, c.PushInterval, "> 0"},
 		{"OCT_PUSH_MAX_BYTES", c.PushMaxBytes < 1024, c.PushMaxBytes, ">= 1024"},
@@ -219,3 +222,41 @@ func (l *LogLevel) EnvDecode(s string) error {
 func (l LogLevel) Level() slog.Level { return slog.Level(l) }
 
 func (l LogLevel) String() string { return strings.ToLower(slog.Level(l).String()) }
+
+// Days is a number of days, "400" or "400d".
+type Days int
+
+// EnvDecode parses a number of days.
+func (d *Days) EnvDecode(s string) error {
+	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(s), "d"))
+	if err != nil {
+		return fmt.Errorf("invalid value %q: must be a number of days like 400 or 400d", s)
+	}
+	*d = Days(n)
+	return nil
+}
+
+// Duration is d days long.
+func (d Days) Duration() time.Duration { return time.Duration(d) * 24 * time.Hour }
+
+// Zone is an IANA time zone name ("UTC", "Europe/Berlin"). Not a struct:
+// envconfig names the field in errors only for non-struct kinds.
+type Zone string
+
+// EnvDecode checks that the zone is known.
+func (z *Zone) EnvDecode(s string) error {
+	if _, err := time.LoadLocation(s); err != nil {
+		return fmt.Errorf("invalid value %q: must be an IANA time zone such as UTC or Europe/Berlin", s)
+	}
+	*z = Zone(s)
+	return nil
+}
+
+// Location is the zone; "" is UTC.
+func (z Zone) Location() *time.Location {
+	loc, err := time.LoadLocation(string(z))
+	if err != nil { // EnvDecode checked it
+		return time.UTC
+	}
+	return loc
+}

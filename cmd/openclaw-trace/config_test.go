@@ -24,12 +24,25 @@ func TestConfigDefaults(t *testing.T) {
 		UDPAddr: "127.0.0.1:9090", DBPath: "/data/openclaw-trace.db", LogLevel: LogLevel(slog.LevelInfo),
 		QueueSize: 4096, BatchSize: 50, BatchWindow: 500 * time.Millisecond, MaxTextBytes: 16384,
 		MaxBodyBytes: 1048576, MetricsInterval: 15 * time.Second, RetentionDays: 3, DiskHighWater: 80,
+		RollupRetention: 400, BudgetTZ: "UTC",
 		PushInterval: 5 * time.Minute, PushMaxBytes: 1048576, PushGzip: true, AgentID: host,
 		LogMinLevel: LogLevel(slog.LevelInfo), ShutdownTimeout: 25 * time.Second,
 		OTLPProtocol: "http/protobuf", OTLPTimeout: Millis(10 * time.Second), OTLPInterval: 10 * time.Second,
 	}
 	if *c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
+	}
+}
+
+func TestConfigRollupVariables(t *testing.T) {
+	c, err := LoadConfig(context.Background(), envconfig.MapLookuper(map[string]string{
+		"OCT_ROLLUP_RETENTION": "30d", "OCT_BUDGET_TZ": "Asia/Kolkata",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RollupRetention.Duration() != 30*24*time.Hour || c.BudgetTZ.Location().String() != "Asia/Kolkata" {
+		t.Errorf("got %v, %v", c.RollupRetention, c.BudgetTZ)
 	}
 }
 
@@ -54,7 +67,8 @@ func TestConfigBadValues(t *testing.T) {
 		{"OCT_BATCH_SIZE", "0"}, {"OCT_BATCH_WINDOW", "5x"}, {"OCT_BATCH_WINDOW", "0s"},
 		{"OCT_MAX_TEXT_BYTES", "-1"}, {"OCT_MAX_BODY_BYTES", "-1"},
 		{"OCT_METRICS_INTERVAL", "-1s"}, {"OCT_METRICS_INTERVAL", "soon"},
-		{"OCT_RETENTION_DAYS", "0"}, {"OCT_DISK_HIGH_WATERMARK", "101"}, {"OCT_DISK_HIGH_WATERMARK", "0"},
+		{"OCT_RETENTION_DAYS", "0"}, {"OCT_ROLLUP_RETENTION", "0"}, {"OCT_ROLLUP_RETENTION", "1y"},
+		{"OCT_BUDGET_TZ", "Mars/Olympus"}, {"OCT_DISK_HIGH_WATERMARK", "101"}, {"OCT_DISK_HIGH_WATERMARK", "0"},
 		{"OCT_PUSH_ENDPOINT", "ftp://x"}, {"OCT_PUSH_INTERVAL", "0"}, {"OCT_PUSH_INTERVAL", "often"},
 		{"OCT_PUSH_MAX_BYTES", "-1"}, {"OCT_PUSH_GZIP", "maybe"},
 		{"OCT_SHUTDOWN_TIMEOUT", "-1s"}, {"OCT_DB_PATH", ""},

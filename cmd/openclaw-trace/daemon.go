@@ -98,7 +98,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.account(codec.HTTP, &m.HTTP.Counters)
 	m.HTTP.Handle("GET /health", m.healthHandler())
 	m.HTTP.Handle("GET /metrics", m.metricsHandler())
-	m.HTTP.Handle("GET /v1/summary", m.summaryHandler())
+	m.handleViews()
 	m.HTTP.Handle("GET /ui", uiHandler())
 	// Datagram intakes first: the HTTP "listening" line then means every
 	// transport is ready.
@@ -138,6 +138,7 @@ func (m *Main) openUpkeep() {
 	cfg := m.Config
 	m.Cleaner = store.NewCleaner(m.DB)
 	m.Cleaner.Retention = time.Duration(cfg.RetentionDays) * 24 * time.Hour
+	m.Cleaner.RollupRetention = cfg.RollupRetention.Duration()
 	m.Cleaner.HighWatermark = float64(cfg.DiskHighWater)
 	m.Cleaner.PushEnabled = cfg.PushEndpoint != ""
 	m.Cleaner.Streams = exportStreams(m.Export)
@@ -169,10 +170,12 @@ func (m *Main) openDB() error {
 	}
 	m.DB = store.NewDB(path)
 	m.DB.WAL.Logger = m.Logger.With("component", "wal")
+	m.DB.Location = m.Config.BudgetTZ.Location()
 	if err := m.DB.Open(); err != nil {
 		m.DB = nil
 		return fmt.Errorf("%w (set OCT_DB_PATH to a writable location)", err)
 	}
+	m.logRollups()
 	jm, _ := m.DB.Pragma(context.Background(), "journal_mode")
 	av, _ := m.DB.Pragma(context.Background(), "auto_vacuum")
 	uv, _ := m.DB.Pragma(context.Background(), "user_version")

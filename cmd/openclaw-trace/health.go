@@ -151,6 +151,7 @@ type health struct {
 	UptimeSeconds  float64   `json:"uptime_seconds"`
 	Version        string    `json:"version"`
 	DBStatus       string    `json:"db_status"`
+	DBPath         string    `json:"db_path"` // absolute: report tells its database's daemon by it
 	DBSizeBytes    *int64    `json:"db_size_bytes"`
 	WALSizeBytes   *int64    `json:"wal_size_bytes"`
 	QueueDepth     int       `json:"queue_depth"`
@@ -170,6 +171,7 @@ func (m *Main) healthHandler() http.Handler {
 			UptimeSeconds:  time.Since(m.started).Seconds(),
 			Version:        version,
 			DBStatus:       "ok",
+			DBPath:         m.dbPath(),
 			DBSizeBytes:    &s.dbBytes,
 			WALSizeBytes:   &s.walBytes,
 			QueueDepth:     s.QueueDepth,

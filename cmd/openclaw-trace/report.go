@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
@@ -15,18 +16,30 @@ import (
 	"github.com/openclaw/openclaw-trace/store/view"
 )
 
-const reportUsage = `Usage: openclaw-trace report [--since 24h] [--json] [--db PATH]
+const reportUsage = `Usage: openclaw-trace report [--since 24h] [--by DIMS [--top N]] [--json] [--wide]
+                             [--db PATH] [--url URL]
 
-Summarises the calls in the database over the last --since (e.g. 30m, 24h, 7d):
-calls, errors and error rate, tokens, cost (unpriced calls are counted, never
-shown as $0), latency p50/p95/p99 and ttft p50, in total and per model, provider,
-agent, channel and UTC day; then the recent errors, the running daemon's drop
-counters (from GET /health on OCT_BIND:OCT_PORT) and the push backlog.
-The database is opened read-only, so it is safe while the daemon runs.
+Summarises the calls in the database over the last --since (e.g. 30m, 24h,
+7d, 30d): calls, errors (failed calls) and error rate, tokens, cost (unpriced
+calls are counted, never shown as $0), latency, the idle burn (what calls no
+user started cost), then tables by model, provider, agent, channel, trigger,
+cron job, session and day, the failed calls and error events, the daemon's
+drop counters and the push backlog. Days past OCT_RETENTION_DAYS are read
+from daily rollups. The database is opened read-only, so it is safe while the
+daemon runs.
 
   --since D   window length (default 24h)
-  --json      print the summary as JSON (the document GET /v1/summary serves)
+  --by DIMS   one table grouped by any of agent, channel, trigger, model,
+              session, cron, day, hour, comma-separated (--by agent,trigger)
+  --top N     with --by: the N most expensive groups (the N latest with day
+              or hour), the rest added up in one row (default 20; 0: all)
+  --json      print the document GET /v1/summary (with --by: GET
+              /v1/breakdown) serves
+  --wide      every column and whole names; by default lines fit 100 columns
   --db PATH   database file (default OCT_DB_PATH)
+  --url URL   the daemon serving it, for its drop counters (default
+              http://OCT_BIND:OCT_PORT); they are shown only if it serves
+              the database read
 `
 
 // reportEnv is what report needs besides its flags; tests set it.
@@ -35,60 +48,113 @@ type reportEnv struct {
 	now    func() time.Time
 }
 
-// runReport is `openclaw-trace report`: exit 0, 1 when the database cannot
-// be read, 2 on bad usage.
-func runReport(args []string, stdout, stderr io.Writer, env reportEnv) int {
+// reportFlags are report's command line.
+type reportFlags struct {
+	since, by, dbPath, url string
+	top                    int
+	asJSON, wide           bool
+	dims                   []view.Dim
+}
+
+// parseReportFlags reads args; a non-empty string is what to print with
+// exit 2 (or 0 for --help).
+func parseReportFlags(args []string, stdout io.Writer) (*reportFlags, int, string) {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	since := fs.String("since", "24h", "")
-	asJSON := fs.Bool("json", false, "")
-	dbPath := fs.String("db", "", "")
+	f := &reportFlags{}
+	fs.StringVar(&f.since, "since", "24h", "")
+	fs.StringVar(&f.by, "by", "", "")
+	fs.IntVar(&f.top, "top", 20, "")
+	fs.BoolVar(&f.asJSON, "json", false, "")
+	fs.BoolVar(&f.wide, "wide", false, "")
+	fs.StringVar(&f.dbPath, "db", "", "")
+	fs.StringVar(&f.url, "url", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, reportUsage)
-			return 0
+			return nil, 0, ""
 		}
-		fmt.Fprintf(stderr, "openclaw-trace report: %v\n%s", err, reportUsage)
-		return 2
+		return nil, 2, fmt.Sprintf("openclaw-trace report: %v\n%s", err, reportUsage)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "openclaw-trace report: unexpected argument %q\n%s", fs.Arg(0), reportUsage)
-		return 2
+		return nil, 2, fmt.Sprintf("openclaw-trace report: unexpected argument %q\n%s", fs.Arg(0), reportUsage)
 	}
-	if _, err := parseSince(*since); err != nil {
-		fmt.Fprintf(stderr, "openclaw-trace report: --since: %v\n", err)
-		return 2
+	if _, err := parseSince(f.since); err != nil {
+		return nil, 2, fmt.Sprintf("openclaw-trace report: --since: %v\n", err)
+	}
+	if f.by != "" {
+		dims, err := view.ParseDims(f.by)
+		if err != nil {
+			return nil, 2, fmt.Sprintf("openclaw-trace report: --by: %v\n", err)
+		}
+		f.dims = dims
+	}
+	if f.top < 0 {
+		return nil, 2, "openclaw-trace report: --top: want 0 (all) or more\n"
+	}
+	if f.url != "" && !strings.Contains(f.url, "://") {
+		f.url = "http://" + f.url
+	}
+	return f, -1, ""
+}
+
+// runReport is `openclaw-trace report`: exit 0, 1 when the database cannot
+// be read, 2 on bad usage.
+func runReport(args []string, stdout, stderr io.Writer, env reportEnv) int {
+	f, code, msg := parseReportFlags(args, stdout)
+	if f == nil {
+		fmt.Fprint(stderr, msg)
+		return code
 	}
 	cfg, err := LoadConfig(context.Background(), env.lookup)
 	if err != nil {
 		fmt.Fprintf(stderr, "openclaw-trace: invalid configuration: %v\n", err)
 		return 2
 	}
-	if *dbPath == "" {
-		*dbPath = cfg.DBPath
+	if f.dbPath == "" {
+		f.dbPath = cfg.DBPath
 	}
-	db, err := store.OpenReadOnly(*dbPath)
+	if f.url == "" {
+		f.url = daemonURL(cfg)
+	}
+	db, err := store.OpenReadOnly(f.dbPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "openclaw-trace report: %v (set OCT_DB_PATH or --db)\n", err)
 		return 1
 	}
 	defer db.Close()
 	ctx := context.Background()
-	doc, err := summarize(ctx, view.New(db.Reader()), *since, env.now(), 0)
-	if err != nil {
-		fmt.Fprintf(stderr, "openclaw-trace report: %v\n", err)
-		return 1
+	v := view.New(db.Reader())
+	var doc any
+	if f.dims != nil {
+		bd, err := breakdown(ctx, v, f.since, env.now(), f.dims, f.top)
+		if err != nil {
+			fmt.Fprintf(stderr, "openclaw-trace report: %v\n", err)
+			return 1
+		}
+		doc = bd
+		if !f.asJSON {
+			writeBreakdown(stdout, bd, f.wide)
+		}
+	} else {
+		sd, err := summarize(ctx, v, f.since, env.now(), 0)
+		if err != nil {
+			fmt.Fprintf(stderr, "openclaw-trace report: %v\n", err)
+			return 1
+		}
+		sd.Daemon = fetchStatus(ctx, f.url, f.dbPath)
+		doc = sd
+		if !f.asJSON {
+			writeReport(stdout, sd, f.wide)
+		}
 	}
-	doc.Daemon = fetchStatus(ctx, daemonAddr(cfg))
-	if *asJSON {
+	if f.asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(doc); err != nil {
 			fmt.Fprintf(stderr, "openclaw-trace report: %v\n", err)
 			return 1
 		}
-		return 0
 	}
-	writeReport(stdout, doc)
 	return 0
 }

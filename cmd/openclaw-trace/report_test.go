@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"net"
 	"net/http"
@@ -31,25 +32,30 @@ var reportNow = time.Date(2026, 3, 6, 12, 0, 0, 0, time.UTC)
 func p[T any](v T) *T { return &v }
 
 // reportEvents are the known rows of the goldens: three models of three
-// providers, two agents and channels, two UTC days, failed and unpriced
-// calls, an error event, one row outside the 24 h window.
+// providers, two agents and channels, user, heartbeat and cron triggers,
+// two UTC days, failed and unpriced calls, an error event, one row outside
+// the 24 h window.
 func reportEvents() []codec.Event {
-	tr := func(ago time.Duration, provider, model, status string, in, out, cacheR int64, cost *float64, lat int64, md map[string]any) codec.Event {
+	type who struct{ agent, channel, trigger, cron, session string }
+	tr := func(ago time.Duration, provider, model, status string, in, out, cacheR int64, cost *float64, lat int64, w who) codec.Event {
 		return codec.Event{TraceID: codec.NewTraceID(), Trace: &codec.Trace{CreatedAt: reportNow.Add(-ago).UnixMilli(),
 			Provider: provider, Model: model, Status: status, PromptTokens: &in, CompletionTokens: &out,
-			CacheReadTokens: &cacheR, CostUSD: cost, LatencyMS: &lat, TTFTMS: p(lat / 5), Metadata: md}}
+			CacheReadTokens: &cacheR, CostUSD: cost, LatencyMS: &lat, TTFTMS: p(lat / 5),
+			Attribution: codec.Attribution{AgentID: w.agent, Channel: w.channel, Trigger: w.trigger, CronJobID: w.cron, SessionKey: w.session}}}
 	}
-	main := map[string]any{"agent_id": "main", "channel": "telegram"}
-	ops := map[string]any{"agent_id": "ops", "channel": "slack"}
+	user := who{"main", "telegram", "user", "", "agent:main:telegram:direct:1001"}
+	beat := who{"main", "telegram", "heartbeat", "", "agent:main:main"}
+	cron := who{"ops", "slack", "cron", "nightly-digest", "agent:ops:cron:nightly-digest"}
 	evs := []codec.Event{
-		tr(1*time.Hour, "openai", "gpt-4o", "ok", 12000, 800, 4000, p(0.0330), 1400, main),
-		tr(2*time.Hour, "openai", "gpt-4o", "ok", 3000, 500, 0, p(0.0125), 900, main),
-		tr(3*time.Hour, "openai", "gpt-4o", "error", 200, 0, 0, p(0.0005), 150, ops),
-		tr(5*time.Hour, "anthropic", "claude-sonnet-4", "ok", 20000, 1500, 15000, p(0.0420), 5200, ops),
-		tr(13*time.Hour, "anthropic", "claude-sonnet-4", "ok", 8000, 700, 0, p(0.0345), 3100, main),
-		tr(14*time.Hour, "ollama", "llama3.1:8b", "ok", 900, 300, 0, nil, 2500, nil),
-		tr(15*time.Hour, "ollama", "llama3.1:8b", "timeout", 900, 0, 0, nil, 30000, nil),
-		tr(30*time.Hour, "openai", "gpt-4o", "ok", 1, 1, 0, p(9.99), 1, main), // outside the window
+		tr(1*time.Hour, "openai", "gpt-4o", "ok", 12000, 800, 4000, p(0.0330), 1400, user),
+		tr(2*time.Hour, "openai", "gpt-4o", "ok", 3000, 500, 0, p(0.0125), 900, beat),
+		tr(3*time.Hour, "openai", "gpt-4o", "error", 200, 0, 0, p(0.0005), 150, cron),
+		tr(5*time.Hour, "anthropic", "claude-sonnet-4", "ok", 20000, 1500, 15000, p(0.0420), 5200, cron),
+		tr(13*time.Hour, "anthropic", "claude-sonnet-4", "ok", 8000, 700, 0, p(0.0345), 3100, user),
+		tr(14*time.Hour, "ollama", "llama3.1:8b", "ok", 900, 300, 0, nil, 2500, who{}),
+		tr(15*time.Hour, "ollama", "llama3.1:8b", "timeout", 900, 0, 0, nil, 30000, who{}),
+		tr(16*time.Hour, "openai", "gpt-4o-mini", "ok", 40, 2, 0, p(0.00004), 300, beat),
+		tr(30*time.Hour, "openai", "gpt-4o", "ok", 1, 1, 0, p(9.99), 1, user), // outside the window
 		{TraceID: codec.NewTraceID(), Error: &codec.Error{CreatedAt: reportNow.Add(-40 * time.Minute).UnixMilli(),
 			ErrorType: "llm_error", Message: "429 Too Many Requests", Code: p("rate_limit"), Severity: "error"}},
 	}
@@ -122,6 +128,7 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
+// TestReportGoldenText: no daemon answers at OCT_BIND/OCT_PORT.
 func TestReportGoldenText(t *testing.T) {
 	port := closedPort(t)
 	code, out, errOut := runReportTest(t, map[string]string{"OCT_DB_PATH": reportDB(t), "OCT_PORT": port})
@@ -131,9 +138,8 @@ func TestReportGoldenText(t *testing.T) {
 	golden(t, "report.txt", strings.ReplaceAll(out, "127.0.0.1:"+port, "127.0.0.1:PORT"))
 }
 
-// TestReportGoldenJSON also answers /health as a daemon would, so the
-// drop counters are in the document.
-func TestReportGoldenJSON(t *testing.T) {
+// fakeDaemon answers /health as a daemon serving dbPath would.
+func fakeDaemon(t *testing.T, dbPath string) (url string) {
 	kd := int64(0)
 	s := &snapshot{Written: 40, Received: 42, Dropped: 2, DroppedByReason: zeroReasons(), QueueCapacity: 4096, KernelDrops: &kd}
 	s.DroppedByReason["queue_full"], s.DroppedByReason["invalid"] = 1, 1
@@ -141,21 +147,63 @@ func TestReportGoldenJSON(t *testing.T) {
 	s.Sinks = map[string]*sinkState{"push": {Status: "disabled", Rejected: map[string]int64{}},
 		"otlp": {Enabled: true, Status: "ok", Backlog: &backlog, Delivered: 3, LastSuccess: &success, Rejected: map[string]int64{}}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		listener.WriteJSON(w, http.StatusOK, health{Status: "ok", EventsReceived: 42, EventsDropped: 2,
+		listener.WriteJSON(w, http.StatusOK, health{Status: "ok", DBPath: dbPath, EventsReceived: 42, EventsDropped: 2,
 			LastPushStatus: "error: 503 Service Unavailable", Counters: s})
 	}))
-	defer srv.Close()
-	host, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
-	code, out, errOut := runReportTest(t, map[string]string{"OCT_DB_PATH": reportDB(t), "OCT_BIND": host, "OCT_PORT": port}, "--json")
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// TestReportGoldenJSON: the daemon named by OCT_BIND/OCT_PORT serves the
+// database read, so its drop counters are in the document.
+func TestReportGoldenJSON(t *testing.T) {
+	db := reportDB(t)
+	url := fakeDaemon(t, db)
+	host, port, _ := net.SplitHostPort(strings.TrimPrefix(url, "http://"))
+	code, out, errOut := runReportTest(t, map[string]string{"OCT_DB_PATH": db, "OCT_BIND": host, "OCT_PORT": port}, "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	golden(t, "report.json", strings.ReplaceAll(out, host+":"+port, "127.0.0.1:PORT"))
+	golden(t, "report.json", strings.NewReplacer(url, "http://127.0.0.1:PORT", db, "/data/trace.db").Replace(out))
 	// The human form of the same document shows the counters.
-	_, text, _ := runReportTest(t, map[string]string{"OCT_DB_PATH": reportDB(t), "OCT_BIND": host, "OCT_PORT": port})
-	if !strings.Contains(text, "dropped 2 (invalid 1, queue_full 1)") || !strings.Contains(text, "PUSH  error: 503 Service Unavailable") ||
-		!strings.Contains(text, "SINK otlp  ok, delivered 3, retried 0, backlog 5, last success 2026-03-06 11:59:00") {
-		t.Errorf("report lacks the daemon's counters:\n%s", text)
+	_, text, _ := runReportTest(t, map[string]string{"OCT_DB_PATH": db}, "--url", url)
+	for _, want := range []string{"DAEMON  " + url + " serves this database",
+		"dropped 2 (invalid 1, queue_full 1)", "PUSH    error: 503 Service Unavailable",
+		"SINK    otlp ok, delivered 3, retried 0, backlog 5, last success 2026-03-06 11:59:00"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// TestReportOtherDaemon: a daemon that serves another database is not
+// the one whose counters the report shows (issue: "DROPS (daemon at
+// 127.0.0.1:9090)" came from a daemon of a different database).
+func TestReportOtherDaemon(t *testing.T) {
+	db := reportDB(t)
+	other := filepath.Join(t.TempDir(), "other.db")
+	url := fakeDaemon(t, other)
+	_, text, _ := runReportTest(t, nil, "--db", db, "--url", url)
+	if !strings.Contains(text, "DAEMON  "+url+" serves another database:\n        "+other+"\n") ||
+		!strings.Contains(text, "no daemon is running for this one") || strings.Contains(text, "DROPS") {
+		t.Errorf("report of another daemon's database:\n%s", text)
+	}
+	_, js, _ := runReportTest(t, nil, "--db", db, "--url", strings.TrimPrefix(url, "http://"), "--json")
+	var doc struct{ Daemon map[string]any }
+	if err := json.Unmarshal([]byte(js), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Daemon["serves_db"] != false || doc.Daemon["db_path"] != other || doc.Daemon["events_received"] != nil {
+		t.Errorf("daemon %v", doc.Daemon)
+	}
+	// The same file under another name (a symlink) is the same database.
+	link := filepath.Join(t.TempDir(), "link.db")
+	if err := os.Symlink(db, link); err != nil {
+		t.Fatal(err)
+	}
+	_, text, _ = runReportTest(t, nil, "--db", link, "--url", fakeDaemon(t, db))
+	if !strings.Contains(text, "serves this database") || !strings.Contains(text, "DROPS   received 42") {
+		t.Errorf("report through a symlink:\n%s", text)
 	}
 }
 
@@ -173,6 +221,9 @@ func TestReportUsageErrors(t *testing.T) {
 		{[]string{"--bogus"}, nil, 2, "flag provided but not defined"},
 		{nil, map[string]string{"OCT_DB_PATH": filepath.Join(t.TempDir(), "none.db")}, 1, "no such file"},
 		{[]string{"--db", db, "--since", "7d"}, map[string]string{"OCT_PORT": "70000"}, 2, "OCT_PORT"},
+		{[]string{"--by", "agents"}, nil, 2, `--by: unknown dimension "agents"`},
+		{[]string{"--by", "day,day"}, nil, 2, `"day" given twice`},
+		{[]string{"--by", "agent", "--top", "-1"}, nil, 2, "--top"},
 	} {
 		code, _, errOut := runReportTest(t, tc.env, tc.args...)
 		if code != tc.code || !strings.Contains(errOut, tc.want) {
@@ -205,12 +256,13 @@ func TestParseSince(t *testing.T) {
 // none may reach the terminal as an escape sequence or break a table.
 func TestReportTextIsPrintable(t *testing.T) {
 	evil := "a\x1b[2J\x1b]0;title\x07\tb\u202ec\xff"
-	row := view.Stats{Key: evil, Provider: evil, Calls: 1}
+	row := view.Stats{Key: evil, Provider: evil, Calls: 1, Errors: 1}
 	doc := &summaryDoc{Window: "24h", Summary: &view.Summary{Totals: row, ByModel: []view.Stats{row}, ByAgent: []view.Stats{row},
+		ErrorEvents:  map[string]int64{"crash": 1},
 		RecentErrors: []view.RecentError{{Kind: "trace", Model: evil, Message: evil}, {Kind: "error", Type: evil, Code: evil, Message: strings.Repeat("é", 200)}}},
-		Daemon: &daemonStatus{Reachable: true, LastPushStatus: evil, Sinks: map[string]*sinkState{"otlp": {Enabled: true, Status: evil}}}}
+		Daemon: &daemonStatus{Reachable: true, DBPath: "/x", ServesDB: true, DaemonCounters: &DaemonCounters{LastPushStatus: evil, Sinks: map[string]*sinkState{"otlp": {Enabled: true, Status: evil}}}}}
 	var b strings.Builder
-	writeReport(&b, doc)
+	writeReport(&b, doc, false)
 	out := b.String()
 	if !utf8.ValidString(out) {
 		t.Error("report is not UTF-8")
@@ -220,7 +272,8 @@ func TestReportTextIsPrintable(t *testing.T) {
 			t.Fatalf("report holds %U:\n%q", r, out)
 		}
 	}
-	if want := "a?[2J?]0;title??b?c?"; strings.Count(out, want) < 8 {
-		t.Errorf("%q shown %d times, want 8:\n%s", want, strings.Count(out, want), out)
+	// Names as they are; messages with their white space folded.
+	if want := "a?[2J?]0;title??b?c?"; strings.Count(out, want) != 7 || strings.Count(out, "a?[2J?]0;title? b?c?") != 1 {
+		t.Errorf("%q shown %d times, want 7:\n%s", want, strings.Count(out, want), out)
 	}
 }

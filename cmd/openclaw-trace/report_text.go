@@ -4,268 +4,225 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
-	"text/tabwriter"
-	"time"
-	"unicode"
-	"unicode/utf8"
 
-	"github.com/openclaw/openclaw-trace/store"
 	"github.com/openclaw/openclaw-trace/store/view"
 )
 
-// writeReport prints doc as the human report: totals, one table per
-// grouping, recent errors, drops and backlog.
-func writeReport(w io.Writer, doc *summaryDoc) {
+// writeReport prints doc as the human report: totals, idle burn, one
+// table per grouping, failed calls and error events, the daemon's drops
+// and the backlog. Without wide every line fits reportWidth columns.
+func writeReport(w io.Writer, doc *summaryDoc, wide bool) {
 	s := doc.Summary
-	t := s.Totals
-	fmt.Fprintf(w, "openclaw-trace report: last %s (%s to %s UTC)\n\n", doc.Window, utc(s.Since), utc(s.Until))
-	fmt.Fprintf(w, "calls %s   errors %s (%s)   cost %s\n", count(t.Calls), count(t.Errors), pct(t.ErrorRate), costText(t))
-	fmt.Fprintf(w, "tokens in %s (cache read %s, cache write %s)   out %s\n",
-		count(t.PromptTokens), count(t.CacheReadTokens), count(t.CacheWriteTokens), count(t.CompletionTokens))
-	fmt.Fprintf(w, "latency p50 %s   p95 %s   p99 %s   ttft p50 %s\n",
-		ms(t.LatencyP50MS), ms(t.LatencyP95MS), ms(t.LatencyP99MS), ms(t.TTFTP50MS))
-	for _, g := range []struct {
-		title, key string
-		rows       []view.Stats
+	writeHeader(w, doc.Window, s.Since, s.Until, &s.Totals, s.Coverage)
+	writeIdleBurn(w, s)
+	groups := []struct {
+		title string
+		heads []string
+		rows  []view.Stats
+		named bool // skipped when no call has a name here
 	}{
-		{"BY MODEL", "MODEL", s.ByModel}, {"BY PROVIDER", "PROVIDER", s.ByProvider},
-		{"BY AGENT", "AGENT", s.ByAgent}, {"BY CHANNEL", "CHANNEL", s.ByChannel}, {"BY DAY (UTC)", "DAY", s.ByDay},
-	} {
-		if len(g.rows) == 0 {
+		{"BY MODEL", []string{"MODEL", "PROVIDER"}, s.ByModel, false},
+		{"BY PROVIDER", []string{"PROVIDER"}, s.ByProvider, false},
+		{"BY AGENT", []string{"AGENT"}, s.ByAgent, true},
+		{"BY CHANNEL", []string{"CHANNEL"}, s.ByChannel, true},
+		{"BY TRIGGER", []string{"TRIGGER"}, s.ByTrigger, true},
+		{"BY CRON JOB", []string{"CRON JOB"}, s.ByCron, true},
+		{"TOP SESSIONS BY COST", []string{"SESSION"}, s.TopSessions, false},
+		{"BY DAY (" + s.Coverage.Zone + ")", []string{"DAY"}, s.ByDay, false},
+	}
+	for _, g := range groups {
+		if len(g.rows) == 0 || g.named && len(g.rows) == 1 && g.rows[0].Key == "" {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s\n", g.title)
-		writeStats(w, g.key, g.rows, g.key == "MODEL")
+		rows := make([]tableRow, len(g.rows))
+		for i := range g.rows {
+			rows[i] = tableRow{names: []string{orNone(g.rows[i].Key)}, st: &g.rows[i]}
+			if len(g.heads) == 2 {
+				rows[i].names = append(rows[i].names, clean(g.rows[i].Provider))
+			}
+		}
+		writeTable(w, g.heads, rows, wide)
 	}
-	writeErrors(w, s)
+	writeErrors(w, s, wide)
 	writeDaemon(w, doc.Daemon)
 	writeBacklog(w, s.Backlog)
 }
 
-func writeStats(w io.Writer, key string, rows []view.Stats, withProvider bool) {
-	// The numbers align right; the names are padded to one width first so
-	// they read left-aligned.
-	keyW, provW := len(key), len("PROVIDER")
-	for _, r := range rows {
-		keyW, provW = max(keyW, len(orNone(r.Key))), max(provW, len(clean(r.Provider)))
+// writeHeader prints the window and its totals; errors are failed calls.
+func writeHeader(w io.Writer, window string, since, until int64, t *view.Stats, cov view.Coverage) {
+	fmt.Fprintf(w, "openclaw-trace report: last %s (%s to %s UTC)\n\n", window, utc(since), utc(until))
+	fmt.Fprintf(w, "calls %s   errors %s (%s)   cost %s\n", count(t.Calls), count(t.Errors), pct(t.ErrorRate), costText(*t))
+	fmt.Fprintf(w, "tokens in %s (cache read %s, cache write %s)   out %s   reasoning %s\n",
+		count(t.PromptTokens), count(t.CacheReadTokens), count(t.CacheWriteTokens), count(t.CompletionTokens), count(t.ReasoningTokens))
+	fmt.Fprintf(w, "latency p50 %s   p95 %s   p99 %s   ttft p50 %s\n",
+		ms(t.LatencyP50MS), ms(t.LatencyP95MS), ms(t.LatencyP99MS), ms(t.TTFTP50MS))
+	if cov.RollupFrom != "" {
+		fmt.Fprintf(w, "history   %s to %s from daily rollups (%s days); stored calls from %s UTC\n",
+			cov.RollupFrom, cov.RollupTo, clean(cov.Zone), utc(cov.RawFrom))
 	}
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
-	head := fmt.Sprintf("%-*s\t", keyW, key)
-	if withProvider {
-		head += fmt.Sprintf("%-*s\t", provW, "PROVIDER")
-	}
-	fmt.Fprintln(tw, head+"CALLS\tERRORS\tERR%\tIN\tCACHE R\tCACHE W\tOUT\tCOST\tUNPRICED\tP50\tP95\tP99\tTTFT P50\t")
-	for _, r := range rows {
-		line := fmt.Sprintf("%-*s\t", keyW, orNone(r.Key))
-		if withProvider {
-			line += fmt.Sprintf("%-*s\t", provW, clean(r.Provider))
-		}
-		cost := "-"
-		if r.CostUSD != nil {
-			cost = usd(*r.CostUSD)
-		}
-		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", line,
-			count(r.Calls), count(r.Errors), pct(r.ErrorRate), count(r.PromptTokens), count(r.CacheReadTokens),
-			count(r.CacheWriteTokens), count(r.CompletionTokens), cost, count(r.UnpricedCalls),
-			ms(r.LatencyP50MS), ms(r.LatencyP95MS), ms(r.LatencyP99MS), ms(r.TTFTP50MS))
-	}
-	tw.Flush()
 }
 
-func writeErrors(w io.Writer, s *view.Summary) {
-	if len(s.ErrorEvents) > 0 {
-		types := make([]string, 0, len(s.ErrorEvents))
-		for k := range s.ErrorEvents {
-			types = append(types, k)
-		}
-		sort.Strings(types)
-		parts := make([]string, len(types))
-		for i, k := range types {
-			parts[i] = fmt.Sprintf("%s %s", k, count(s.ErrorEvents[k]))
-		}
-		fmt.Fprintf(w, "\nERROR EVENTS  %s\n", strings.Join(parts, ", "))
-	}
-	if len(s.RecentErrors) == 0 {
+// writeIdleBurn prints what the calls no user started cost, by trigger.
+func writeIdleBurn(w io.Writer, s *view.Summary) {
+	b, t := s.IdleBurn, s.Totals
+	switch {
+	case t.Calls == 0:
+		return
+	case b.UnknownCalls == t.Calls:
+		fmt.Fprintln(w, "idle burn unknown: no call in the window says what triggered it")
+		return
+	case b.Calls == 0:
+		fmt.Fprintln(w, "idle burn none: every call with a known trigger was started by a user message")
 		return
 	}
-	fmt.Fprintln(w, "\nRECENT ERRORS")
+	cost := unknown
+	if b.CostUSD != nil {
+		cost = usd(*b.CostUSD)
+		if b.CostShare != nil {
+			cost += fmt.Sprintf(" (%s of cost)", pct(*b.CostShare))
+		}
+	}
+	fmt.Fprintf(w, "idle burn %s in %s of %s not started by a user message\n", cost, count(b.Calls), plural(t.Calls, "call"))
+	parts := make([]string, 0, len(b.ByTrigger)+2)
+	for _, tr := range b.ByTrigger {
+		c := unknown
+		if tr.CostUSD != nil {
+			c = usd(*tr.CostUSD)
+		}
+		parts = append(parts, fmt.Sprintf("%s %s in %s", clean(tr.Trigger), c, count(tr.Calls)))
+	}
+	if b.UnpricedCalls > 0 {
+		parts = append(parts, fmt.Sprintf("%s of them unpriced", count(b.UnpricedCalls)))
+	}
+	if b.UnknownCalls > 0 {
+		parts = append(parts, fmt.Sprintf("%s without a trigger", plural(b.UnknownCalls, "call")))
+	}
+	writeWrapped(w, "          ", parts, "; ")
+}
+
+// writeWrapped prints parts after indent, joined by sep, breaking lines
+// before reportWidth.
+func writeWrapped(w io.Writer, indent string, parts []string, sep string) {
+	line := indent
+	for i, p := range parts {
+		if i > 0 {
+			if width(line)+width(sep)+width(p) > reportWidth {
+				fmt.Fprintln(w, line+strings.TrimRight(sep, " "))
+				line = indent
+			} else {
+				line += sep
+			}
+		}
+		line += cut(p, reportWidth-width(indent)-width(sep)) // room for sep after it
+	}
+	fmt.Fprintln(w, line)
+}
+
+// writeErrors lists the newest failed calls under their count, and the
+// newest error events under theirs: "errors" are failed calls, and error
+// events are never counted as such.
+func writeErrors(w io.Writer, s *view.Summary, wide bool) {
+	var calls, events []view.RecentError
 	for _, e := range s.RecentErrors {
+		if e.Kind == "trace" {
+			calls = append(calls, e)
+		} else {
+			events = append(events, e)
+		}
+	}
+	msgW := reportWidth - 2 - 19 - 2 - 24 - 1
+	if wide {
+		msgW = 200
+	}
+	if n := s.Totals.Errors; n > 0 {
+		fmt.Fprintf(w, "\nERRORS  %s (status error or timeout)%s\n", plural(n, "failed call"), newest(len(calls), n))
+		for _, e := range calls {
+			fmt.Fprintf(w, "  %s  %-24s %s\n", utc(e.At), cut(clean(e.Model), 24), oneLine(e.Message, msgW))
+		}
+	}
+	var total int64
+	types := make([]string, 0, len(s.ErrorEvents))
+	for k, n := range s.ErrorEvents {
+		types = append(types, k)
+		total += n
+	}
+	if total == 0 {
+		return
+	}
+	sort.Strings(types)
+	parts := make([]string, len(types))
+	for i, k := range types {
+		parts[i] = fmt.Sprintf("%s %s", clean(k), count(s.ErrorEvents[k]))
+	}
+	fmt.Fprintf(w, "\nERROR EVENTS  %s (%s)%s\n", count(total), cut(strings.Join(parts, ", "), 40), newest(len(events), total))
+	for _, e := range events {
 		what := e.Type
 		if e.Code != "" {
 			what += "/" + e.Code
 		}
-		if e.Kind == "trace" {
-			what = "call " + e.Model
-		}
-		fmt.Fprintf(w, "  %s  %-28s %s\n", utc(e.At), clean(what), oneLine(e.Message, 100))
+		fmt.Fprintf(w, "  %s  %-24s %s\n", utc(e.At), cut(clean(what), 24), oneLine(e.Message, msgW))
 	}
 }
 
-func writeDaemon(w io.Writer, d *daemonStatus) {
-	if d == nil {
-		return
+// newest says how many of n the list under it shows.
+func newest(shown int, n int64) string {
+	if int64(shown) == n {
+		return ", newest first"
 	}
-	if !d.Reachable {
-		reason := d.Error
-		if i := strings.LastIndex(reason, ": "); i >= 0 {
-			reason = reason[i+2:] // "connection refused", not the whole URL chain
-		}
-		fmt.Fprintf(w, "\nDROPS  daemon not reachable at %s (%s): drop counters live in its memory\n", d.Address, reason)
-		return
-	}
-	fmt.Fprintf(w, "\nDROPS (daemon at %s)  received %s, written %s, dropped %s", d.Address,
-		count(d.Received), count(d.Written), count(d.Dropped))
-	reasons := make([]string, 0, len(d.DroppedByReason))
-	for r, n := range d.DroppedByReason {
-		if n > 0 {
-			reasons = append(reasons, fmt.Sprintf("%s %s", r, count(n)))
-		}
-	}
-	sort.Strings(reasons)
-	if len(reasons) > 0 {
-		fmt.Fprintf(w, " (%s)", strings.Join(reasons, ", "))
-	}
-	fmt.Fprintf(w, "; client-reported %s", count(d.ClientReportedDrops))
-	if d.KernelDrops != nil {
-		fmt.Fprintf(w, ", udp kernel %s", count(*d.KernelDrops))
-	}
-	fmt.Fprintf(w, "; queue %d/%d\n", d.QueueDepth, d.QueueCapacity)
-	last := "never"
-	if d.LastPushTime != nil {
-		last = utc(*d.LastPushTime)
-	}
-	fmt.Fprintf(w, "PUSH  %s (last %s)\n", clean(d.LastPushStatus), last)
-	for _, name := range sortedKeys(d.Sinks) {
-		sk := d.Sinks[name]
-		if sk == nil || !sk.Enabled {
-			continue
-		}
-		fmt.Fprintf(w, "SINK %s  %s, delivered %s, retried %s", name, clean(sk.Status), count(sk.Delivered), count(sk.Retried))
-		if sk.Backlog != nil {
-			fmt.Fprintf(w, ", backlog %s", count(*sk.Backlog))
-		}
-		if sk.LastSuccess != nil {
-			fmt.Fprintf(w, ", last success %s", utc(*sk.LastSuccess))
-		}
-		fmt.Fprintln(w)
-	}
+	return fmt.Sprintf(", the newest %d", shown)
 }
 
-func writeBacklog(w io.Writer, b view.Backlog) {
-	parts := make([]string, 0, len(store.DataTables))
-	for _, t := range store.DataTables {
-		parts = append(parts, fmt.Sprintf("%s %s", t, count(b.Unsynced[t])))
-	}
-	fmt.Fprintf(w, "BACKLOG  %s rows not pushed (%s)", count(b.Total), strings.Join(parts, ", "))
-	if p := b.LastPush; p != nil {
-		fmt.Fprintf(w, "; last attempt %s %s, %s rows", utc(p.At), p.Status, count(p.Rows))
-		if p.HTTPStatus != nil {
-			fmt.Fprintf(w, ", HTTP %d", *p.HTTPStatus)
+// writeBreakdown prints a --by document: the totals and one table of the
+// groups, the rest added up in one row.
+func writeBreakdown(w io.Writer, doc *breakdownDoc, wide bool) {
+	b := doc.Breakdown
+	writeHeader(w, doc.Window, b.Since, b.Until, &b.Totals, b.Coverage)
+	var heads []string
+	for _, d := range b.By {
+		switch d {
+		case "model":
+			heads = append(heads, "MODEL", "PROVIDER")
+		case "cron":
+			heads = append(heads, "CRON JOB")
+		case "day":
+			heads = append(heads, "DAY ("+clean(b.Coverage.Zone)+")")
+		case "hour":
+			heads = append(heads, "HOUR ("+clean(b.Coverage.Zone)+")")
+		default:
+			heads = append(heads, strings.ToUpper(d))
 		}
-		if p.Error != "" {
-			fmt.Fprintf(w, ": %s", oneLine(p.Error, 80))
-		}
 	}
-	fmt.Fprintln(w)
-	streams := make([]string, 0, len(b.Exports))
-	for st := range b.Exports {
-		streams = append(streams, st)
-	}
-	sort.Strings(streams)
-	for _, st := range streams {
-		var total int64
-		parts := parts[:0]
-		for _, t := range store.DataTables {
-			if n, ok := b.Exports[st][t]; ok {
-				total += n
-				parts = append(parts, fmt.Sprintf("%s %s", t, count(n)))
+	fmt.Fprintf(w, "\nBY %s\n", strings.ToUpper(strings.Join(b.By, ", ")))
+	rows := make([]tableRow, 0, len(b.Groups)+2)
+	for i := range b.Groups {
+		g := &b.Groups[i]
+		var names []string
+		for _, d := range b.By {
+			names = append(names, orNone(g.Keys[d]))
+			if d == "model" {
+				names = append(names, clean(g.Keys["provider"]))
 			}
 		}
-		fmt.Fprintf(w, "EXPORT %s  %s rows not exported (%s)\n", st, count(total), strings.Join(parts, ", "))
+		rows = append(rows, tableRow{names: names, st: g})
 	}
-}
-
-// costText is the cost of the priced calls, with the unpriced ones named:
-// never "$0" for calls that have no price.
-func costText(t view.Stats) string {
-	switch {
-	case t.CostUSD == nil && t.UnpricedCalls > 0:
-		return fmt.Sprintf("unknown (%s unpriced calls)", count(t.UnpricedCalls))
-	case t.CostUSD == nil:
-		return "-"
-	case t.UnpricedCalls > 0:
-		return fmt.Sprintf("%s + %s unpriced calls", usd(*t.CostUSD), count(t.UnpricedCalls))
+	blank := func(first string) []string {
+		names := make([]string, len(heads))
+		names[0] = first
+		return names
 	}
-	return usd(*t.CostUSD)
-}
-
-// usd shows cents from $100 up, four decimals below (a call costs
-// fractions of a cent).
-func usd(v float64) string {
-	if v >= 100 {
-		whole := int64(v)
-		cents := int64((v-float64(whole))*100 + 0.5)
-		if cents == 100 {
-			whole, cents = whole+1, 0
+	if b.Rest != nil {
+		rows = append(rows, tableRow{names: blank(fmt.Sprintf("(%d more)", b.RestGroups)), st: b.Rest})
+	}
+	rows = append(rows, tableRow{names: blank("TOTAL"), st: &b.Totals})
+	writeTable(w, heads, rows, wide)
+	for _, d := range b.By {
+		if d == "session" || d == "hour" {
+			if b.Coverage.RollupFrom != "" {
+				fmt.Fprintf(w, "  %s: calls of days read from daily rollups, which keep no %s\n", view.RolledUp, d)
+			}
+			break
 		}
-		return fmt.Sprintf("$%s.%02d", count(whole), cents)
 	}
-	return "$" + strconv.FormatFloat(v, 'f', 4, 64)
-}
-
-func ms(v *float64) string {
-	switch {
-	case v == nil:
-		return "-"
-	case *v < 1000:
-		return fmt.Sprintf("%.0f ms", *v)
-	}
-	return fmt.Sprintf("%.2f s", *v/1000)
-}
-
-func pct(r float64) string { return fmt.Sprintf("%.1f%%", 100*r) }
-
-// count formats n with thousands separators.
-func count(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	if n < 0 {
-		return s
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-func utc(unixMS int64) string { return time.UnixMilli(unixMS).UTC().Format("2006-01-02 15:04:05") }
-
-func orNone(k string) string {
-	if k == "" {
-		return "(none)"
-	}
-	return clean(k)
-}
-
-// oneLine is s cleaned, its white space folded, cut at n runes.
-func oneLine(s string, n int) string {
-	s = clean(strings.Join(strings.Fields(s), " "))
-	if utf8.RuneCountInString(s) > n {
-		return string([]rune(s)[:n]) + "…"
-	}
-	return s
-}
-
-// clean shows names and messages from the network as printable text: a
-// control or format character (an escape sequence, a tab, a bidi
-// override) or broken UTF-8 becomes "?", so it cannot drive the terminal
-// or break a table.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || !unicode.IsGraphic(r) {
-			return '?'
-		}
-		return r
-	}, s)
 }

@@ -7,11 +7,12 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/openclaw/openclaw-trace/listener"
 	"github.com/openclaw/openclaw-trace/store/view"
 )
 
@@ -25,11 +26,28 @@ type summaryDoc struct {
 	Daemon      *daemonStatus `json:"daemon"`
 }
 
-// daemonStatus is the drop accounting and push state of the running daemon.
+// breakdownDoc is what `report --by … --json` prints and GET
+// /v1/breakdown answers.
+type breakdownDoc struct {
+	GeneratedAt int64           `json:"generated_at"` // unix ms
+	Window      string          `json:"window"`
+	Breakdown   *view.Breakdown `json:"breakdown"`
+}
+
+// daemonStatus is who answered for the database: the daemon named by
+// --url (or OCT_BIND/OCT_PORT), whether it serves the database the report
+// reads, and only then its drop accounting and push state.
 type daemonStatus struct {
-	Reachable           bool                  `json:"reachable"`
-	Address             string                `json:"address,omitempty"`
-	Error               string                `json:"error,omitempty"` // why it was not reachable
+	Reachable bool   `json:"reachable"`
+	Address   string `json:"address,omitempty"`
+	DBPath    string `json:"db_path,omitempty"` // the database it serves, as it says
+	ServesDB  bool   `json:"serves_db"`         // the database summarised
+	Error     string `json:"error,omitempty"`   // why it was not reachable
+	*DaemonCounters
+}
+
+// DaemonCounters are a daemon's counters, as /health has them.
+type DaemonCounters struct {
 	Received            int64                 `json:"events_received"`
 	Written             int64                 `json:"events_written"`
 	Dropped             int64                 `json:"events_dropped"`
@@ -79,74 +97,46 @@ func summarize(ctx context.Context, v *view.View, window string, now time.Time, 
 	return &summaryDoc{GeneratedAt: now.UnixMilli(), Window: window, Summary: s}, nil
 }
 
+// breakdown builds the --by document for the window ending at now.
+func breakdown(ctx context.Context, v *view.View, window string, now time.Time, by []view.Dim, top int) (*breakdownDoc, error) {
+	d, err := parseSince(window)
+	if err != nil {
+		return nil, err
+	}
+	b, err := v.Breakdown(ctx, view.BreakdownOptions{Since: now.Add(-d), Until: now, By: by, Top: top})
+	if err != nil {
+		return nil, err
+	}
+	return &breakdownDoc{GeneratedAt: now.UnixMilli(), Window: window, Breakdown: b}, nil
+}
+
 // liveStatus is the daemon's own status, from the counters /health shows.
 func (m *Main) liveStatus(ctx context.Context) *daemonStatus {
 	s := m.snapshot(ctx, true)
-	st := &daemonStatus{Reachable: true, Received: s.Received, Written: s.Written, Dropped: s.Dropped,
+	st := &daemonStatus{Reachable: true, DBPath: m.dbPath(), ServesDB: true, DaemonCounters: &DaemonCounters{
+		Received: s.Received, Written: s.Written, Dropped: s.Dropped,
 		DroppedByReason: s.DroppedByReason, ClientReportedDrops: s.ClientReportedDrops, KernelDrops: s.KernelDrops,
-		QueueDepth: s.QueueDepth, QueueCapacity: s.QueueCapacity, Sinks: s.Sinks}
+		QueueDepth: s.QueueDepth, QueueCapacity: s.QueueCapacity, Sinks: s.Sinks}}
 	st.LastPushTime, st.LastPushStatus = m.pushStatus()
 	return st
 }
 
-// summaryTimeout bounds one summary in the daemon. A window of a million
-// calls takes seconds of CPU (BENCHMARKS.md), longer on a busy machine,
-// so this handler lifts the listener's 10 s write timeout for itself.
-const summaryTimeout = 60 * time.Second
-
-// summaryHandler serves GET /v1/summary?since=24h&buckets=48, the data the
-// dashboard draws; the same document as `report --json`. One summary runs
-// at a time: open dashboards queue instead of scanning side by side and
-// taking the cores from intake.
-func (m *Main) summaryHandler() http.Handler {
-	turn := make(chan struct{}, 1)
-	v := view.New(m.DB.Reader())
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		window := r.URL.Query().Get("since")
-		if window == "" {
-			window = "24h"
-		}
-		buckets := 0
-		if b := r.URL.Query().Get("buckets"); b != "" {
-			n, err := strconv.Atoi(b)
-			if err != nil || n < 1 || n > 1000 {
-				listener.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "buckets: want an integer 1..1000", "field": "buckets"})
-				return
-			}
-			buckets = n
-		}
-		if _, err := parseSince(window); err != nil {
-			listener.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "since: " + err.Error(), "field": "since"})
-			return
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), summaryTimeout)
-		defer cancel()
-		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(summaryTimeout + 5*time.Second))
-		select {
-		case turn <- struct{}{}:
-			defer func() { <-turn }()
-		case <-ctx.Done():
-			listener.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "summary: another summary took the whole time"})
-			return
-		}
-		doc, err := summarize(ctx, v, window, time.Now(), buckets)
-		if err != nil {
-			m.Logger.Error("summary failed", "err", err)
-			listener.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "summary: " + err.Error()})
-			return
-		}
-		doc.Daemon = m.liveStatus(r.Context())
-		listener.WriteJSON(w, http.StatusOK, doc)
-	})
+// dbPath is the absolute path of the database the daemon serves.
+func (m *Main) dbPath() string {
+	if p, err := filepath.Abs(m.Config.DBPath); err == nil {
+		return p
+	}
+	return m.Config.DBPath
 }
 
-// fetchStatus asks the daemon at addr for /health: its drop counters are
-// in its memory. An unreachable daemon is reported, not an error.
-func fetchStatus(ctx context.Context, addr string) *daemonStatus {
-	st := &daemonStatus{Address: addr}
+// fetchStatus asks the daemon at base (a URL) for /health: its drop
+// counters are in its memory. They are kept only when it serves the
+// database at dbPath. An unreachable daemon is reported, not an error.
+func fetchStatus(ctx context.Context, base, dbPath string) *daemonStatus {
+	st := &daemonStatus{Address: base}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/health", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+"/health", nil)
 	if err != nil {
 		st.Error = err.Error()
 		return st
@@ -158,6 +148,7 @@ func fetchStatus(ctx context.Context, addr string) *daemonStatus {
 	}
 	defer resp.Body.Close()
 	var h struct {
+		DBPath         string   `json:"db_path"`
 		Received       int64    `json:"events_received"`
 		Dropped        int64    `json:"events_dropped"`
 		QueueDepth     int      `json:"queue_depth"`
@@ -173,20 +164,39 @@ func fetchStatus(ctx context.Context, addr string) *daemonStatus {
 		st.Error = "GET /health: " + err.Error()
 		return st
 	}
-	st.Reachable = true
-	st.Received, st.Written, st.Dropped = h.Received, h.Counters.Written, h.Dropped
-	st.DroppedByReason, st.ClientReportedDrops, st.KernelDrops = h.Counters.DroppedByReason, h.Counters.ClientReportedDrops, h.Counters.KernelDrops
-	st.QueueDepth, st.QueueCapacity, st.Sinks = h.QueueDepth, h.Counters.QueueCapacity, h.Counters.Sinks
-	st.LastPushTime, st.LastPushStatus = h.LastPushTime, h.LastPushStatus
+	st.Reachable, st.DBPath = true, h.DBPath
+	if st.ServesDB = sameFile(h.DBPath, dbPath); !st.ServesDB {
+		return st
+	}
+	st.DaemonCounters = &DaemonCounters{Received: h.Received, Written: h.Counters.Written, Dropped: h.Dropped,
+		DroppedByReason: h.Counters.DroppedByReason, ClientReportedDrops: h.Counters.ClientReportedDrops,
+		KernelDrops: h.Counters.KernelDrops, QueueDepth: h.QueueDepth, QueueCapacity: h.Counters.QueueCapacity,
+		Sinks: h.Counters.Sinks, LastPushTime: h.LastPushTime, LastPushStatus: h.LastPushStatus}
 	return st
 }
 
-// daemonAddr is where the local daemon's HTTP listener is: OCT_BIND (a
+// sameFile reports whether the daemon's path and ours name one file: the
+// same inode when both can be looked at (symlinks, bind mounts of one
+// machine), else the same absolute path.
+func sameFile(daemon, ours string) bool {
+	if daemon == "" {
+		return false
+	}
+	a, errA := os.Stat(daemon)
+	b, errB := os.Stat(ours)
+	if errA == nil && errB == nil {
+		return os.SameFile(a, b)
+	}
+	abs, err := filepath.Abs(ours)
+	return err == nil && filepath.Clean(daemon) == abs
+}
+
+// daemonURL is where the local daemon's HTTP listener is: OCT_BIND (a
 // wildcard means loopback) and OCT_PORT.
-func daemonAddr(cfg *Config) string {
+func daemonURL(cfg *Config) string {
 	host := cfg.Bind
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
 	}
-	return net.JoinHostPort(host, strconv.Itoa(cfg.Port))
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(cfg.Port))
 }

@@ -2,33 +2,32 @@ package view
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 )
 
 // The summary is what `openclaw-trace report` prints and what GET
-// /v1/summary (the dashboard's data) answers: one query over llm_traces
-// in a time window, aggregated here. Costs are sums of cost_usd over the
-// calls that have one; unpriced calls (cost_usd NULL) are counted, never
-// added as $0.
+// /v1/summary (the dashboard's data) answers: the calls of a time window,
+// from raw rows where they are kept and from daily rollups before that,
+// aggregated here. Costs are sums over the calls that have one; unpriced
+// calls (cost_usd NULL) are counted, never added as $0. "errors" are
+// failed calls (status error or timeout) everywhere; error events (table
+// error_events) are counted apart.
 
 // SummaryOptions choose the window and the detail of a summary.
 type SummaryOptions struct {
 	Since, Until time.Time // window [Since, Until)
 	Buckets      int       // points in the time series; 0: DefaultSummaryBuckets
 	RecentErrors int       // failed calls and error events listed; 0: DefaultRecentErrors
+	TopSessions  int       // sessions listed, by cost; 0: DefaultTopSessions
 }
 
 // Defaults of SummaryOptions.
 const (
 	DefaultSummaryBuckets = 24
 	DefaultRecentErrors   = 10
+	DefaultTopSessions    = 10
 )
 
 // Summary is the aggregate of the calls in a window.
@@ -38,37 +37,48 @@ type Summary struct {
 	Totals       Stats            `json:"totals"`
 	ByModel      []Stats          `json:"by_model"`
 	ByProvider   []Stats          `json:"by_provider"`
-	ByAgent      []Stats          `json:"by_agent"`   // metadata.agent_id; "" when absent
-	ByChannel    []Stats          `json:"by_channel"` // metadata.channel; "" when absent
-	ByDay        []Stats          `json:"by_day"`     // UTC dates, oldest first
+	ByAgent      []Stats          `json:"by_agent"`   // "" when the call named none
+	ByChannel    []Stats          `json:"by_channel"` // "" when the call named none
+	ByTrigger    []Stats          `json:"by_trigger"` // "" when the call named none
+	ByCron       []Stats          `json:"by_cron"`    // cron jobs; "" for calls of none
+	TopSessions  []Stats          `json:"top_sessions"`
+	ByDay        []Stats          `json:"by_day"` // dates in Coverage.Zone, oldest first
+	IdleBurn     IdleBurn         `json:"idle_burn"`
 	BucketMS     int64            `json:"bucket_ms"`
 	Series       []Point          `json:"series"`
 	ErrorEvents  map[string]int64 `json:"error_events"`  // error_events rows in the window by error_type
 	RecentErrors []RecentError    `json:"recent_errors"` // newest first
 	Backlog      Backlog          `json:"backlog"`
+	Coverage     Coverage         `json:"coverage"`
 }
 
 // Stats aggregates the calls of one group (a model, a provider, …).
 type Stats struct {
-	Key              string   `json:"key"`
-	Provider         string   `json:"provider,omitempty"` // set in ByModel
-	Calls            int64    `json:"calls"`
-	Errors           int64    `json:"errors"` // status error or timeout
-	ErrorRate        float64  `json:"error_rate"`
-	PromptTokens     int64    `json:"prompt_tokens"` // includes cache reads and writes
-	CompletionTokens int64    `json:"completion_tokens"`
-	CacheReadTokens  int64    `json:"cache_read_tokens"`
-	CacheWriteTokens int64    `json:"cache_write_tokens"`
-	CostUSD          *float64 `json:"cost_usd"` // of the priced calls; null when none is priced
-	PricedCalls      int64    `json:"priced_calls"`
-	UnpricedCalls    int64    `json:"unpriced_calls"`
-	LatencyP50MS     *float64 `json:"latency_p50_ms"`
-	LatencyP95MS     *float64 `json:"latency_p95_ms"`
-	LatencyP99MS     *float64 `json:"latency_p99_ms"`
-	TTFTP50MS        *float64 `json:"ttft_p50_ms"`
+	Key string `json:"key"`
+	// Keys names the group by dimension, in a breakdown (a model's has
+	// "model" and "provider").
+	Keys             map[string]string `json:"keys,omitempty"`
+	Provider         string            `json:"provider,omitempty"` // set in ByModel
+	Calls            int64             `json:"calls"`
+	Errors           int64             `json:"errors"` // failed calls: status error or timeout
+	ErrorRate        float64           `json:"error_rate"`
+	PromptTokens     int64             `json:"prompt_tokens"` // includes cache reads and writes
+	CompletionTokens int64             `json:"completion_tokens"`
+	CacheReadTokens  int64             `json:"cache_read_tokens"`
+	CacheWriteTokens int64             `json:"cache_write_tokens"`
+	ReasoningTokens  int64             `json:"reasoning_tokens"`
+	CostUSD          *float64          `json:"cost_usd"` // of the priced calls; null when none is priced
+	PricedCalls      int64             `json:"priced_calls"`
+	UnpricedCalls    int64             `json:"unpriced_calls"`
+	LatencyP50MS     *float64          `json:"latency_p50_ms"`
+	LatencyP95MS     *float64          `json:"latency_p95_ms"`
+	LatencyP99MS     *float64          `json:"latency_p99_ms"`
+	TTFTP50MS        *float64          `json:"ttft_p50_ms"`
 
 	latency, ttft hist
-	cost          float64
+	costNanos     int64
+	vals          []string // the key's names, in the grouping's order
+	period        string   // the day or hour label, when the grouping has one
 }
 
 // Point is one bucket of the time series.
@@ -84,30 +94,10 @@ type Point struct {
 type RecentError struct {
 	At      int64  `json:"at"`
 	Kind    string `json:"kind"` // "trace" (a failed call) or "error" (an error event)
-	Type    string `json:"type"` // trace: status (error, timeout); error: error_type
+	Type    string `json:"type"` // trace: "failed"; error: error_type
 	Code    string `json:"code,omitempty"`
 	Model   string `json:"model,omitempty"`
-	Message string `json:"message"`
-}
-
-// Backlog is what the sinks have not delivered yet, from the database.
-type Backlog struct {
-	Unsynced map[string]int64 `json:"unsynced"` // rows with synced = 0, by table
-	Total    int64            `json:"total"`
-	LastPush *PushInfo        `json:"last_push"` // newest push_log row; null before the first
-	// Exports are the rows past each export stream's position (the OTLP
-	// exporter's, in sink_positions), by stream and table. A stream that
-	// has delivered nothing yet has no position and is not listed.
-	Exports map[string]map[string]int64 `json:"exports"`
-}
-
-// PushInfo is one push attempt, from push_log.
-type PushInfo struct {
-	At         int64  `json:"at"`
-	Status     string `json:"status"`
-	HTTPStatus *int64 `json:"http_status"`
-	Rows       int64  `json:"rows"`
-	Error      string `json:"error,omitempty"`
+	Message string `json:"message"` // trace: error_type, else status
 }
 
 // Summary aggregates the calls in opts' window (see Summary).
@@ -115,61 +105,92 @@ func (v *View) Summary(ctx context.Context, opts SummaryOptions) (*Summary, erro
 	if !opts.Since.Before(opts.Until) {
 		return nil, errors.New("summary: since must be before until")
 	}
-	s := &Summary{Since: opts.Since.UnixMilli(), Until: opts.Until.UnixMilli(), Totals: Stats{Key: "total"},
-		ErrorEvents: map[string]int64{}}
-	n := opts.Buckets
-	if n <= 0 {
-		n = DefaultSummaryBuckets
-	}
-	s.BucketMS = max((s.Until-s.Since+int64(n)-1)/int64(n), 1)
-	agg, err := v.scanParallel(ctx, s, n, cmp(opts.RecentErrors, DefaultRecentErrors))
+	st, err := v.state(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := agg.scanErrors(ctx, v.db); err != nil {
+	s := &Summary{Since: opts.Since.UnixMilli(), Until: opts.Until.UnixMilli()}
+	n := cmp(opts.Buckets, DefaultSummaryBuckets)
+	s.BucketMS = max((s.Until-s.Since+int64(n)-1)/int64(n), 1)
+	w := &window{since: s.Since, until: s.Until, bucketMS: s.BucketMS, loc: st.loc}
+	p := st.plan(s.Since, s.Until)
+	s.Coverage = st.coverage(p)
+	groupings := [][]Dim{{DimModel}, {DimProvider}, {DimAgent}, {DimChannel}, {DimTrigger}, {DimCron}, {DimSession}, {DimDay}}
+	recent := cmp(opts.RecentErrors, DefaultRecentErrors)
+	agg, err := v.aggregate(ctx, st, p, w, groupings, n, recent, func(a *aggregator) {
+		a.groupings[6].skipRollups = true // rollups know no session
+	})
+	if err != nil {
 		return nil, err
 	}
-	agg.finish()
+	// Error events are not rolled up: those of the window still stored.
+	if s.ErrorEvents, err = agg.scanErrors(ctx, v.db, s.Since, s.Until); err != nil {
+		return nil, err
+	}
+	agg.finishSummary(s, cmp(opts.TopSessions, DefaultTopSessions))
 	if err := v.backlog(ctx, &s.Backlog); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// scanParallel scans the window in Workers equal slices of time and
-// merges them.
-func (v *View) scanParallel(ctx context.Context, s *Summary, buckets, recent int) (*aggregator, error) {
+// aggregate scans the plan's raw rows in Workers slices and its rollup
+// days, and returns one aggregator holding them all. setup adjusts each
+// new aggregator.
+func (v *View) aggregate(ctx context.Context, st *state, p plan, w *window, groupings [][]Dim, buckets, recent int,
+	setup func(*aggregator)) (*aggregator, error) {
+	newAgg := func() *aggregator {
+		a := newAggregator(w, groupings, buckets, recent)
+		if setup != nil {
+			setup(a)
+		}
+		return a
+	}
+	agg := newAgg()
+	if p.rawFrom < p.rawTo {
+		if err := v.scanParallel(ctx, agg, newAgg, scanSQL(agg.parts, st.columns, recent > 0), p.rawFrom, p.rawTo); err != nil {
+			return nil, err
+		}
+	}
+	if p.rollFrom != "" {
+		if err := agg.scanRollups(ctx, v.db, p.rollFrom, p.rollTo); err != nil {
+			return nil, err
+		}
+	}
+	return agg, nil
+}
+
+// scanParallel scans [since, until) in Workers slices of the calls' own
+// span (not of the window: a week of calls asked for with --since 300d
+// would otherwise all fall in one slice) and merges them into agg.
+func (v *View) scanParallel(ctx context.Context, agg *aggregator, newAgg func() *aggregator, query string, since, until int64) error {
+	first, last, err := v.callSpan(ctx, since, until)
+	if err != nil {
+		return err
+	}
 	workers := max(v.Workers, 1)
 	aggs := make([]*aggregator, workers)
-	// Slices of the calls' own span, not of the window: a week of calls
-	// asked for with --since 300d would otherwise all fall in one slice.
-	first, last, err := v.callSpan(ctx, s.Since, s.Until)
-	if err != nil {
-		return nil, err
-	}
+	aggs[0] = agg
+	errs := make([]error, workers)
 	span := last + 1 - first
-	run := func(guarded bool) error {
-		errs := make([]error, workers)
-		var wg sync.WaitGroup
-		for i := range aggs {
-			aggs[i] = newAggregator(s, buckets, recent)
-			from, to := first+span*int64(i)/int64(workers), first+span*int64(i+1)/int64(workers)
-			wg.Go(func() { errs[i] = aggs[i].scanTraces(ctx, v.db, from, to, guarded) })
+	done := make(chan int, workers)
+	for i := range aggs {
+		if i > 0 {
+			aggs[i] = newAgg()
 		}
-		wg.Wait()
-		return errors.Join(errs...)
+		from, to := first+span*int64(i)/int64(workers), first+span*int64(i+1)/int64(workers)
+		go func() { errs[i] = aggs[i].scanTraces(ctx, v.db, query, from, to); done <- i }()
 	}
-	err = run(false)
-	if err != nil && strings.Contains(err.Error(), "malformed JSON") {
-		err = run(true)
+	for range aggs {
+		<-done
 	}
-	if err != nil {
-		return nil, err
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	for _, b := range aggs[1:] {
-		aggs[0].merge(b)
+		agg.merge(b)
 	}
-	return aggs[0], nil
+	return nil
 }
 
 // callSpan returns the first and last created_at of the calls in
@@ -178,17 +199,17 @@ func (v *View) scanParallel(ctx context.Context, s *Summary, buckets, recent int
 // shortcut for a lone min or max).
 func (v *View) callSpan(ctx context.Context, since, until int64) (first, last int64, err error) {
 	const q = "SELECT %s(created_at) FROM llm_traces WHERE created_at >= ? AND created_at < ?"
-	var lo, hi sql.NullInt64
+	var lo, hi *int64
 	if err := v.db.QueryRowContext(ctx, fmt.Sprintf(q, "min"), since, until).Scan(&lo); err != nil {
 		return 0, 0, fmt.Errorf("summary span: %w", err)
 	}
 	if err := v.db.QueryRowContext(ctx, fmt.Sprintf(q, "max"), since, until).Scan(&hi); err != nil {
 		return 0, 0, fmt.Errorf("summary span: %w", err)
 	}
-	if !lo.Valid || !hi.Valid {
+	if lo == nil || hi == nil {
 		return since, until - 1, nil
 	}
-	return lo.Int64, hi.Int64, nil
+	return *lo, *hi, nil
 }
 
 func cmp(v, def int) int {
@@ -196,35 +217,4 @@ func cmp(v, def int) int {
 		return def
 	}
 	return v
-}
-
-// sortStats orders groups by cost, then calls, then key: the expensive
-// ones first.
-func sortStats(st []Stats) {
-	slices.SortFunc(st, func(a, b Stats) int {
-		// Whole micro-dollars: sums taken in another order (another split
-		// across workers) differ in the last bits and must not reorder.
-		ac, bc := math.Round(a.cost*1e6), math.Round(b.cost*1e6)
-		switch {
-		case ac != bc:
-			if ac > bc {
-				return -1
-			}
-			return 1
-		case a.Calls != b.Calls:
-			if a.Calls > b.Calls {
-				return -1
-			}
-			return 1
-		case a.Key != b.Key:
-			if a.Key < b.Key {
-				return -1
-			}
-			return 1
-		}
-		if a.Provider < b.Provider {
-			return -1
-		}
-		return 0
-	})
 }

@@ -10,6 +10,26 @@ import (
 	"github.com/openclaw/openclaw-trace/store"
 )
 
+// Backlog is what the sinks have not delivered yet, from the database.
+type Backlog struct {
+	Unsynced map[string]int64 `json:"unsynced"` // rows with synced = 0, by table
+	Total    int64            `json:"total"`
+	LastPush *PushInfo        `json:"last_push"` // newest push_log row; null before the first
+	// Exports are the rows past each export stream's position (the OTLP
+	// exporter's, in sink_positions), by stream and table. A stream that
+	// has delivered nothing yet has no position and is not listed.
+	Exports map[string]map[string]int64 `json:"exports"`
+}
+
+// PushInfo is one push attempt, from push_log.
+type PushInfo struct {
+	At         int64  `json:"at"`
+	Status     string `json:"status"`
+	HTTPStatus *int64 `json:"http_status"`
+	Rows       int64  `json:"rows"`
+	Error      string `json:"error,omitempty"`
+}
+
 // backlog fills b from the database: unsynced rows per table, the last
 // push attempt and each export stream's rows past its position.
 func (v *View) backlog(ctx context.Context, b *Backlog) error {

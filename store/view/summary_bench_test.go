@@ -16,6 +16,7 @@ import (
 var (
 	benchRows = flag.Int("summary.rows", 1_000_000, "rows BenchmarkSummary generates")
 	benchKeep = flag.String("summary.keep", "", "write the benchmark database to this path and keep it (to time `openclaw-trace report` on it)")
+	benchDB   = flag.String("summary.db", "", "use this database (one -summary.keep wrote) instead of generating one")
 )
 
 // benchNow is the end of the generated window: rows spread over the 24 h
@@ -23,8 +24,10 @@ var (
 var benchNow = time.Date(2026, 3, 6, 12, 0, 0, 0, time.UTC)
 
 // FillSummaryRows inserts n calls spread over the 24 h before benchNow in
-// one statement: 6 models of 3 providers, 5 agents, 3 channels, 2% failed,
-// 1 in 7 unpriced, latencies up to ~20 s.
+// one statement: 6 models of 3 providers, 5 agents, 3 channels, 3
+// triggers, 1,000 sessions, 2% failed, 1 in 7 unpriced, latencies up to
+// ~20 s. The attribution is in columns and, as older senders sent it, in
+// metadata.
 func fillSummaryRows(tb testing.TB, path string, n int) {
 	tb.Helper()
 	since := benchNow.Add(-24 * time.Hour).UnixMilli()
@@ -35,7 +38,8 @@ func fillSummaryRows(tb testing.TB, path string, n int) {
 	defer raw.Close()
 	_, err = raw.Exec(`WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < ? - 1)
 	INSERT INTO llm_traces (trace_id, created_at, provider, model, prompt_tokens, completion_tokens, total_tokens,
-		cache_read_tokens, cache_write_tokens, cost_usd, cost_source, latency_ms, ttft_ms, status, error_type, metadata)
+		cache_read_tokens, cache_write_tokens, cost_usd, cost_source, latency_ms, ttft_ms, status, error_type,
+		agent_id, channel, trigger, session_key, metadata)
 	SELECT printf('bench-%012d', i), ? + (i * 86399999) / ?,
 		CASE i % 6 WHEN 0 THEN 'openai' WHEN 1 THEN 'openai' WHEN 2 THEN 'anthropic' WHEN 3 THEN 'anthropic' ELSE 'google' END,
 		CASE i % 6 WHEN 0 THEN 'gpt-4o' WHEN 1 THEN 'gpt-4o-mini' WHEN 2 THEN 'claude-sonnet-4' WHEN 3 THEN 'claude-3-5-haiku'
@@ -45,6 +49,8 @@ func fillSummaryRows(tb testing.TB, path string, n int) {
 		CASE WHEN i % 7 = 0 THEN 'unpriced' ELSE 'table' END,
 		200 + (i * 7919) % 20000, 50 + (i * 104729) % 2000,
 		CASE WHEN i % 50 = 0 THEN 'error' ELSE 'ok' END, CASE WHEN i % 50 = 0 THEN 'rate_limit' END,
+		'agent-' || (i % 5), CASE i % 3 WHEN 0 THEN 'telegram' WHEN 1 THEN 'slack' ELSE 'web' END,
+		CASE i % 4 WHEN 0 THEN 'heartbeat' WHEN 1 THEN 'cron' ELSE 'user' END, 'session-' || (i % 1000),
 		json_object('agent_id', 'agent-' || (i % 5), 'channel', CASE i % 3 WHEN 0 THEN 'telegram' WHEN 1 THEN 'slack' ELSE 'web' END,
 			'session', 'session-' || (i % 1000))
 	FROM c`, n, since, n)
@@ -53,11 +59,12 @@ func fillSummaryRows(tb testing.TB, path string, n int) {
 	}
 }
 
-// BenchmarkSummary times the summary of the default report (24 h) over
-// -summary.rows calls, all inside the window:
-//
-//	go test -run '^$' -bench Summary -benchtime 3x ./store/view/
-func BenchmarkSummary(b *testing.B) {
+// benchView returns a View of a file of -summary.rows calls
+// (fillSummaryRows) opened read-only, as `report` opens it.
+func benchView(b *testing.B) *View {
+	if *benchDB != "" {
+		return openBench(b, *benchDB)
+	}
 	path := filepath.Join(b.TempDir(), "bench.db")
 	if *benchKeep != "" {
 		path = *benchKeep
@@ -73,12 +80,25 @@ func BenchmarkSummary(b *testing.B) {
 	start := time.Now()
 	fillSummaryRows(b, path, *benchRows)
 	b.Logf("generated %d rows in %v", *benchRows, time.Since(start).Round(time.Millisecond))
+	return openBench(b, path)
+}
+
+func openBench(b *testing.B, path string) *View {
 	ro, err := store.OpenReadOnly(path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer ro.Close()
-	v := New(ro.Reader())
+	b.Cleanup(func() { ro.Close() })
+	return New(ro.Reader())
+}
+
+// BenchmarkSummary times the summary of the default report (24 h: what
+// /v1/summary serves, with every breakdown) over -summary.rows calls, all
+// inside the window:
+//
+//	go test -run '^$' -bench Summary -benchtime 3x ./store/view/
+func BenchmarkSummary(b *testing.B) {
+	v := benchView(b)
 	opts := SummaryOptions{Since: benchNow.Add(-24 * time.Hour), Until: benchNow}
 	b.ResetTimer()
 	cpu0 := cpuTime()
@@ -95,6 +115,27 @@ func BenchmarkSummary(b *testing.B) {
 	// rises with other processes, CPU time barely does.
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e9, "cpu-s/op")
 	b.ReportMetric(float64(v.Workers), "workers")
+}
+
+// BenchmarkBreakdown times `report --by agent,trigger` over the same
+// calls:
+//
+//	go test -run '^$' -bench Breakdown -benchtime 3x ./store/view/
+func BenchmarkBreakdown(b *testing.B) {
+	v := benchView(b)
+	opts := BreakdownOptions{Since: benchNow.Add(-24 * time.Hour), Until: benchNow, By: []Dim{DimAgent, DimTrigger}}
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		bd, err := v.Breakdown(context.Background(), opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if bd.Totals.Calls != int64(*benchRows) || len(bd.Groups) != 15 {
+			b.Fatalf("breakdown counted %d calls in %d groups, want %d in 15", bd.Totals.Calls, len(bd.Groups), *benchRows)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N)/1e9, "cpu-s/op")
 }
 
 func cpuTime() time.Duration {

@@ -9,11 +9,11 @@ import (
 // groups are exact); past that it is a log-linear histogram of non-negative integers (milliseconds):
 // exact below 256, then 128 buckets per power of two, so a percentile read
 // from it is within 1/256 (0.4%) of the true one. Its size is bounded by
-// the largest value (13 KB for an hour), not by the number of rows, so a
+// the largest value (26 KB for an hour), not by the number of rows, so a
 // summary of a million calls needs no million-element sort.
 type hist struct {
 	samples []int64 // exact values, until there are more than histSamples
-	counts  []uint32
+	counts  []uint64
 	n       int64
 }
 
@@ -58,6 +58,26 @@ func (h *hist) add(v int64) {
 	h.n++
 }
 
+// addN adds n values v at once (a bucket of a rollup's digest).
+func (h *hist) addN(v, n int64) {
+	if v < 0 || n <= 0 {
+		return
+	}
+	if h.counts == nil && int64(len(h.samples))+n <= histSamples {
+		for range n {
+			h.samples = append(h.samples, v)
+		}
+		h.n += n
+		return
+	}
+	if h.samples != nil {
+		h.spill()
+	}
+	h.count(v)
+	h.counts[histIndex(v)] += uint64(n - 1)
+	h.n += n
+}
+
 // spill moves the exact samples into the buckets.
 func (h *hist) spill() {
 	for _, s := range h.samples {
@@ -69,7 +89,7 @@ func (h *hist) spill() {
 func (h *hist) count(v int64) {
 	i := histIndex(v)
 	if i >= len(h.counts) {
-		grown := make([]uint32, i+1, max(i+1, 2*len(h.counts)))
+		grown := make([]uint64, i+1, max(i+1, 2*len(h.counts)))
 		copy(grown, h.counts)
 		h.counts = grown
 	}
@@ -113,10 +133,10 @@ func (h *hist) merge(o *hist) {
 		h.count(s)
 	}
 	if h.counts == nil {
-		h.counts = []uint32{}
+		h.counts = []uint64{}
 	}
 	if len(o.counts) > len(h.counts) {
-		h.counts = append(h.counts, make([]uint32, len(o.counts)-len(h.counts))...)
+		h.counts = append(h.counts, make([]uint64, len(o.counts)-len(h.counts))...)
 	}
 	for i, c := range o.counts {
 		h.counts[i] += c

@@ -14,10 +14,16 @@ var sumNow = time.Date(2026, 3, 6, 12, 0, 0, 0, time.UTC)
 
 func llmCall(at time.Duration, provider, model, status string, prompt, completion, cacheRead int64, cost *float64,
 	latency int64, md map[string]any) codec.Event {
+	// Attribution as the parser lifts it from metadata.
+	agent, _ := md["agent_id"].(string)
+	channel, _ := md["channel"].(string)
+	trigger, _ := md["trigger"].(string)
+	session, _ := md["session_key"].(string)
 	return codec.Event{TraceID: codec.NewTraceID(), Trace: &codec.Trace{
 		CreatedAt: sumNow.Add(-at).UnixMilli(), Provider: provider, Model: model, Status: status,
 		PromptTokens: &prompt, CompletionTokens: &completion, CacheReadTokens: &cacheRead, CostUSD: cost,
 		LatencyMS: &latency, TTFTMS: ptr(latency / 4), Metadata: md,
+		Attribution: codec.Attribution{AgentID: agent, Channel: channel, Trigger: trigger, SessionKey: session},
 	}}
 }
 
