@@ -143,7 +143,7 @@ func PrintHelp(w io.Writer) {
 of an OpenClaw agent in SQLite and pushes them in batches to a remote API.
 
 Usage: openclaw-trace [--help] [--version] [--push-once]
-       openclaw-trace report [--since 24h] [--json] [--db PATH]
+       openclaw-trace report [--since 24h] [--by DIMS] [--json] [--db PATH] [--url URL]
 
   --help       print this help and exit
   --version    print version and commit and exit
