@@ -22,6 +22,8 @@ func TestReportGoldenBy(t *testing.T) {
 		{"report_by_session_top1.txt", []string{"--by", "session", "--top", "1"}},
 		{"report_by_agent_trigger.json", []string{"--by", "agent,trigger", "--json"}},
 		{"report_by_cron_hour.json", []string{"--by", "cron,hour", "--top", "2", "--json"}},
+		// whole days from the rollups, the ends of the week from stored calls
+		{"report_by_trigger_day_7d.txt", []string{"--by", "trigger,day", "--since", "7d"}},
 	} {
 		code, out, errOut := runReportTest(t, nil, append([]string{"--db", db}, tc.args...)...)
 		if code != 0 {

@@ -59,8 +59,8 @@ func writeHeader(w io.Writer, window string, since, until int64, t *view.Stats, 
 	fmt.Fprintf(w, "latency p50 %s   p95 %s   p99 %s   ttft p50 %s\n",
 		ms(t.LatencyP50MS), ms(t.LatencyP95MS), ms(t.LatencyP99MS), ms(t.TTFTP50MS))
 	if cov.RollupFrom != "" {
-		fmt.Fprintf(w, "history   %s to %s from daily rollups (%s days); stored calls from %s UTC\n",
-			cov.RollupFrom, cov.RollupTo, clean(cov.Zone), utc(cov.RawFrom))
+		fmt.Fprintf(w, "history   days %s to %s (%s) from daily rollups; the rest from stored calls\n",
+			cov.RollupFrom, cov.RollupTo, clean(cov.Zone))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -47,7 +48,9 @@ func (v *View) Breakdown(ctx context.Context, opts BreakdownOptions) (*Breakdown
 	for _, d := range opts.By {
 		b.By = append(b.By, d.String())
 	}
-	p := st.plan(b.Since, b.Until)
+	// Whole days from rollups, unless a dimension is one they do not keep.
+	wholeDays := !slices.ContainsFunc(opts.By, func(d Dim) bool { return d == DimSession || d == DimHour })
+	p := st.plan(b.Since, b.Until, wholeDays)
 	b.Coverage = st.coverage(p)
 	w := &window{since: b.Since, until: b.Until, loc: st.loc}
 	agg, err := v.aggregate(ctx, st, p, w, [][]Dim{opts.By}, 0, 0, func(a *aggregator) { a.groupings[0].keys = true })

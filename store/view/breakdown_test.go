@@ -93,6 +93,17 @@ func TestBreakdown(t *testing.T) {
 		if rest != tc.rest || b.Totals.Calls != 8 {
 			t.Errorf("--by %s --top %d: rest %q, total %d calls; want %q, 8", tc.by, tc.top, rest, b.Totals.Calls, tc.rest)
 		}
+		// The whole days of the week come from the rollups, the parts of
+		// days at its ends from stored calls; sessions and hours only from
+		// stored calls.
+		cov := b.Coverage
+		wantFrom, wantTo := "2026-02-28", "2026-03-05"
+		if strings.Contains(tc.by, "session") || strings.Contains(tc.by, "hour") {
+			wantFrom, wantTo = "", ""
+		}
+		if cov.RollupFrom != wantFrom || cov.RollupTo != wantTo {
+			t.Errorf("--by %s: rollup days %s..%s, want %s..%s (raw %v)", tc.by, cov.RollupFrom, cov.RollupTo, wantFrom, wantTo, cov.RawRanges)
+		}
 	}
 }
 

@@ -61,30 +61,72 @@ func (v *View) state(ctx context.Context) (*state, error) {
 }
 
 // plan is where a window's calls are read from: whole days
-// [rollFrom, rollTo] from the rollups, [rawFrom, rawTo) from raw rows.
+// [rollFrom, rollTo] from the rollups; [rawFrom, rawTo) and, when set,
+// [tailFrom, rawTo) from raw rows (then [rawFrom, rawTo) is the part of
+// the first day before the rollup days: rawTo is their start).
 type plan struct {
 	rollFrom, rollTo string // "" when no day is read from rollups
 	rawFrom, rawTo   int64
+	tailFrom         int64 // 0: no second raw range
+	until            int64
+}
+
+// rawRanges are the plan's raw ranges, non-empty ones only.
+func (p plan) rawRanges() [][2]int64 {
+	var r [][2]int64
+	if p.rawFrom < p.rawTo {
+		r = append(r, [2]int64{p.rawFrom, p.rawTo})
+	}
+	if p.tailFrom != 0 && p.tailFrom < p.until {
+		r = append(r, [2]int64{p.tailFrom, p.until})
+	}
+	return r
 }
 
 // plan splits [since, until): raw rows where they hold every call (after
 // the horizon's day), rollups for the days before. The first rollup day is
 // read whole, though it may begin before since: rollups have no finer
-// time.
-func (st *state) plan(since, until int64) plan {
-	p := plan{rawFrom: since, rawTo: until}
-	if !st.rollups || !st.horizon.Valid || st.horizon.Int64 < since {
+// time. With wholeDays, the days that lie whole inside the window are read
+// from rollups too (every call of theirs is there as well), and raw rows
+// only for the parts of days at its ends: what makes a breakdown of a
+// month cheap, for percentiles within 20% on those days.
+func (st *state) plan(since, until int64, wholeDays bool) plan {
+	p := plan{rawFrom: since, rawTo: until, until: until}
+	if !st.rollups {
 		return p
 	}
 	days := store.Days{Location: st.loc}
-	p.rollFrom, _, _ = days.Day(since)
-	var end int64
-	p.rollTo, _, end = days.Day(st.horizon.Int64)
-	if end >= until {
-		p.rollTo, _, _ = days.Day(until - 1)
-		end = until
+	if st.horizon.Valid && st.horizon.Int64 >= since {
+		p.rollFrom, _, _ = days.Day(since)
+		var end int64
+		p.rollTo, _, end = days.Day(st.horizon.Int64)
+		if end >= until {
+			p.rollTo, _, _ = days.Day(until - 1)
+			end = until
+		}
+		p.rawFrom = end
 	}
-	p.rawFrom = end
+	if !wholeDays {
+		return p
+	}
+	// Whole days in [rawFrom, until): from the first midnight m0 to the
+	// last one m1.
+	label, start, end := days.Day(p.rawFrom)
+	m0 := end
+	if start == p.rawFrom {
+		m0 = start
+	} else {
+		label, _, _ = days.Day(end)
+	}
+	_, m1, _ := days.Day(until)
+	if m0 >= m1 {
+		return p
+	}
+	if p.rollFrom == "" {
+		p.rollFrom = label
+	}
+	p.rollTo, _, _ = days.Day(m1 - 1)
+	p.rawTo, p.tailFrom = m0, m1
 	return p
 }
 
@@ -98,8 +140,11 @@ type Coverage struct {
 	RollupTo   string `json:"rollup_to,omitempty"`
 	// RawFrom is where the window's calls start to be read from stored
 	// calls (unix ms): sessions, hours and recent errors reach back only
-	// as far.
-	RawFrom int64 `json:"raw_from"`
+	// as far. A breakdown reads whole days inside the window from the
+	// rollups too: RawRanges are the [from, until) ranges read from stored
+	// calls.
+	RawFrom   int64      `json:"raw_from"`
+	RawRanges [][2]int64 `json:"raw_ranges"`
 	// OldestRollupDay and OldestRawAt are how far back the database
 	// reaches at all: the windows worth asking for.
 	OldestRollupDay *string `json:"oldest_rollup_day"`
@@ -107,7 +152,11 @@ type Coverage struct {
 }
 
 func (st *state) coverage(p plan) Coverage {
-	c := Coverage{Zone: st.loc.String(), RollupFrom: p.rollFrom, RollupTo: p.rollTo, RawFrom: p.rawFrom}
+	c := Coverage{Zone: st.loc.String(), RollupFrom: p.rollFrom, RollupTo: p.rollTo, RawFrom: p.rawFrom,
+		RawRanges: p.rawRanges()}
+	if c.RawRanges == nil {
+		c.RawRanges = [][2]int64{}
+	}
 	if st.oldestRollupDay.Valid {
 		c.OldestRollupDay = &st.oldestRollupDay.String
 	}

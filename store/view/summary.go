@@ -113,7 +113,7 @@ func (v *View) Summary(ctx context.Context, opts SummaryOptions) (*Summary, erro
 	n := cmp(opts.Buckets, DefaultSummaryBuckets)
 	s.BucketMS = max((s.Until-s.Since+int64(n)-1)/int64(n), 1)
 	w := &window{since: s.Since, until: s.Until, bucketMS: s.BucketMS, loc: st.loc}
-	p := st.plan(s.Since, s.Until)
+	p := st.plan(s.Since, s.Until, false) // raw rows wherever they are: sessions, errors and the series need them
 	s.Coverage = st.coverage(p)
 	groupings := [][]Dim{{DimModel}, {DimProvider}, {DimAgent}, {DimChannel}, {DimTrigger}, {DimCron}, {DimSession}, {DimDay}}
 	recent := cmp(opts.RecentErrors, DefaultRecentErrors)
@@ -147,8 +147,8 @@ func (v *View) aggregate(ctx context.Context, st *state, p plan, w *window, grou
 		return a
 	}
 	agg := newAgg()
-	if p.rawFrom < p.rawTo {
-		if err := v.scanParallel(ctx, agg, newAgg, scanSQL(agg.parts, st.columns, recent > 0), p.rawFrom, p.rawTo); err != nil {
+	for _, r := range p.rawRanges() {
+		if err := v.scanParallel(ctx, agg, newAgg, scanSQL(agg.parts, st.columns, recent > 0), r[0], r[1]); err != nil {
 			return nil, err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,20 +18,32 @@ var (
 	benchRows = flag.Int("summary.rows", 1_000_000, "rows BenchmarkSummary generates")
 	benchKeep = flag.String("summary.keep", "", "write the benchmark database to this path and keep it (to time `openclaw-trace report` on it)")
 	benchDB   = flag.String("summary.db", "", "use this database (one -summary.keep wrote) instead of generating one")
+	benchDays = flag.Int("summary.days", 1, "days the generated rows spread over, and the benchmarks' window")
+	// With -summary.recent the rows end now, so a daemon opening the kept
+	// file expires those past OCT_RETENTION_DAYS, and the file is marked
+	// for the daemon to build its rollups from them, as after an upgrade.
+	benchRecent = flag.Bool("summary.recent", false, "rows end now; the daemon that opens the file builds its rollups")
 )
 
-// benchNow is the end of the generated window: rows spread over the 24 h
-// before it.
-var benchNow = time.Date(2026, 3, 6, 12, 0, 0, 0, time.UTC)
+// benchNow is the end of the generated window: rows spread over the
+// -summary.days before it.
+var benchNow = sync.OnceValue(func() time.Time {
+	if *benchRecent {
+		return time.Now().Truncate(time.Millisecond)
+	}
+	return time.Date(2026, 3, 6, 12, 0, 0, 0, time.UTC)
+})
 
-// FillSummaryRows inserts n calls spread over the 24 h before benchNow in
+func benchWindow() time.Duration { return time.Duration(*benchDays) * 24 * time.Hour }
+
+// FillSummaryRows inserts n calls spread over the window before benchNow in
 // one statement: 6 models of 3 providers, 5 agents, 3 channels, 3
 // triggers, 1,000 sessions, 2% failed, 1 in 7 unpriced, latencies up to
 // ~20 s. The attribution is in columns and, as older senders sent it, in
 // metadata.
 func fillSummaryRows(tb testing.TB, path string, n int) {
 	tb.Helper()
-	since := benchNow.Add(-24 * time.Hour).UnixMilli()
+	since := benchNow().Add(-benchWindow()).UnixMilli()
 	raw, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		tb.Fatal(err)
@@ -40,7 +53,7 @@ func fillSummaryRows(tb testing.TB, path string, n int) {
 	INSERT INTO llm_traces (trace_id, created_at, provider, model, prompt_tokens, completion_tokens, total_tokens,
 		cache_read_tokens, cache_write_tokens, cost_usd, cost_source, latency_ms, ttft_ms, status, error_type,
 		agent_id, channel, trigger, session_key, metadata)
-	SELECT printf('bench-%012d', i), ? + (i * 86399999) / ?,
+	SELECT printf('bench-%012d', i), ? + (i * ?) / ?,
 		CASE i % 6 WHEN 0 THEN 'openai' WHEN 1 THEN 'openai' WHEN 2 THEN 'anthropic' WHEN 3 THEN 'anthropic' ELSE 'google' END,
 		CASE i % 6 WHEN 0 THEN 'gpt-4o' WHEN 1 THEN 'gpt-4o-mini' WHEN 2 THEN 'claude-sonnet-4' WHEN 3 THEN 'claude-3-5-haiku'
 			WHEN 4 THEN 'gemini-2.5-pro' ELSE 'gemini-2.5-flash' END,
@@ -53,9 +66,14 @@ func fillSummaryRows(tb testing.TB, path string, n int) {
 		CASE i % 4 WHEN 0 THEN 'heartbeat' WHEN 1 THEN 'cron' ELSE 'user' END, 'session-' || (i % 1000),
 		json_object('agent_id', 'agent-' || (i % 5), 'channel', CASE i % 3 WHEN 0 THEN 'telegram' WHEN 1 THEN 'slack' ELSE 'web' END,
 			'session', 'session-' || (i % 1000))
-	FROM c`, n, since, n)
+	FROM c`, n, since, benchWindow().Milliseconds()-1, n)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if *benchRecent {
+		if _, err := raw.Exec("UPDATE rollup_state SET backfill = 1"); err != nil {
+			tb.Fatal(err)
+		}
 	}
 }
 
@@ -99,7 +117,7 @@ func openBench(b *testing.B, path string) *View {
 //	go test -run '^$' -bench Summary -benchtime 3x ./store/view/
 func BenchmarkSummary(b *testing.B) {
 	v := benchView(b)
-	opts := SummaryOptions{Since: benchNow.Add(-24 * time.Hour), Until: benchNow}
+	opts := SummaryOptions{Since: benchNow().Add(-benchWindow()), Until: benchNow()}
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for b.Loop() {
@@ -123,7 +141,7 @@ func BenchmarkSummary(b *testing.B) {
 //	go test -run '^$' -bench Breakdown -benchtime 3x ./store/view/
 func BenchmarkBreakdown(b *testing.B) {
 	v := benchView(b)
-	opts := BreakdownOptions{Since: benchNow.Add(-24 * time.Hour), Until: benchNow, By: []Dim{DimAgent, DimTrigger}}
+	opts := BreakdownOptions{Since: benchNow().Add(-benchWindow()), Until: benchNow(), By: []Dim{DimAgent, DimTrigger}}
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for b.Loop() {
