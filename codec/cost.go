@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"math"
 	"sort"
 	"sync"
 
@@ -12,6 +13,7 @@ const (
 	CostSupplied = "supplied" // the client sent cost_usd
 	CostTable    = "table"    // priced from the price table (price_version says which)
 	CostUnpriced = "unpriced" // no cost_usd and no price: cost_usd stays NULL, never $0
+	CostNoUsage  = "no_usage" // a failed call that reported no usage: tokens and cost NULL
 )
 
 // Pricer prices one call; *price.Lazy and *price.Table are Pricers.
@@ -22,9 +24,21 @@ type Pricer interface {
 // price sets t's cost: a supplied cost_usd wins, then the price table;
 // otherwise the trace is unpriced and counted. A trace without any token
 // count is unpriced too: a table price of $0 for it would be a guess.
+// A failed call that reports no tokens and no cost (OpenClaw writes a zero
+// usage object on a failed call) used nothing anyone can tell: its tokens
+// and cost are unknown, stored NULL as no_usage, never a priced $0.
+// Costs are rounded to 1e-9 USD, so float noise (0.004097699999999999)
+// is not stored and sums of nano-dollars are exact.
 func (p *Parser) price(t *Trace) {
+	if t.Status != "ok" && noUsage(t) {
+		t.PromptTokens, t.CompletionTokens, t.TotalTokens = nil, nil, nil
+		t.CacheReadTokens, t.CacheWriteTokens, t.ReasoningTokens = nil, nil, nil
+		t.CostUSD, t.CostSource = nil, CostNoUsage
+		return
+	}
 	if t.CostUSD != nil {
-		t.CostSource = CostSupplied
+		usd := RoundUSD(*t.CostUSD)
+		t.CostUSD, t.CostSource = &usd, CostSupplied
 		return
 	}
 	t.CostSource = CostUnpriced
@@ -32,11 +46,36 @@ func (p *Parser) price(t *Trace) {
 		u := price.Usage{Prompt: val(t.PromptTokens), Completion: val(t.CompletionTokens),
 			CacheRead: val(t.CacheReadTokens), CacheWrite: val(t.CacheWriteTokens), Reasoning: val(t.ReasoningTokens)}
 		if usd, version, ok := p.Prices.Cost(t.Provider, t.Model, u); ok {
+			usd = RoundUSD(usd)
 			t.CostUSD, t.CostSource, t.PriceVersion = &usd, CostTable, &version
 			return
 		}
 	}
 	p.Unpriced.Add(t.Provider, t.Model)
+}
+
+// noUsage reports whether t has no token count above 0 and no cost above 0.
+func noUsage(t *Trace) bool {
+	for _, n := range []*int64{t.PromptTokens, t.CompletionTokens, t.TotalTokens,
+		t.CacheReadTokens, t.CacheWriteTokens, t.ReasoningTokens} {
+		if val(n) != 0 {
+			return false
+		}
+	}
+	return t.CostUSD == nil || *t.CostUSD == 0
+}
+
+// maxRoundUSD is where rounding to 1e-9 stops meaning anything: above it a
+// float64's step is already coarser than a nano-dollar.
+const maxRoundUSD = 1 << 53 / 1e9
+
+// RoundUSD rounds usd to the nearest 1e-9 USD (a nano-dollar), the
+// precision costs are stored and summed at.
+func RoundUSD(usd float64) float64 {
+	if !(math.Abs(usd) < maxRoundUSD) {
+		return usd
+	}
+	return math.Round(usd*1e9) / 1e9
 }
 
 func val(n *int64) int64 {

@@ -146,7 +146,7 @@ func TestParserTraceValid(t *testing.T) {
 			with(func(tr *Trace) { tr.LatencyMS = ptr[int64](1 << 40) })},
 		{"cost as an integer", wire{v: trace("cost_usd", 2)}, with(func(tr *Trace) { tr.CostUSD, tr.CostSource = ptr(2.0), CostSupplied })},
 		{"cost as float32", wire{v: trace("cost_usd", float32(0.5)), only: Msgpack}, with(func(tr *Trace) { tr.CostUSD, tr.CostSource = ptr(0.5), CostSupplied })},
-		{"status timeout", wire{v: trace("status", "timeout")}, with(func(tr *Trace) { tr.Status = "timeout" })},
+		{"status timeout", wire{v: trace("status", "timeout")}, with(func(tr *Trace) { tr.Status, tr.CostSource = "timeout", CostNoUsage })},
 		{"status ok", wire{v: trace("status", "ok")}, &base},
 		{"null is absent", wire{v: trace("input_text", nil, "prompt_tokens", nil, "cost_usd", nil, "status", nil, "ts", nil, "metadata", nil)}, &base},
 		{"ts zero", wire{v: trace("ts", 0)}, with(func(tr *Trace) { tr.CreatedAt = 0 })},
