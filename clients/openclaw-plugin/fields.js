@@ -9,8 +9,7 @@
 // where input excludes cached tokens, plus stopReason ("stop", "toolUse",
 // "length", "error", "aborted"), and for failures errorMessage ("429 Rate
 // limit exceeded"), errorCode ("rate_limit_exceeded"), errorType
-// ("rate_limit_error"). model_call_ended's errorCategory is the JavaScript
-// error class ("Error"), so the code comes from the message when there is one.
+// ("rate_limit_error"); failure.js reads those.
 
 function count(v) {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : undefined;
@@ -62,34 +61,13 @@ function usageFields(u) {
   });
 }
 
-// httpStatus finds the HTTP status OpenClaw puts at the start of
-// errorMessage ("429 Rate limit exceeded", "500 internal boom").
-function httpStatus(msg) {
-  const m = typeof msg === 'string' ? /^\s*(?:HTTP\s*)?([1-5]\d\d)\b/.exec(msg) : null;
-  return m ? Number(m[1]) : undefined;
+const USAGE_KEYS = ['prompt_tokens', 'completion_tokens', 'total_tokens', 'cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens', 'cost_usd'];
+
+// noUsage reports whether usage fields (usageFields' result) hold no token
+// and no cost above 0: what OpenClaw writes for a call that failed.
+function noUsage(f) {
+  for (const k of USAGE_KEYS) if (f[k]) return false;
+  return true;
 }
 
-// errorCode picks the protocol's error code (rate_limit, timeout, api_error,
-// …) from what the failed call left: the assistant message's status and
-// provider codes first, then model_call_ended's failureKind and category.
-function errorCode(end, msg) {
-  const m = msg || {};
-  const e = end || {};
-  const status = httpStatus(m.errorMessage);
-  const words = [m.errorCode, m.errorType, e.failureKind, e.errorCategory]
-    .filter((x) => typeof x === 'string')
-    .join(' ')
-    .toLowerCase();
-  if (status === 429 || /rate.?limit|too.?many/.test(words)) return 'rate_limit';
-  if (status === 408 || status === 504 || /timeout|timed.?out/.test(words)) return 'timeout';
-  if (status === 401 || status === 403 || /auth|permission|api.?key/.test(words)) return 'permission_denied';
-  if (status === 402 || /billing|credit|quota/.test(words)) return 'billing';
-  if (/overload/.test(words) || status === 529 || status === 503) return 'overloaded';
-  if (status >= 500) return 'api_error';
-  if (status >= 400) return 'invalid_request';
-  if (/connection|reset|terminated|network|fetch/.test(words)) return 'network';
-  if (/abort/.test(words) || m.stopReason === 'aborted') return 'aborted';
-  return 'api_error';
-}
-
-module.exports = { count, money, str, compact, usageFields, httpStatus, errorCode };
+module.exports = { count, money, str, compact, usageFields, noUsage };

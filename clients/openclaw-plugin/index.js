@@ -2,12 +2,15 @@
 // OpenClaw plugin: one trace per model call, an llm_error for each failed
 // call, and channel_in / channel_out log events for chat messages, sent
 // fire-and-forget to the openclaw-trace sidecar. tracer.js says how calls
-// are assembled from the hooks.
+// are assembled from the hooks; intake.js how the hooks stay cheap (they
+// copy what they need and return; the rest runs off them).
 //
 // OpenClaw registers a plugin several times per process (registrationMode
 // "full", then "discovery" passes), each time from a fresh copy of this
-// module. One Tracer and one socket per process are kept on globalThis and
-// created at the first hook event; gateway_stop and process exit flush it.
+// module. One Intake, one Tracer and one socket per process are kept on
+// globalThis (what later per-process state, such as a budget guard's, joins);
+// the configuration is read once per registration; gateway_stop and process
+// exit flush.
 
 let clientModule;
 try {
@@ -16,16 +19,16 @@ try {
   clientModule = require('../node'); // the repository layout
 }
 const { Tracer } = require('./tracer');
+const { Intake } = require('./intake');
 const { compact } = require('./fields');
+const copy = require('./hooks');
 
 const ID = 'openclaw-trace';
-const SHARED = Symbol.for('openclaw-trace.plugin.v1');
+const SHARED = Symbol.for('openclaw-trace.plugin.v2');
 const TRACER_OPTS = ['settleMs', 'maxPending', 'captureText'];
 
 function shared() {
-  if (!globalThis[SHARED]) {
-    globalThis[SHARED] = { tracer: null, cfgKey: '', warned: {}, hooks: {}, exitHooked: false };
-  }
+  if (!globalThis[SHARED]) globalThis[SHARED] = { intake: new Intake(), warned: {} };
   return globalThis[SHARED];
 }
 
@@ -45,81 +48,25 @@ function warnOnce(api, key, line) {
   }
 }
 
-// tracerFor returns the process's tracer for this config, creating it (and
-// its socket) on first use. A changed config (hot reload) replaces it.
-function tracerFor(api) {
-  const s = shared();
-  const cfg = (api && api.pluginConfig) || {};
-  const key = JSON.stringify(cfg);
-  if (s.tracer && s.cfgKey === key) return s.tracer;
-  if (s.tracer) s.tracer.close().catch(() => {});
-  const tracerOpts = {};
-  const clientOpts = {};
-  for (const [k, v] of Object.entries(cfg)) (TRACER_OPTS.includes(k) ? tracerOpts : clientOpts)[k] = v;
-  delete clientOpts.matchTimeoutMs; // accepted for old configs; calls no longer wait for a match
-  const client = clientModule.createClient(clientOpts);
-  s.tracer = new Tracer(client, compact(tracerOpts));
-  s.cfgKey = key;
-  const fb = client.fallback;
-  if (fb) {
-    warnOnce(
-      api,
-      'fallback',
-      `openclaw-trace: unix socket unavailable (${fb.reason}); sending over UDP ${client.opts.udpHost}:${client.opts.udpPort}. ` +
-        `unix-dgram must be built for this Node (${process.version}): see clients/README.md, OpenClaw plugin, Install`,
-    );
-  }
-  hookExit(s);
-  return s.tracer;
-}
-
-// hookExit flushes waiting halves when the process ends without gateway_stop
-// (openclaw agent --local): on the unix socket the sends are synchronous.
-function hookExit(s) {
-  if (s.exitHooked) return;
-  s.exitHooked = true;
-  const flush = (report) => () => {
-    try {
-      if (!s.tracer) return; // gateway_stop already flushed and reported
-      s.tracer.flushPending();
-      if (report) writeStats(s); // once, at the very end
-    } catch {
-      /* never thrown */
+// tracerMaker returns what creates the tracer and its client for a
+// configuration (at the full registration, or lazily off the hooks).
+function tracerMaker(api) {
+  return (cfg) => {
+    const tracerOpts = {};
+    const clientOpts = {};
+    for (const [k, v] of Object.entries(cfg)) (TRACER_OPTS.includes(k) ? tracerOpts : clientOpts)[k] = v;
+    delete clientOpts.matchTimeoutMs; // accepted for old configs; calls no longer wait for a match
+    const client = clientModule.createClient(clientOpts);
+    const fb = client.fallback;
+    if (fb) {
+      warnOnce(
+        api,
+        'fallback',
+        `openclaw-trace: unix socket unavailable (${fb.reason}); sending over UDP ${client.opts.udpHost}:${client.opts.udpPort}. ` +
+          `unix-dgram must be built for this Node (${process.version}): see clients/README.md, OpenClaw plugin, Install`,
+      );
     }
-  };
-  process.once('beforeExit', flush(false));
-  process.once('exit', flush(true));
-}
-
-// writeStats writes the per-hook cost and the tracer's counts to the file
-// named by OCT_PLUGIN_STATS_FILE (for the end-to-end test and BENCHMARKS).
-function writeStats(s) {
-  const file = process.env.OCT_PLUGIN_STATS_FILE;
-  if (!file) return;
-  const hooks = {};
-  for (const [name, h] of Object.entries(s.hooks)) {
-    hooks[name] = { n: h.n, meanUs: h.n ? Math.round(h.ns / h.n / 100) / 10 : 0, maxUs: Math.round(h.maxNs / 100) / 10 };
-  }
-  const t = s.tracer;
-  const stats = { pid: process.pid, hooks, counts: t ? t.counts : null, client: t ? t.client.stats() : null };
-  require('node:fs').appendFileSync(file, JSON.stringify(stats) + '\n');
-}
-
-// guard keeps a hook from ever throwing into the gateway and times it.
-function guard(name, fn) {
-  const s = shared();
-  const h = s.hooks[name] || (s.hooks[name] = { n: 0, ns: 0, maxNs: 0 });
-  return (event, ctx) => {
-    const t0 = process.hrtime.bigint();
-    try {
-      fn(event, ctx);
-    } catch {
-      /* tracing must never break the agent */
-    }
-    const d = Number(process.hrtime.bigint() - t0);
-    h.n++;
-    h.ns += d;
-    if (d > h.maxNs) h.maxNs = d;
+    return new Tracer(client, compact(tracerOpts));
   };
 }
 
@@ -134,33 +81,35 @@ function register(api) {
         'plugins.entries.openclaw-trace.hooks.allowConversationAccess true',
     );
   }
+  const intake = shared().intake;
+  const cfg = (api && api.pluginConfig) || {};
+  const full = !api.registrationMode || api.registrationMode === 'full';
+  intake.statsFile = process.env.OCT_PLUGIN_STATS_FILE || '';
+  intake.configure(cfg, JSON.stringify(cfg), full, tracerMaker(api));
   // The full registration opens the socket now, at start-up, so that
-  // loading the native module is not paid inside the first model call.
-  if (!api.registrationMode || api.registrationMode === 'full') {
-    try {
-      tracerFor(api);
-    } catch {
-      /* a broken client must not stop the gateway: hooks retry lazily */
-    }
-  }
-  const on = (name, fn) => api.on(name, guard(name, fn));
-  on('model_call_ended', (e, c) => tracerFor(api).onModelCallEnded(e, c));
+  // loading the native module is not paid while the agent runs.
+  if (full) intake.ensureTracer();
+
+  const on = (name, fn) => api.on(name, intake.time(name, fn));
+  on('model_call_ended', (e, c) => {
+    if (e && typeof e === 'object' && intake.first(e)) intake.push('model_call_ended', copy.callEnded(e), copy.agentCtx(c));
+  });
   // returns nothing: the message is written unchanged
   on('before_message_write', (e, c) => {
-    if (e && e.message && e.message.role === 'assistant') tracerFor(api).onMessageWrite(e, c);
+    if (!e || !e.message || e.message.role !== 'assistant' || !intake.first(e)) return;
+    intake.push('before_message_write', copy.messageWrite(e, intake.captureText), copy.agentCtx(c));
   });
-  if (access) on('llm_output', (e, c) => tracerFor(api).onLlmOutput(e, c));
-  on('message_received', (e, c) => tracerFor(api).onMessage('channel_in', e, c));
-  on('message_sent', (e, c) => tracerFor(api).onMessage('channel_out', e, c));
-  api.on('gateway_stop', () => {
-    const s = shared();
-    const t = s.tracer;
-    s.tracer = null;
-    s.cfgKey = '';
-    if (!t) return undefined;
-    writeStats({ ...s, tracer: t });
-    return t.close().catch(() => {});
-  });
+  if (access) {
+    on('llm_output', (e, c) => {
+      if (e && typeof e === 'object' && intake.first(e)) intake.push('llm_output', copy.llmOutput(e, intake.captureText), copy.agentCtx(c));
+    });
+  }
+  for (const name of ['message_received', 'message_sent']) {
+    on(name, (e, c) => {
+      if (e && typeof e === 'object' && intake.first(e)) intake.push(name, copy.channelMessage(e, intake.captureText), copy.messageCtx(c));
+    });
+  }
+  api.on('gateway_stop', () => shared().intake.stop());
 }
 
 module.exports = {
@@ -169,5 +118,9 @@ module.exports = {
   description: 'Every model call and model error to the openclaw-trace sidecar',
   register,
   Tracer,
-  tracerFor: () => shared().tracer,
+  // tracerFor returns the process's tracer (null before the first one).
+  tracerFor: () => shared().intake.tracer,
+  // flush sends everything the hooks handed over, and resolves when the
+  // client is done with it.
+  flush: () => shared().intake.flush(),
 };

@@ -17,11 +17,28 @@
 //
 // Retries of one call share its callId ("<runId>:model:1"); each attempt is
 // its own model_call_ended and its own row (metadata.attempt counts them).
+//
+// The tracer runs off the hooks (intake.js hands it copies of the events,
+// with the time each hook ran) and never sees an event twice.
 
-const { compact, count, str, usageFields, httpStatus, errorCode } = require('./fields');
+const { compact, count, str, usageFields, noUsage } = require('./fields');
+const { classify, httpStatus } = require('./failure');
 
 function isObject(v) {
   return v !== null && typeof v === 'object';
+}
+
+// failure gathers what a failed call left for classify: the message's
+// error fields and model_call_ended's failureKind and errorCategory.
+function failure(call, m) {
+  return {
+    errorMessage: str(m.errorMessage),
+    errorCode: str(m.errorCode),
+    errorType: str(m.errorType),
+    stopReason: str(m.stopReason),
+    failureKind: call.failureKind,
+    errorCategory: call.errorCategory,
+  };
 }
 
 // agentOf reads the agent id from a session key ("agent:main:telegram:direct:1001"):
@@ -42,7 +59,6 @@ class Tracer {
     this.order = new Set(); // every waiting half, oldest first (for eviction)
     this.attempts = new Map(); // callId -> attempts seen
     this.sessions = new Map(); // session key -> {channel, harness, resolvedRef}
-    this.seen = new WeakSet(); // events already handled (the plugin may be registered twice)
     this.counts = {
       calls: 0,
       paired: 0,
@@ -59,16 +75,10 @@ class Tracer {
     return this.order.size;
   }
 
-  // once reports whether event is new; an event object delivered to a second
-  // registration of the plugin is ignored.
-  once(event) {
-    if (this.seen.has(event)) return false;
-    this.seen.add(event);
-    return true;
-  }
-
-  onModelCallEnded(e, ctx) {
-    if (!isObject(e) || !this.once(e)) return;
+  // onModelCallEnded takes one call's model_call_ended; at is when the
+  // hook ran (the call's end).
+  onModelCallEnded(e, ctx, at = Date.now()) {
+    if (!isObject(e)) return;
     ctx = ctx || {};
     const callId = str(e.callId);
     let attempt;
@@ -100,7 +110,7 @@ class Tracer {
       // in the agent hooks' ctx channelId is the chat id ("1001"), not the channel
       channel: str(ctx.channel) || str(ctx.messageProvider),
       trigger: str(ctx.trigger),
-      at: Date.now(),
+      at,
     };
     call.key = call.sessionKey || call.sessionId || call.runId || '';
     const msg = this._take('msgs', call.key);
@@ -108,12 +118,12 @@ class Tracer {
     else this._park(call);
   }
 
-  onMessageWrite(e, ctx) {
-    if (!isObject(e) || !isObject(e.message) || e.message.role !== 'assistant' || !this.once(e)) return;
+  onMessageWrite(e, ctx, at = Date.now()) {
+    if (!isObject(e) || !isObject(e.message) || e.message.role !== 'assistant') return;
     ctx = ctx || {};
     const m = e.message;
     const key = str(ctx.sessionKey) || str(e.sessionKey) || '';
-    const item = { kind: 'msgs', key, message: m, agentId: str(ctx.agentId) || str(e.agentId), at: Date.now() };
+    const item = { kind: 'msgs', key, message: m, agentId: str(ctx.agentId) || str(e.agentId), at };
     const call = this._take('ends', key);
     if (call) this._send(call, item);
     else this._park(item);
@@ -123,7 +133,7 @@ class Tracer {
   // is the attempt's last call: it completes that call when the message
   // itself was not seen.
   onLlmOutput(e, ctx) {
-    if (!isObject(e) || !this.once(e)) return;
+    if (!isObject(e)) return;
     ctx = ctx || {};
     const key = str(ctx.sessionKey) || str(e.sessionId) || str(e.runId) || '';
     this._session(key, { harness: str(e.harnessId), resolvedRef: str(e.resolvedRef), channel: str(ctx.channel) || str(ctx.messageProvider) });
@@ -146,7 +156,7 @@ class Tracer {
   //   ctx {channelId: "telegram", accountId, conversationId, sessionKey,
   //     messageId, senderId}: here channelId is the channel.
   onMessage(kind, event, ctx) {
-    if (!isObject(event) || !this.once(event)) return;
+    if (!isObject(event)) return;
     ctx = ctx || {};
     if (kind === 'channel_in') this.counts.messagesIn++;
     else this.counts.messagesOut++;
@@ -253,8 +263,14 @@ class Tracer {
     else if (call) this.counts.callOnly++;
     else this.counts.messageOnly++;
     const failed = call ? c.outcome === 'error' : m.stopReason === 'error';
-    const code = failed ? errorCode(c, m) : undefined;
+    const why = failed ? failure(c, m) : undefined;
+    const code = failed ? classify(why) : undefined;
     const status = failed ? (code === 'timeout' ? 'timeout' : 'error') : undefined;
+    const httpCode = failed ? httpStatus(why.errorMessage, why.errorCode) : undefined;
+    // A failed call writes a usage of zeros: that is no usage, not a free
+    // call, so neither tokens nor cost are sent (the sidecar stores NULL,
+    // no_usage). A failed call with tokens or a billed cost keeps them.
+    const usage = usageFields(m.usage);
     const provider = c.provider || str(m.provider) || 'unknown';
     const model = c.model || str(m.model) || 'unknown';
     const key = c.key || mi.key;
@@ -273,7 +289,7 @@ class Tracer {
     const ev = compact({
       provider,
       model,
-      ...usageFields(m.usage),
+      ...(failed && noUsage(usage) ? undefined : usage),
       latency_ms: c.durationMs,
       ttft_ms: c.ttftMs,
       status,
@@ -291,7 +307,7 @@ class Tracer {
         response_model: str(m.responseModel),
         error_category: c.errorCategory,
         failure_kind: c.failureKind,
-        http_status: failed ? httpStatus(m.errorMessage) : undefined,
+        http_status: httpCode,
         provider_error_code: str(m.errorCode),
         provider_error_type: str(m.errorType),
         request_bytes: c.requestBytes,
@@ -306,12 +322,12 @@ class Tracer {
     this.client.trace(ev);
     if (!failed) return;
     this.counts.errors++;
-    const why = str(m.errorMessage) || c.failureKind || c.errorCategory || code;
+    const text = str(m.errorMessage) || c.failureKind || c.errorCategory || code;
     this.client.error({
       error_type: 'llm_error',
       code,
-      message: `${provider}/${model} call failed: ${why}`,
-      metadata: compact({ ...ids, provider, model, duration_ms: c.durationMs, http_status: httpStatus(m.errorMessage), provider_error_code: str(m.errorCode), provider_error_type: str(m.errorType) }),
+      message: `${provider}/${model} call failed: ${text}`,
+      metadata: compact({ ...ids, provider, model, duration_ms: c.durationMs, http_status: httpCode, failure_kind: c.failureKind, provider_error_code: str(m.errorCode), provider_error_type: str(m.errorType) }),
     });
   }
 

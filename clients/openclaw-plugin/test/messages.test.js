@@ -12,7 +12,7 @@ const path = require('node:path');
 const { startDaemon, waitFor } = require('../../testkit/daemon.js');
 
 const RECORDED = path.join(__dirname, 'testdata', 'hooks-telegram-2026.9.6.jsonl');
-const SHARED = Symbol.for('openclaw-trace.plugin.v1');
+const SHARED = Symbol.for('openclaw-trace.plugin.v2');
 
 function freshPlugin() {
   delete globalThis[SHARED];
@@ -50,7 +50,7 @@ for (const access of [true, false]) {
     const api = fakeApi({ transport: 'udp', udpPort: d.udpPort, httpUrl: d.httpUrl, captureText: true }, access);
     plugin.register(api);
     for (const { hook, e, c } of recorded()) if (api.hooks[hook]) api.hooks[hook](e, c);
-    await plugin.tracerFor().flush();
+    await plugin.flush();
     await waitFor('rows', () => d.query('SELECT count(*) AS n FROM llm_traces')[0].n === 1 && d.query('SELECT count(*) AS n FROM log_events')[0].n === 2);
 
     const [tr] = d.query('SELECT * FROM llm_traces');

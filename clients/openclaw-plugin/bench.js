@@ -1,0 +1,165 @@
+'use strict';
+// What each hook costs the gateway: replays the hook payloads a real
+// OpenClaw 2026.9.6 passed (test/testdata/*.jsonl: a tool turn, a 429
+// retried, plain turns, a Telegram DM) through the plugin, registered as
+// OpenClaw registers it, sending to a unix datagram socket this process
+// binds (UDP on loopback when unix-dgram does not load).
+//   node bench.js [rounds]            (default 2000 rounds of 40 hook calls)
+//   OCT_UNIX_DGRAM=<dir of a unix-dgram built for this Node> node bench.js
+// Each hook call runs in its own macrotask, as in the gateway, so work the
+// plugin defers runs between them. Prints, per hook: calls, mean, p99 and
+// max µs (the first, cold call apart), mean bytes allocated inside the call;
+// and the process CPU per hook call with everything (deferred work, sends)
+// included.
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const dgram = require('node:dgram');
+
+const rounds = Number(process.argv[2] || 2000);
+const ud = loadUnixDgram();
+
+function loadUnixDgram() {
+  try {
+    if (process.env.OCT_UNIX_DGRAM) return require(path.resolve(process.env.OCT_UNIX_DGRAM));
+    return require(require.resolve('unix-dgram', { paths: [path.join(__dirname, '..', 'node')] }));
+  } catch {
+    return null;
+  }
+}
+
+function recorded() {
+  const lines = [];
+  for (const f of ['hooks-2026.9.6.jsonl', 'hooks-telegram-2026.9.6.jsonl']) {
+    for (const l of fs.readFileSync(path.join(__dirname, 'test', 'testdata', f), 'utf8').split('\n')) if (l) lines.push(JSON.parse(l));
+  }
+  return lines;
+}
+
+// receiver binds the socket the plugin sends to and counts datagrams.
+function receiver() {
+  const r = { n: 0, cfg: null, close: null };
+  if (ud) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'oct-bench-'));
+    const sock = path.join(dir, 'oct.sock');
+    const s = ud.createSocket('unix_dgram', () => r.n++);
+    s.bind(sock);
+    r.cfg = { socketPath: sock, unixDgram: ud };
+    r.close = () => {
+      s.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    };
+    return Promise.resolve(r);
+  }
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4', () => r.n++);
+    s.bind(0, '127.0.0.1', () => {
+      r.cfg = { transport: 'udp', udpPort: s.address().port, unixDgram: null };
+      r.close = () => s.close();
+      resolve(r);
+    });
+  });
+}
+
+function fakeApi(pluginConfig, mode) {
+  const hooks = {};
+  return {
+    id: 'openclaw-trace',
+    registrationMode: mode,
+    pluginConfig,
+    config: { plugins: { entries: { 'openclaw-trace': { enabled: true, hooks: { allowConversationAccess: true } } } } },
+    logger: { info() {}, warn() {}, error() {} },
+    on: (name, fn) => (hooks[name] = fn),
+    hooks,
+  };
+}
+
+// renamed copies the events of one round with ids of their own, so calls
+// and sessions are new each round as in a gateway that runs for hours.
+function renamed(lines, i) {
+  const out = structuredClone(lines);
+  const ren = (o, k) => o && typeof o[k] === 'string' && (o[k] = `${o[k]}~${i}`);
+  for (const { e, c } of out) {
+    for (const k of ['sessionKey', 'runId', 'callId', 'sessionId']) {
+      ren(e, k);
+      ren(c, k);
+    }
+  }
+  return out;
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+function stats(ns) {
+  const s = [...ns].sort((a, b) => a - b);
+  const mean = s.reduce((a, b) => a + b, 0) / s.length;
+  const us = (v) => +(v / 1e3).toFixed(2);
+  return { mean: us(mean), p99: us(s[Math.min(s.length - 1, Math.floor(s.length * 0.99))]), max: us(s[s.length - 1]) };
+}
+
+async function main() {
+  const r = await receiver();
+  // OpenClaw loads the module afresh for each registration: full, then discovery
+  const api = fakeApi({ ...r.cfg, statsIntervalMs: 0 }, 'full');
+  require('./index.js').register(api);
+  delete require.cache[require.resolve('./index.js')];
+  require('./index.js').register(fakeApi({ ...r.cfg, statsIntervalMs: 0 }, 'discovery'));
+  const lines = recorded().filter((x) => api.hooks[x.hook]);
+  const per = {};
+  for (const { hook } of lines) per[hook] = per[hook] || { first: undefined, ns: [], bytes: [] };
+
+  // pass 1: time; pass 2: heap allocated inside each call
+  let calls = 0;
+  const cpu0 = process.cpuUsage();
+  const wall0 = process.hrtime.bigint();
+  for (let i = 0; i < rounds; i++) {
+    for (const { hook, e, c } of renamed(lines, i)) {
+      const fn = api.hooks[hook];
+      const t0 = process.hrtime.bigint();
+      fn(e, c);
+      const d = Number(process.hrtime.bigint() - t0);
+      if (per[hook].first === undefined) per[hook].first = d;
+      else per[hook].ns.push(d);
+      calls++;
+      await tick();
+    }
+  }
+  await tick();
+  const cpu = process.cpuUsage(cpu0);
+  const wall = Number(process.hrtime.bigint() - wall0);
+  const allocRounds = Math.min(rounds, 500);
+  for (let i = 0; i < allocRounds; i++) {
+    for (const { hook, e, c } of renamed(lines, rounds + i)) {
+      const fn = api.hooks[hook];
+      const a = process.memoryUsage().heapUsed;
+      fn(e, c);
+      const b = process.memoryUsage().heapUsed;
+      if (b >= a) per[hook].bytes.push(b - a); // below: a GC ran in between
+      await tick();
+    }
+  }
+  const tracer = require('./index.js').tracerFor();
+  if (tracer) await tracer.flush();
+  await tick();
+  const out = {
+    node: process.version,
+    transport: tracer ? tracer.client.transport : 'none',
+    rounds,
+    hook_calls: calls,
+    hooks: {},
+    cpu_us_per_call_all_work: +((cpu.user + cpu.system) / calls).toFixed(2),
+    wall_us_per_call: +(wall / 1e3 / calls).toFixed(2),
+    datagrams_received: r.n,
+    client: tracer ? { sent: tracer.client.stats().sent, dropped: tracer.client.stats().dropped } : null,
+  };
+  for (const [hook, h] of Object.entries(per)) {
+    const bytes = h.bytes.length ? Math.round(h.bytes.reduce((a, b) => a + b, 0) / h.bytes.length) : null;
+    out.hooks[hook] = { calls: h.ns.length + 1, ...stats(h.ns), first_us: +(h.first / 1e3).toFixed(1), bytes_mean: bytes };
+  }
+  console.log(JSON.stringify(out, null, 1));
+  if (tracer) await tracer.close();
+  r.close();
+}
+
+main();
