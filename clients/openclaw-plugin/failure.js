@@ -18,6 +18,16 @@
 //                 "terminated" | "timeout", from the error's code or message
 //                 (ECONNREFUSED and DNS errors get none)
 // and the HTTP status is in no field but the message.
+//
+// Recorded from the real gateway (test/testdata/hooks-failures-2026.9.6.jsonl):
+// a refused connection is errorMessage "Connection error." with no code;
+// a DNS failure the same with errorCode "ENOTFOUND"; a reset before the
+// answer "Connection error." with errorCode "***" (OpenClaw's redactor); a
+// reset mid-stream "terminated", failureKind "terminated"; an idle timeout
+// stopReason "aborted", failureKind "timeout", "LLM idle timeout (3s): no
+// response from model"; HTTP errors "<status> <message>" with the body's
+// code and type ("insufficient_quota" on a 429, "overloaded_error" on a 529),
+// or the status as errorCode when the body has no code.
 
 // Node and undici codes of a call that never got an answer.
 const NETWORK_CODES = new Set([
@@ -65,8 +75,10 @@ function classify(f) {
     if (status >= 500) return 'api_error';
     if (status >= 400) return 'invalid_request';
   }
-  if (ABORT_CODES.has(code) || kind === 'aborted' || f.stopReason === 'aborted') return 'aborted';
+  // an idle timeout is written as stopReason "aborted" with failureKind
+  // "timeout": the deadline is what happened
   if (TIMEOUT_CODES.has(code) || kind === 'timeout') return 'timeout';
+  if (ABORT_CODES.has(code) || kind === 'aborted') return 'aborted';
   if (NETWORK_CODES.has(code) || NETWORK_KINDS.has(kind)) return 'network';
   if (/rate.?limit|too.?many/.test(words)) return 'rate_limit';
   if (billing) return 'billing';
@@ -76,7 +88,7 @@ function classify(f) {
   const text = typeof f.errorMessage === 'string' ? f.errorMessage : '';
   if (TIMEOUT_TEXT.test(text) || TIMEOUT_TEXT.test(words)) return 'timeout';
   if (NETWORK_TEXT.test(text) || NETWORK_TEXT.test(words)) return 'network';
-  if (/abort/i.test(text)) return 'aborted';
+  if (f.stopReason === 'aborted' || /abort/i.test(text)) return 'aborted';
   return 'api_error';
 }
 
