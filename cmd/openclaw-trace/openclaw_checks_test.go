@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -28,16 +29,35 @@ func checkErrors(t *testing.T, db *sql.DB) {
 		q.Scan(&code, &msg)
 		got = append(got, code+": "+msg)
 	}
-	boom := "api_error: mock/m1 call failed: 500 internal boom"
-	want := []string{"rate_limit: mock/m1 call failed: 429 Rate limit exceeded", boom, boom, boom}
+	down := "network: mock/m1 call failed: Connection error."
+	want := []string{"rate_limit: mock/m1 call failed: 429 Rate limit exceeded", "api_error: mock/m1 call failed: 500 internal boom", down, down}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("llm_error events:\n got %q\nwant %q", got, want)
 	}
 }
 
-// checkTransport reads the plugin's own report (one line per process):
-// every event went over the unix socket, none fell back to UDP.
-func checkTransport(t *testing.T, path string) {
+// checkNoPricedFailure: no failed call reads as a priced $0 or as zero
+// tokens. OpenClaw writes a zero usage for every failed call; those are
+// stored with tokens and cost NULL (no_usage).
+func checkNoPricedFailure(t *testing.T, db *sql.DB) {
+	t.Helper()
+	var failed, zero int
+	err := db.QueryRow(`SELECT count(*), coalesce(sum(cost_usd = 0 OR prompt_tokens = 0 OR completion_tokens = 0 OR total_tokens = 0
+		OR (cost_usd IS NULL AND cost_source IS NOT 'no_usage')), 0) FROM llm_traces WHERE status != 'ok'`).Scan(&failed, &zero)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if failed == 0 || zero != 0 {
+		t.Errorf("%d failed calls, %d of them with a $0 cost, 0 tokens or an unknown cost not marked no_usage", failed, zero)
+	}
+}
+
+// checkPluginStats reads the plugin's own report (one line per process,
+// OCT_PLUGIN_STATS_FILE): every event went over the unix socket, none fell
+// back to UDP, nothing failed off the hooks. It logs each hook's calls,
+// mean and max µs inside the gateway: figures, not asserted (the machine
+// is shared).
+func checkPluginStats(t *testing.T, path string) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -48,7 +68,11 @@ func checkTransport(t *testing.T, path string) {
 	n := 0
 	for sc.Scan() {
 		var s struct {
-			Hooks  map[string]struct{ N int }
+			Hooks map[string]struct {
+				N             int
+				MeanUs, MaxUs float64
+			}
+			Intake struct{ Failed int }
 			Client struct {
 				Transport string
 				Fallback  any
@@ -61,10 +85,19 @@ func checkTransport(t *testing.T, path string) {
 		}
 		n++
 		c := s.Client
-		if c.Transport != "unix" || c.Fallback != nil || c.Sent["unix"] == 0 || c.Sent["udp"] != 0 || c.Dropped["unix"]+c.Dropped["udp"]+c.Dropped["http"] != 0 {
+		if c.Transport != "unix" || c.Fallback != nil || c.Sent["unix"] == 0 || c.Sent["udp"] != 0 || c.Dropped["unix"]+c.Dropped["udp"]+c.Dropped["http"] != 0 || s.Intake.Failed != 0 {
 			t.Errorf("plugin process %d: %s", n, sc.Text())
 		}
 		t.Logf("plugin process %d: %s", n, sc.Text())
+		names := make([]string, 0, len(s.Hooks))
+		for name := range s.Hooks {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			h := s.Hooks[name]
+			t.Logf("plugin process %d: hook %-20s %3d calls, mean %7.1f µs, max %7.1f µs", n, name, h.N, h.MeanUs, h.MaxUs)
+		}
 	}
 	if n != 3 {
 		t.Errorf("%d plugin stats lines, want one per turn (3)", n)

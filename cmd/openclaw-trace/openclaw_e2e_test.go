@@ -36,8 +36,9 @@ func TestOpenClawPlugin(t *testing.T) {
 	// retries, then a tool call and the answer after it. Without access, a
 	// plain turn through the real gateway, then a Telegram DM to the same
 	// gateway from a mock Bot API (stopped after it: gateway_stop flushes),
-	// and a --local turn whose provider is down, its retries
-	// bounded to one (a failed call is otherwise retried 8 times over ~90 s).
+	// and a --local turn whose provider is down (nothing listens on its
+	// port), its retries bounded to one (a failed call is otherwise retried
+	// 8 times over ~90 s).
 	db := openReadOnly(t, d.DBPath)
 	arrivals := watchRows(t, db)
 	withAccess := kit.setupHome(t, filepath.Join(dir, "home-access"), mock, gwLog, sock, d.Addr, true, nil)
@@ -51,15 +52,17 @@ func TestOpenClawPlugin(t *testing.T) {
 	tg.WaitSent(t, 1, 2*time.Minute)
 	stopGateway()
 	boundRetries(t, noAccess, 1)
-	kit.turn(t, noAccess, "s3", "OCT-DOWN-c3 hello", env, true, false)
+	providerDown(t, noAccess)
+	kit.turn(t, noAccess, "s3", "OCT-PLAIN-c3 hello", env, true, false)
 
 	served := mock.Served()
-	rows := waitTraces(t, db, len(served))
+	rows := waitTraces(t, db, len(served)+downRows)
 	checkRows(t, rows, served)
 	checkArrivals(t, arrivals(), served)
 	checkErrors(t, db)
+	checkNoPricedFailure(t, db)
 	checkChannelEvents(t, db, rows[telegramRow], tg.Sent())
-	checkTransport(t, stats)
+	checkPluginStats(t, stats)
 	checkAccessWarning(t, gwLog)
 	checkLogFollower(t, gwLog)
 }
@@ -108,11 +111,11 @@ func (k *openclawKit) setupHome(t *testing.T, home string, mock *mockProvider, g
 			t.Fatalf("openclaw plugins install: %v\n%s\n%s", err, out, errOut)
 		}
 		// every option set above (maxPending, settleMs, …) passes the manifest's configSchema
-		if out, errOut, err := k.run(t, home, time.Minute, nil, "config", "validate"); err != nil || !strings.Contains(out+errOut, "Config valid") {
+		if out, errOut, err := k.run(t, home, 3*time.Minute, nil, "config", "validate"); err != nil || !strings.Contains(out+errOut, "Config valid") {
 			t.Fatalf("openclaw config validate: %v\n%s\n%s", err, out, errOut)
 		}
 	}
-	out, errOut, err := k.run(t, home, time.Minute, nil, "plugins", "inspect", "openclaw-trace", "--runtime", "--json")
+	out, errOut, err := k.run(t, home, 3*time.Minute, nil, "plugins", "inspect", "openclaw-trace", "--runtime", "--json")
 	if err != nil {
 		t.Fatalf("openclaw plugins inspect: %v\n%s", err, errOut)
 	}
@@ -160,7 +163,7 @@ func (k *openclawKit) turn(t *testing.T, home, session, msg string, env []string
 type traceRow struct {
 	Prompt, Completion, CacheRead, Latency, TTFT sql.NullInt64
 	Cost                                         sql.NullFloat64
-	Status, ErrorType                            sql.NullString
+	Status, ErrorType, CostSource                sql.NullString
 	Provider, Model                              string
 	Meta                                         struct {
 		RunID      string `json:"run_id"`
@@ -201,7 +204,7 @@ func waitTraces(t *testing.T, db *sql.DB, n int) []traceRow {
 	}
 	time.Sleep(700 * time.Millisecond) // past settleMs + batch window: a duplicate would show
 	q, err := db.Query(`SELECT provider, model, prompt_tokens, completion_tokens, cache_read_tokens, cost_usd,
-		latency_ms, ttft_ms, status, error_type, metadata FROM llm_traces ORDER BY id`)
+		latency_ms, ttft_ms, status, error_type, cost_source, metadata FROM llm_traces ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +213,7 @@ func waitTraces(t *testing.T, db *sql.DB, n int) []traceRow {
 	for q.Next() {
 		var r traceRow
 		var meta string
-		if err := q.Scan(&r.Provider, &r.Model, &r.Prompt, &r.Completion, &r.CacheRead, &r.Cost, &r.Latency, &r.TTFT, &r.Status, &r.ErrorType, &meta); err != nil {
+		if err := q.Scan(&r.Provider, &r.Model, &r.Prompt, &r.Completion, &r.CacheRead, &r.Cost, &r.Latency, &r.TTFT, &r.Status, &r.ErrorType, &r.CostSource, &meta); err != nil {
 			t.Fatal(err)
 		}
 		if err := json.Unmarshal([]byte(meta), &r.Meta); err != nil {
@@ -222,6 +225,29 @@ func waitTraces(t *testing.T, db *sql.DB, n int) []traceRow {
 		t.Fatalf("llm_traces has %d rows, want %d (one per model call the mock served)", len(rows), n)
 	}
 	return rows
+}
+
+// providerDown points the mock provider of home at a loopback port nothing
+// listens on: every call is refused ("Connection error." in OpenClaw).
+func providerDown(t *testing.T, home string) {
+	t.Helper()
+	p := filepath.Join(home, ".openclaw", "openclaw.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	mock := cfg["models"].(map[string]any)["providers"].(map[string]any)["mock"].(map[string]any)
+	mock["baseUrl"] = fmt.Sprintf("http://127.0.0.1:%d/v1", freePort(t))
+	if b, err = json.MarshalIndent(cfg, "", " "); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // boundRetries sets the embedded runtime's retry.provider.maxRetries, a
@@ -241,9 +267,10 @@ func boundRetries(t *testing.T, home string, n int) {
 // wantRows are the rows of the turns, in order: the mixed turn's call 1
 // three times (429, 500, then the tool call: retries share the call id),
 // its call 2, the plain turn's call, the Telegram DM's call (run by the
-// same gateway), and the down turn's call twice (one
-// retry). harness comes from llm_output, seen after the first failed
-// attempt, and only with access. run numbers the turns.
+// same gateway), and the down turn's call twice (one retry; status 0: the
+// mock never saw them, the connection was refused). harness comes from
+// llm_output, seen after the first failed attempt, and only with access.
+// run numbers the turns.
 var wantRows = []struct {
 	run, status        int
 	code               string
@@ -256,9 +283,12 @@ var wantRows = []struct {
 	{0, 200, "", 1, ":model:2", "stop", "openclaw"},
 	{1, 200, "", 1, ":model:1", "stop", ""},
 	{2, 200, "", 1, ":model:1", "stop", ""},
-	{3, 500, "api_error", 1, ":model:1", "error", ""},
-	{3, 500, "api_error", 2, ":model:1", "error", ""},
+	{3, 0, "network", 1, ":model:1", "error", ""},
+	{3, 0, "network", 2, ":model:1", "error", ""},
 }
+
+// downRows are the rows of calls to the provider that is down.
+const downRows = 2
 
 // telegramRow is the Telegram DM's call in wantRows.
 const telegramRow = 5
@@ -268,11 +298,15 @@ const telegramRow = 5
 // the mock's think time, status, error code, call id and attempt.
 func checkRows(t *testing.T, rows []traceRow, served []mockCall) {
 	t.Helper()
-	if len(served) != len(wantRows) {
-		t.Fatalf("mock served %d calls, want %d: %+v", len(served), len(wantRows), served)
+	if len(served) != len(wantRows)-downRows {
+		t.Fatalf("mock served %d calls, want %d: %+v", len(served), len(wantRows)-downRows, served)
 	}
 	for i, w := range wantRows {
-		c, r := served[i], rows[i]
+		r := rows[i]
+		var c mockCall
+		if i < len(served) {
+			c = served[i]
+		}
 		if c.Status != w.status {
 			t.Fatalf("mock call %d: HTTP %d, want %d", i, c.Status, w.status)
 		}
@@ -290,12 +324,17 @@ func checkRows(t *testing.T, rows []traceRow, served []mockCall) {
 		if r.Provider != "mock" || r.Model != "m1" || r.Meta.Matched != "" || r.Meta.Finish != w.finish || r.Meta.Harness != w.harn {
 			t.Errorf("row %d: %s/%s matched %q finish %q harness %q, want finish %q harness %q", i, r.Provider, r.Model, r.Meta.Matched, r.Meta.Finish, r.Meta.Harness, w.finish, w.harn)
 		}
-		if r.Latency.Int64 < c.FirstByteMs() || r.Latency.Int64 > c.Took.Milliseconds()+2000 || r.TTFT.Int64 < c.FirstByteMs() || r.TTFT.Int64 > r.Latency.Int64 {
+		if w.status != 0 && (r.Latency.Int64 < c.FirstByteMs() || r.Latency.Int64 > c.Took.Milliseconds()+2000 || r.TTFT.Int64 < c.FirstByteMs() || r.TTFT.Int64 > r.Latency.Int64) {
 			t.Errorf("row %d: latency %v ttft %v, mock took %v with %d ms to first byte", i, r.Latency, r.TTFT, c.Took, c.FirstByteMs())
 		}
 		if w.status != 200 {
 			if r.Status.String != "error" || r.ErrorType.String != w.code || r.Meta.HTTPStatus != w.status {
-				t.Errorf("row %d (HTTP %d): status %v error_type %v http_status %d", i, w.status, r.Status, r.ErrorType, r.Meta.HTTPStatus)
+				t.Errorf("row %d (HTTP %d): status %v error_type %v http_status %d, want error %s", i, w.status, r.Status, r.ErrorType, r.Meta.HTTPStatus, w.code)
+			}
+			// OpenClaw writes a zero usage for a failed call: unknown, not 0
+			if r.Prompt.Valid || r.Completion.Valid || r.CacheRead.Valid || r.Cost.Valid || r.CostSource.String != "no_usage" {
+				t.Errorf("row %d (HTTP %d): prompt %v completion %v cached %v cost %v source %v, want NULL tokens and cost, no_usage",
+					i, w.status, r.Prompt, r.Completion, r.CacheRead, r.Cost, r.CostSource)
 			}
 			continue
 		}

@@ -18,7 +18,6 @@ import (
 //
 //	OCT-MIX-<id>    calls answer 429, then 500 (OpenClaw retries the call), then
 //	                a tool call (read); the call after the tool result answers text
-//	OCT-DOWN-<id>   every call answers 500
 //	OCT-PLAIN-<id>  text
 //
 // Every call gets fixed, distinct usage (call n: prompt 1000+10n with 200
@@ -53,7 +52,7 @@ type mockCall struct {
 // FirstByteMs is the mock's think time in whole milliseconds.
 func (c mockCall) FirstByteMs() int64 { return c.FirstByte.Milliseconds() }
 
-var markerRE = regexp.MustCompile(`OCT-(MIX|DOWN|PLAIN)-[a-z0-9]+`)
+var markerRE = regexp.MustCompile(`OCT-(MIX|PLAIN)-[a-z0-9]+`)
 
 func startMockProvider(t *testing.T) *mockProvider {
 	m := &mockProvider{firstByte: 120 * time.Millisecond, calls: map[string]int{}}
@@ -119,9 +118,6 @@ func (m *mockProvider) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case kind == "MIX" && k < len(mixStatuses):
 		c.Status = mixStatuses[k]
-		c.Prompt, c.Cached, c.Completion = 0, 0, 0
-	case kind == "DOWN":
-		c.Status = http.StatusInternalServerError
 		c.Prompt, c.Cached, c.Completion = 0, 0, 0
 	case kind == "MIX" && !hasToolResult:
 		c.Tool = true
