@@ -81,11 +81,13 @@ function fakeApi(pluginConfig, mode) {
 function renamed(lines, i) {
   const out = structuredClone(lines);
   const ren = (o, k) => o && typeof o[k] === 'string' && (o[k] = `${o[k]}~${i}`);
-  for (const { e, c } of out) {
+  for (const x of out) {
     for (const k of ['sessionKey', 'runId', 'callId', 'sessionId']) {
-      ren(e, k);
-      ren(c, k);
+      ren(x.e, k);
+      ren(x.c, k);
     }
+    // as OpenClaw passes them (dispatchModelCallEndedHook)
+    if (x.hook === 'model_call_ended') Object.freeze(x.e) && Object.freeze(x.c);
   }
   return out;
 }
@@ -104,7 +106,10 @@ async function main() {
   const r = await receiver();
   // OpenClaw loads the module afresh for each registration: full, then discovery
   const api = fakeApi({ ...r.cfg, statsIntervalMs: 0 }, 'full');
-  require('./index.js').register(api);
+  const plugin = require('./index.js');
+  plugin.register(api);
+  // everything handed over, sent (before issue 20 the plugin had no flush of its own)
+  const flush = () => (plugin.flush ? plugin.flush() : plugin.tracerFor().flush());
   delete require.cache[require.resolve('./index.js')];
   require('./index.js').register(fakeApi({ ...r.cfg, statsIntervalMs: 0 }, 'discovery'));
   const lines = recorded().filter((x) => api.hooks[x.hook]);
@@ -126,8 +131,8 @@ async function main() {
       calls++;
       await tick();
     }
+    await flush();
   }
-  await tick();
   const cpu = process.cpuUsage(cpu0);
   const wall = Number(process.hrtime.bigint() - wall0);
   const allocRounds = Math.min(rounds, 500);
@@ -140,6 +145,7 @@ async function main() {
       if (b >= a) per[hook].bytes.push(b - a); // below: a GC ran in between
       await tick();
     }
+    await flush();
   }
   // pass 3: heap allocated per hook call by everything, deferred work and
   // sends included (rounds a GC ran in are left out)
@@ -151,13 +157,12 @@ async function main() {
       api.hooks[hook](e, c);
       await tick();
     }
-    await tick();
+    await flush();
     const b = process.memoryUsage().heapUsed;
     if (b >= a) perCall.push((b - a) / round.length);
   }
   perCall.sort((x, y) => x - y);
-  const tracer = require('./index.js').tracerFor();
-  if (tracer) await tracer.flush();
+  const tracer = plugin.tracerFor();
   await tick();
   const out = {
     node: process.version,

@@ -29,6 +29,12 @@ function agentCtx(c) {
   };
 }
 
+// sessionCtx copies what before_message_write's context is read for.
+function sessionCtx(c) {
+  if (!c || typeof c !== 'object') return NONE;
+  return { sessionKey: c.sessionKey, agentId: c.agentId };
+}
+
 function callEnded(e) {
   return {
     runId: e.runId,
@@ -136,4 +142,18 @@ function messageCtx(c) {
   };
 }
 
-module.exports = { agentCtx, callEnded, messageWrite, llmOutput, channelMessage, messageCtx };
+// warm runs each copy once, at registration: V8 compiles a function at its
+// first call, which measured 0.2–0.4 ms for these on a loaded machine, and
+// the first hook of the process would pay it.
+function warm() {
+  const m = { role: 'assistant', usage: { cost: {} }, content: [] };
+  messageWrite({ message: m }, true);
+  llmOutput({ lastAssistant: m }, true);
+  callEnded({});
+  agentCtx({});
+  sessionCtx({});
+  channelMessage({ metadata: {} }, true);
+  messageCtx({});
+}
+
+module.exports = { agentCtx, sessionCtx, callEnded, messageWrite, llmOutput, channelMessage, messageCtx, warm };

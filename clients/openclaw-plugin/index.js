@@ -87,21 +87,32 @@ function register(api) {
   intake.statsFile = process.env.OCT_PLUGIN_STATS_FILE || '';
   intake.configure(cfg, JSON.stringify(cfg), full, tracerMaker(api));
   // The full registration opens the socket now, at start-up, so that
-  // loading the native module is not paid while the agent runs.
-  if (full) intake.ensureTracer();
+  // loading the native module is not paid while the agent runs, and runs
+  // the hooks' code once.
+  if (full) {
+    intake.ensureTracer();
+    copy.warm();
+    intake.warm();
+  }
 
-  const on = (name, fn) => api.on(name, intake.time(name, fn));
+  const on = (name, fn) => {
+    if (full) fn(undefined, undefined); // compiled now, not in the first call (an event of undefined is ignored)
+    api.on(name, intake.time(name, fn));
+  };
+  // OpenClaw freezes model_call_ended's event and context, and the tracer
+  // reads only their own primitive fields: kept as they are, not copied.
   on('model_call_ended', (e, c) => {
-    if (e && typeof e === 'object' && intake.first(e)) intake.push('model_call_ended', copy.callEnded(e), copy.agentCtx(c));
+    if (!e || typeof e !== 'object' || !intake.first(e)) return;
+    intake.push('model_call_ended', Object.isFrozen(e) ? e : copy.callEnded(e), c && Object.isFrozen(c) ? c : copy.agentCtx(c));
   });
   // returns nothing: the message is written unchanged
   on('before_message_write', (e, c) => {
     if (!e || !e.message || e.message.role !== 'assistant' || !intake.first(e)) return;
-    intake.push('before_message_write', copy.messageWrite(e, intake.captureText), copy.agentCtx(c));
+    intake.push('before_message_write', copy.messageWrite(e, intake.captureText), copy.sessionCtx(c));
   });
   if (access) {
     on('llm_output', (e, c) => {
-      if (e && typeof e === 'object' && intake.first(e)) intake.push('llm_output', copy.llmOutput(e, intake.captureText), copy.agentCtx(c));
+      if (e && typeof e === 'object' && intake.first(e)) intake.push('llm_output', copy.llmOutput(e, intake.captureText), c && Object.isFrozen(c) ? c : copy.agentCtx(c));
     });
   }
   for (const name of ['message_received', 'message_sent']) {

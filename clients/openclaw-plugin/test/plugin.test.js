@@ -39,12 +39,15 @@ function fakeApi(pluginConfig, { access = true, mode = 'full' } = {}) {
   };
 }
 
+// recorded returns the recorded hook calls; model_call_ended's event and
+// context frozen, as OpenClaw passes them (dispatchModelCallEndedHook).
 function recorded() {
   return fs
     .readFileSync(RECORDED, 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l));
+    .map((l) => JSON.parse(l))
+    .map((x) => (x.hook === 'model_call_ended' ? { ...x, e: Object.freeze(x.e), c: Object.freeze(x.c) } : x));
 }
 
 // replay delivers each recorded event, the same object, to every api that
