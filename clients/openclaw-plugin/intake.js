@@ -26,6 +26,7 @@ const fs = require('node:fs');
 const BATCH = 64;
 const MAX_QUEUED = 4096;
 const IDLE_TICKS = 100; // the timer stops after this many ticks with nothing queued
+const MAX_SAMPLES = 1000; // per-hook times kept for the stats file
 const SLOTS = 4; // kind, event copy, ctx copy, time of the hook
 
 class Intake {
@@ -218,7 +219,7 @@ class Intake {
         }
       };
     }
-    const h = this.hooks[name] || (this.hooks[name] = { n: 0, ms: 0, maxMs: 0 });
+    const h = this.hooks[name] || (this.hooks[name] = { n: 0, ms: 0, maxMs: 0, samples: [] });
     return (e, c) => {
       const t0 = performance.now();
       try {
@@ -230,16 +231,20 @@ class Intake {
       h.n++;
       h.ms += d;
       if (d > h.maxMs) h.maxMs = d;
+      if (h.samples.length < MAX_SAMPLES) h.samples.push(d);
     };
   }
 
   // writeStats appends one line to the stats file (OCT_PLUGIN_STATS_FILE,
-  // opt-in): per-hook calls, mean and max µs, and the counts.
+  // opt-in): per-hook calls, mean, median and max µs, the first
+  // MAX_SAMPLES calls' µs, and the counts.
   writeStats(t) {
     if (!this.statsFile) return;
     const hooks = {};
+    const us = (ms) => Math.round(ms * 10000) / 10;
     for (const [name, h] of Object.entries(this.hooks)) {
-      hooks[name] = { n: h.n, meanUs: h.n ? Math.round((h.ms / h.n) * 10000) / 10 : 0, maxUs: Math.round(h.maxMs * 10000) / 10 };
+      const sorted = [...h.samples].sort((a, b) => a - b);
+      hooks[name] = { n: h.n, meanUs: h.n ? us(h.ms / h.n) : 0, p50Us: sorted.length ? us(sorted[sorted.length >> 1]) : 0, maxUs: us(h.maxMs), us: h.samples.map(us) };
     }
     const line = { pid: process.pid, hooks, intake: this.counts, counts: t.counts, client: t.client.stats() };
     try {
