@@ -84,19 +84,20 @@ function register(api) {
   const intake = shared().intake;
   const cfg = (api && api.pluginConfig) || {};
   const full = !api.registrationMode || api.registrationMode === 'full';
+  const mode = api.registrationMode || 'full';
+  intake.registrations[mode] = (intake.registrations[mode] || 0) + 1;
   intake.statsFile = process.env.OCT_PLUGIN_STATS_FILE || '';
   intake.configure(cfg, JSON.stringify(cfg), full, tracerMaker(api));
   // The full registration opens the socket now, at start-up, so that
-  // loading the native module is not paid while the agent runs, and runs
-  // the hooks' code once.
-  if (full) {
-    intake.ensureTracer();
-    copy.warm();
-    intake.warm();
-  }
+  // loading the native module is not paid while the agent runs. Every
+  // registration runs its hooks' code once (each is a fresh copy of the
+  // module, compiled anew at its first call).
+  if (full) intake.ensureTracer();
+  copy.warm();
+  intake.warm();
 
   const on = (name, fn) => {
-    if (full) fn(undefined, undefined); // compiled now, not in the first call (an event of undefined is ignored)
+    fn(undefined, undefined); // compiled now, not in the first call (an event of undefined is ignored)
     api.on(name, intake.time(name, fn));
   };
   // OpenClaw freezes model_call_ended's event and context, and the tracer

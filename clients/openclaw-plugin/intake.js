@@ -46,6 +46,7 @@ class Intake {
     this.statsFile = '';
     this.hooks = {}; // per-hook timing, only with statsFile
     this.counts = { drainedOnHook: 0, failed: 0 };
+    this.registrations = {}; // registrationMode -> registrations seen
     this.exitHooked = false;
     this._run = () => this.drain(BATCH);
     this._tick = () => {
@@ -137,13 +138,13 @@ class Intake {
     }
   }
 
-  // warm runs the hand-over and the drain once with a record the drain
-  // skips, so that neither is compiled inside the first hook (and the
-  // timer starts at registration).
+  // warm runs the hand-over once and takes the record back, so that it is
+  // not compiled inside the first hook (and the timer starts now). The
+  // drain runs off the hooks: it is compiled at its first tick.
   warm() {
     this.first({});
     this.push('warm', null, null);
-    this.drain(BATCH);
+    this.len -= SLOTS;
   }
 
   // ensureTracer returns the tracer, creating it (and its socket) when
@@ -240,7 +241,7 @@ class Intake {
       const sorted = [...h.samples].sort((a, b) => a - b);
       hooks[name] = { n: h.n, meanUs: h.n ? us(h.ms / h.n) : 0, p50Us: sorted.length ? us(sorted[sorted.length >> 1]) : 0, maxUs: us(h.maxMs), us: h.samples.map(us) };
     }
-    const line = { pid: process.pid, hooks, intake: this.counts, counts: t.counts, client: t.client.stats() };
+    const line = { pid: process.pid, registrations: this.registrations, hooks, intake: this.counts, counts: t.counts, client: t.client.stats() };
     try {
       fs.appendFileSync(this.statsFile, JSON.stringify(line) + '\n');
     } catch {

@@ -73,9 +73,10 @@ func checkPluginStats(t *testing.T, path string) {
 				MeanUs, P50Us, MaxUs float64
 				Us                   []float64
 			}
-			Intake struct{ DrainedOnHook, Failed int }
-			Counts map[string]int
-			Client struct {
+			Intake        struct{ DrainedOnHook, Failed int }
+			Counts        map[string]int
+			Registrations map[string]int
+			Client        struct {
 				Transport string
 				Fallback  any
 				Sent      map[string]int
@@ -90,7 +91,7 @@ func checkPluginStats(t *testing.T, path string) {
 		if c.Transport != "unix" || c.Fallback != nil || c.Sent["unix"] == 0 || c.Sent["udp"] != 0 || c.Dropped["unix"]+c.Dropped["udp"]+c.Dropped["http"] != 0 || s.Intake.Failed != 0 {
 			t.Errorf("plugin process %d: %s", n, sc.Text())
 		}
-		t.Logf("plugin process %d: counts %v, intake %+v, client %+v", n, s.Counts, s.Intake, s.Client)
+		t.Logf("plugin process %d: registrations %v, counts %v, intake %+v, client %+v", n, s.Registrations, s.Counts, s.Intake, s.Client)
 		names := make([]string, 0, len(s.Hooks))
 		for name := range s.Hooks {
 			names = append(names, name)
