@@ -4,15 +4,15 @@
 // A hook runs on the gateway's time (before_message_write holds back the
 // message being persisted), so it only copies the fields it needs and
 // appends them to a queue; pairing, encoding and the socket send run off
-// the hooks, from a timer that ticks every tickMs (20), in batches of
-// BATCH, the rest of a backlog from setImmediate (a buffered statsd client's
-// flush interval, as hot-shots has). A hook schedules nothing: scheduling
-// is the costliest part of a hand-over (setImmediate, or starting a timer,
-// measured 8–13 µs median on a loaded 2-core machine, a flag 0.5 µs), and
-// an idle tick costs a few µs, 50 times a second. The timer is unref'd and
-// stops at gateway_stop. A hook that finds MAX_QUEUED records waiting (an
-// event loop that never turned) works them off itself rather than hold
-// more.
+// the hooks, from a timer that ticks every tickMs (20 ms, as a buffered
+// statsd client such as hot-shots flushes on an interval), BATCH records a
+// tick, the rest of a backlog from setImmediate. A hook schedules nothing:
+// scheduling is the costliest part of a hand-over (setImmediate, or
+// starting a timer, measured 8–13 µs median on a loaded 2-core machine, a
+// flag 0.5 µs), and an idle tick costs a few µs, 50 times a second. The
+// timer is unref'd and stops at gateway_stop. A hook that finds MAX_QUEUED
+// records waiting (an event loop that never turned) works them off itself
+// rather than hold more.
 //
 // Nothing queued is lost at the end: flushAll runs the queue and sends
 // every waiting half synchronously, from beforeExit, exit (on the unix
