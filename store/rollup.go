@@ -127,7 +127,9 @@ func (r *rollups) add(t *codec.Trace) error {
 	s[sumReasoning] += clampTokens(t.ReasoningTokens)
 	if t.CostUSD != nil {
 		s[sumCostNanos] += CostNanos(*t.CostUSD)
-	} else {
+	} else if t.CostSource != codec.CostNoUsage {
+		// A failed call that reported no usage is unknown, not unpriced:
+		// nothing was billed that a price could be missing for.
 		s[sumUnpriced]++
 	}
 	if t.LatencyMS != nil {

@@ -52,7 +52,7 @@ func (db *DB) openRollups(ctx context.Context) error {
 // backfillSQL reads what a rollup needs of every stored call.
 var backfillSQL = "SELECT created_at, provider, model, coalesce(agent_id, ''), coalesce(channel, ''), coalesce(trigger, ''), " +
 	"coalesce(cron_job_id, ''), status, prompt_tokens, completion_tokens, cache_read_tokens, cache_write_tokens, " +
-	"reasoning_tokens, cost_usd, latency_ms, ttft_ms FROM " + codec.LLMTraces.Name
+	"reasoning_tokens, cost_usd, coalesce(cost_source, ''), latency_ms, ttft_ms FROM " + codec.LLMTraces.Name
 
 // backfillRollups adds the calls stored before rollups existed, in one
 // transaction with clearing the flag: a crash leaves it to the next Open.
@@ -109,7 +109,7 @@ func scanCalls(ctx context.Context, tx *sql.Tx, r *rollups) (int64, error) {
 		t = codec.Trace{}
 		if err := rows.Scan(&t.CreatedAt, &t.Provider, &t.Model, &t.AgentID, &t.Channel, &t.Trigger, &t.CronJobID,
 			&t.Status, &t.PromptTokens, &t.CompletionTokens, &t.CacheReadTokens, &t.CacheWriteTokens,
-			&t.ReasoningTokens, &t.CostUSD, &t.LatencyMS, &t.TTFTMS); err != nil {
+			&t.ReasoningTokens, &t.CostUSD, &t.CostSource, &t.LatencyMS, &t.TTFTMS); err != nil {
 			return n, err
 		}
 		if err := r.add(&t); err != nil {

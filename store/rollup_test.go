@@ -221,3 +221,20 @@ func TestRollupRetention(t *testing.T) {
 		t.Errorf("rollups %q (expired %d), want %q (2)", got, res.Expired[RollupTable], want)
 	}
 }
+
+// A failed call that reported no usage is neither priced nor unpriced: a
+// budget must not read as a lower bound because a provider was down.
+func TestRollupsNoUsageIsNotUnpriced(t *testing.T) {
+	db := MustOpenDB(t)
+	day := time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
+	down := call(day, "gpt-4o", "main", "user", 0, nil, 30)
+	down.Trace.Status, down.Trace.PromptTokens, down.Trace.CompletionTokens = "error", nil, nil
+	down.Trace.CostSource = codec.CostNoUsage
+	unpriced := call(day, "gpt-4o", "main", "user", 5, nil, 30)
+	unpriced.Trace.CostSource = codec.CostUnpriced
+	writeEvents(t, db, down, unpriced)
+	want := []string{"2026-03-05 openai gpt-4o main  user : 2 1 5 0 1"}
+	if got := rollupRows(t, db); !reflect.DeepEqual(got, want) {
+		t.Errorf("rollups:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

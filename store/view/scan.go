@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/openclaw/openclaw-trace/codec"
 	"github.com/openclaw/openclaw-trace/store"
 )
 
@@ -20,7 +21,8 @@ import (
 //	tokens    prompt<<32 | completion   (each clamped to 2^31-1; NULL is 0)
 //	cache     cache_read<<32 | cache_write
 //	times     (latency+1)<<32 | (ttft+1) (0 is NULL)
-//	cost      cost_usd (NULL: unpriced)
+//	cost      cost_usd (NULL: unpriced; -1: a failed call that reported
+//	          no usage, neither priced nor unpriced)
 //	reasoning reasoning_tokens
 //	err       error_type or status of a failed call, else NULL; read
 //	          only for recent errors (a column costs ~10% of a scan)
@@ -43,6 +45,10 @@ func scanSQL(parts []part, columns, withErr bool) string {
 		}
 		names = strings.Join(exprs, " || char(31) || ")
 	}
+	cost := "cost_usd"
+	if columns { // cost_source is older than the attribution columns
+		cost = "CASE WHEN cost_usd IS NULL AND cost_source = '" + codec.CostNoUsage + "' THEN -1 ELSE cost_usd END"
+	}
 	errCol := ""
 	if withErr {
 		errCol = ",\n\tCASE WHEN status != 'ok' THEN coalesce(error_type, status) END"
@@ -52,7 +58,7 @@ func scanSQL(parts []part, columns, withErr bool) string {
 	(min(coalesce(prompt_tokens, 0), 2147483647) << 32) | min(coalesce(completion_tokens, 0), 2147483647),
 	(min(coalesce(cache_read_tokens, 0), 2147483647) << 32) | min(coalesce(cache_write_tokens, 0), 2147483647),
 	((min(coalesce(latency_ms, -1), 2147483646) + 1) << 32) | (min(coalesce(ttft_ms, -1), 2147483646) + 1),
-	cost_usd,
+	` + cost + `,
 	min(coalesce(reasoning_tokens, 0), 2147483647)` + errCol + `
 	FROM llm_traces WHERE created_at >= ? AND created_at < ?`
 }
@@ -67,6 +73,23 @@ type call struct {
 	latency, ttft                                 int64 // -1: NULL
 	cost                                          sql.NullFloat64
 	errType                                       sql.NullString
+}
+
+// How a call's cost is known.
+const (
+	priced   = iota
+	unpriced // tokens but no price: the sums are a lower bound
+	noUsage  // a failed call that reported no usage: nothing to price
+)
+
+func (c *call) pricing() int {
+	switch {
+	case !c.cost.Valid:
+		return unpriced
+	case c.cost.Float64 < 0:
+		return noUsage
+	}
+	return priced
 }
 
 // scanTraces adds the calls in [from, to).
@@ -121,10 +144,11 @@ func (a *aggregator) add(f *fine, c *call) {
 		if c.failed {
 			p.Errors++
 		}
-		if c.cost.Valid {
+		switch c.pricing() {
+		case priced:
 			a.seriesCost[i] += store.CostNanos(c.cost.Float64)
 			a.seriesPriced[i] = true
-		} else {
+		case unpriced:
 			p.Unpriced++
 		}
 	}
@@ -147,10 +171,11 @@ func (st *Stats) add(c *call) {
 	st.CacheReadTokens += c.cacheR
 	st.CacheWriteTokens += c.cacheW
 	st.ReasoningTokens += c.reasoning
-	if c.cost.Valid {
+	switch c.pricing() {
+	case priced:
 		st.PricedCalls++
 		st.costNanos += store.CostNanos(c.cost.Float64)
-	} else {
+	case unpriced:
 		st.UnpricedCalls++
 	}
 	st.latency.add(c.latency) // -1 (NULL) is skipped

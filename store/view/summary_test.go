@@ -223,3 +223,31 @@ func TestSummaryOlderSchema(t *testing.T) {
 		t.Fatalf("%v %+v", err, s)
 	}
 }
+
+// A failed call that reported no usage (cost_source no_usage) is a call
+// and a failure, but neither priced nor unpriced, in the totals and in
+// the series: a provider that is down must not make the spend read as a
+// lower bound, nor as $0 spent on a priced call.
+func TestSummaryNoUsage(t *testing.T) {
+	db := openDB(t)
+	down := llmCall(time.Hour, "openai", "gpt-4o", "error", 0, 0, 0, nil, 30, nil)
+	down.Trace.PromptTokens, down.Trace.CompletionTokens, down.Trace.CacheReadTokens = nil, nil, nil
+	down.Trace.CostSource = codec.CostNoUsage
+	unpriced := llmCall(2*time.Hour, "ollama", "llama3", "ok", 10, 10, 0, nil, 30, nil)
+	unpriced.Trace.CostSource = codec.CostUnpriced
+	writeEvents(t, db, down, unpriced, llmCall(3*time.Hour, "openai", "gpt-4o", "ok", 10, 10, 0, ptr(0.5), 30, nil))
+	s, err := New(db.Reader()).Summary(context.Background(), SummaryOptions{Since: sumNow.Add(-24 * time.Hour), Until: sumNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tot := s.Totals; tot.Calls != 3 || tot.Errors != 1 || tot.PricedCalls != 1 || tot.UnpricedCalls != 1 {
+		t.Errorf("totals: calls %d errors %d priced %d unpriced %d; want 3 1 1 1", tot.Calls, tot.Errors, tot.PricedCalls, tot.UnpricedCalls)
+	}
+	var unpricedPoints int64
+	for _, p := range s.Series {
+		unpricedPoints += p.Unpriced
+	}
+	if unpricedPoints != 1 {
+		t.Errorf("series count %d unpriced calls, want 1", unpricedPoints)
+	}
+}
