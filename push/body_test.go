@@ -85,10 +85,10 @@ func TestParseRetryAfter(t *testing.T) {
 
 func TestFullJitter(t *testing.T) {
 	c := NewClient("", nil)
-	c.InitialInterval, c.MaxInterval = 100*time.Millisecond, 800*time.Millisecond
+	c.Retry.InitialInterval, c.Retry.MaxInterval = 100*time.Millisecond, 800*time.Millisecond
 	caps := []time.Duration{100, 200, 400, 800, 800}
 	for run := 0; run < 200; run++ {
-		b := c.newBackOff()
+		b := c.Retry.backOff()
 		b.Reset()
 		for i, cp := range caps {
 			d := b.NextBackOff()

@@ -3,6 +3,12 @@
 // MaxBytes, POSTed with retries, and marked synced only when the body that
 // held them was answered 2xx. Delivery is at least once; the receiver
 // de-duplicates on trace_id.
+//
+// It also holds what every sink shares (push/otlp is the other one): one
+// HTTP attempt (Post), the retry policy with Retry-After (Retry), the
+// bookkeeping after an answer (Bookkeep), what a sink last heard
+// (Outcome), its rejected rows (Rejects), its loop (Every) and the
+// daemon's start and final flush of all of them (Sinks).
 package push
 
 import (
@@ -72,13 +78,7 @@ type Client struct {
 	HTTPClient *http.Client
 	PageSize   int
 
-	// Retries of one body: exponential from InitialInterval, doubling up to
-	// MaxInterval, with full jitter; at most MaxRetries retries and
-	// MaxElapsed in all. Retry-After replaces the computed wait.
-	MaxRetries      int
-	MaxElapsed      time.Duration
-	InitialInterval time.Duration
-	MaxInterval     time.Duration
+	Retry Retry // of one body
 
 	// After CooldownAfter failed cycles in a row, Run skips cycles until
 	// Cooldown has passed, then tries one cycle again.
@@ -94,7 +94,7 @@ type Client struct {
 
 	cycleMu sync.Mutex // one cycle at a time: Run's and a final PushOnce
 
-	last outcome
+	last Outcome
 
 	mu         sync.Mutex // guards the fields below
 	failedRun  int        // failed cycles in a row
@@ -104,21 +104,18 @@ type Client struct {
 // NewClient returns a Client that pushes src's rows to endpoint.
 func NewClient(endpoint string, src Source) *Client {
 	return &Client{
-		Endpoint:        endpoint,
-		UserAgent:       DefaultUserAgent,
-		Interval:        DefaultInterval,
-		MaxBytes:        DefaultMaxBytes,
-		Gzip:            DefaultGzip,
-		HTTPClient:      &http.Client{Timeout: DefaultTimeout},
-		PageSize:        DefaultPageSize,
-		MaxRetries:      DefaultMaxRetries,
-		MaxElapsed:      DefaultMaxElapsed,
-		InitialInterval: DefaultInitialInterval,
-		MaxInterval:     DefaultMaxInterval,
-		CooldownAfter:   DefaultCooldownAfter,
-		Cooldown:        DefaultCooldown,
-		Now:             time.Now,
-		Logger:          slog.New(slog.DiscardHandler),
-		src:             src,
+		Endpoint:      endpoint,
+		UserAgent:     DefaultUserAgent,
+		Interval:      DefaultInterval,
+		MaxBytes:      DefaultMaxBytes,
+		Gzip:          DefaultGzip,
+		HTTPClient:    &http.Client{Timeout: DefaultTimeout},
+		PageSize:      DefaultPageSize,
+		Retry:         DefaultRetry,
+		CooldownAfter: DefaultCooldownAfter,
+		Cooldown:      DefaultCooldown,
+		Now:           time.Now,
+		Logger:        slog.New(slog.DiscardHandler),
+		src:           src,
 	}
 }

@@ -159,9 +159,9 @@ func newTestClient(t *testing.T, db *store.DB, endpoint string, logs *bytes.Buff
 	c := NewClient(endpoint, db)
 	c.Token = testToken
 	c.AgentID = "agent-1"
-	c.InitialInterval = time.Millisecond
-	c.MaxInterval = 5 * time.Millisecond
-	c.MaxRetries = 3
+	c.Retry.InitialInterval = time.Millisecond
+	c.Retry.MaxInterval = 5 * time.Millisecond
+	c.Retry.MaxRetries = 3
 	if logs != nil {
 		c.Logger = slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

@@ -13,12 +13,13 @@ import (
 // "cooling_down"), then tries one cycle: success ends the cool-down,
 // failure starts another.
 func (c *Client) Run(ctx context.Context) error {
-	every(ctx, c.Interval, c.tick)
+	Every(ctx, c.Interval, c.tick)
 	return nil
 }
 
-// every calls f every interval until ctx ends; interval 0 returns at once.
-func every(ctx context.Context, interval time.Duration, f func(context.Context)) {
+// Every calls f every interval until ctx ends; interval 0 returns at once.
+// It is every sink's loop.
+func Every(ctx context.Context, interval time.Duration, f func(context.Context)) {
 	if interval <= 0 {
 		return
 	}
@@ -38,7 +39,7 @@ func every(ctx context.Context, interval time.Duration, f func(context.Context))
 func (c *Client) tick(ctx context.Context) {
 	if c.paused() {
 		c.CyclesSkipped.Add(1)
-		c.last.setStatus(StatusCoolingDown)
+		c.last.SetStatus(StatusCoolingDown)
 		return
 	}
 	_, err := c.PushOnce(ctx)
@@ -63,7 +64,7 @@ func (c *Client) afterCycle(err error) {
 		c.failedRun = 0
 		return
 	}
-	if errors.As(err, new(*storeError)) {
+	if errors.As(err, new(*StoreError)) {
 		return // the cool-down spares the remote; this was not its failure
 	}
 	c.failedRun++
@@ -71,6 +72,6 @@ func (c *Client) afterCycle(err error) {
 		return
 	}
 	c.pauseUntil = c.Now().Add(c.Cooldown)
-	c.last.setStatus(StatusCoolingDown)
+	c.last.SetStatus(StatusCoolingDown)
 	c.Logger.Warn("push cooling down", "failed_cycles", c.failedRun, "until", c.pauseUntil.Format(time.RFC3339))
 }

@@ -44,7 +44,7 @@ func TestCooldownAfterFailedCycles(t *testing.T) {
 	c.HTTPClient = rc.srv.Client()
 	clk := &clock{now: time.Unix(1700000000, 0)}
 	c.Now = clk.Now
-	c.MaxRetries, c.CooldownAfter, c.Cooldown = 0, 2, time.Hour
+	c.Retry.MaxRetries, c.CooldownAfter, c.Cooldown = 0, 2, time.Hour
 	ctx := context.Background()
 
 	c.tick(ctx)
@@ -93,7 +93,7 @@ func TestLongRetryAfterHoldsRun(t *testing.T) {
 	c.HTTPClient = rc.srv.Client()
 	clk := &clock{now: time.Unix(1700000000, 0)}
 	c.Now = clk.Now
-	c.MaxElapsed = time.Second
+	c.Retry.MaxElapsed = time.Second
 	ctx := context.Background()
 	c.tick(ctx)
 	if n := len(rc.received()); n != 1 {

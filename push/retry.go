@@ -10,6 +10,25 @@ import (
 	"github.com/cenkalti/backoff/v5"
 )
 
+// Retry is the retry policy every sink shares: exponential waits from
+// InitialInterval, doubling up to MaxInterval, with full jitter; at most
+// MaxRetries retries and MaxElapsed in all. A Retry-After replaces the
+// computed wait.
+type Retry struct {
+	MaxRetries      int
+	MaxElapsed      time.Duration
+	InitialInterval time.Duration
+	MaxInterval     time.Duration
+}
+
+// DefaultRetry is the policy sinks start with.
+var DefaultRetry = Retry{
+	MaxRetries:      DefaultMaxRetries,
+	MaxElapsed:      DefaultMaxElapsed,
+	InitialInterval: DefaultInitialInterval,
+	MaxInterval:     DefaultMaxInterval,
+}
+
 // fullJitter waits a uniform random time in [0, d) where d grows
 // exponentially. backoff.ExponentialBackOff only spreads d by ±
 // RandomizationFactor, so many agents failing together would still retry
@@ -28,29 +47,19 @@ func (j *fullJitter) NextBackOff() time.Duration {
 
 func (j *fullJitter) Reset() { j.exp.Reset() }
 
-// retryPolicy is the retry tunables every sink shares: exponential waits
-// from initial, doubling up to maxInterval, with full jitter; at most
-// maxRetries retries and maxElapsed in all.
-type retryPolicy struct {
-	maxRetries  int
-	maxElapsed  time.Duration
-	initial     time.Duration
-	maxInterval time.Duration
-}
-
-func (p retryPolicy) backOff() backoff.BackOff {
+func (p Retry) backOff() backoff.BackOff {
 	return &fullJitter{exp: backoff.ExponentialBackOff{
-		InitialInterval: p.initial,
+		InitialInterval: p.InitialInterval,
 		Multiplier:      2,
-		MaxInterval:     p.maxInterval,
+		MaxInterval:     p.MaxInterval,
 	}}
 }
 
-// do runs attempt until it succeeds, fails for good (another attempt
+// Do runs attempt until it succeeds, fails for good (another attempt
 // cannot succeed: see retryable), or p gives up. retries is incremented
 // before every attempt after the first; notify is told of every wait. It
 // returns at once when ctx ends, also in the middle of a wait.
-func (p retryPolicy) do(ctx context.Context, attempt func() error, retries *atomic.Int64,
+func (p Retry) Do(ctx context.Context, attempt func() error, retries *atomic.Int64,
 	notify func(err error, wait time.Duration)) error {
 	tries := 0
 	op := func() (struct{}, error) {
@@ -61,17 +70,11 @@ func (p retryPolicy) do(ctx context.Context, attempt func() error, retries *atom
 	}
 	_, err := backoff.Retry(ctx, op,
 		backoff.WithBackOff(p.backOff()),
-		backoff.WithMaxTries(uint(max(p.maxRetries, 0)+1)),
-		backoff.WithMaxElapsedTime(p.maxElapsed),
+		backoff.WithMaxTries(uint(max(p.MaxRetries, 0)+1)),
+		backoff.WithMaxElapsedTime(p.MaxElapsed),
 		backoff.WithNotify(notify))
 	return err
 }
-
-func (c *Client) retryPolicy() retryPolicy {
-	return retryPolicy{c.MaxRetries, c.MaxElapsed, c.InitialInterval, c.MaxInterval}
-}
-
-func (c *Client) newBackOff() backoff.BackOff { return c.retryPolicy().backOff() }
 
 // retryAfterError carries a retryable StatusError and the wait its
 // Retry-After asked for; backoff.Retry finds the latter with errors.As and
@@ -84,14 +87,15 @@ type retryAfterError struct {
 func (e *retryAfterError) Error() string   { return e.status.Error() }
 func (e *retryAfterError) Unwrap() []error { return []error{e.status, e.after} }
 
-// send posts p, retrying as the Client's retry tunables say. It returns at
-// once when ctx ends, also in the middle of a wait.
-func (c *Client) send(ctx context.Context, p *payload) error {
-	notify := func(err error, wait time.Duration) {
-		c.Logger.Warn("push attempt failed, retrying", "batch_id", p.batchID,
-			"err", shortError(err), "wait", wait.Round(time.Millisecond))
+// RetryAfter returns the wait a Retry-After asked for in the answer that
+// ended Do, when its retries could not honour it: the sink holds back for
+// as long, at most max, rather than ask again every cycle.
+func RetryAfter(err error, max time.Duration) (time.Duration, bool) {
+	var ra *backoff.RetryAfterError
+	if !errors.As(err, &ra) {
+		return 0, false
 	}
-	return c.retryPolicy().do(ctx, func() error { return c.attempt(ctx, p) }, &c.Retries, notify)
+	return min(ra.Duration, max), true
 }
 
 // retryable prepares an attempt's error for backoff.Retry: permanent
@@ -116,36 +120,15 @@ func retryable(ctx context.Context, err error) error {
 	return err
 }
 
-// attempt posts p once and records the attempt in the counters and in
-// push_log.
-func (c *Client) attempt(ctx context.Context, p *payload) error {
-	start := c.Now()
-	began := time.Now() // the duration is real time even with a test clock
-	c.Attempts.Add(1)
-	c.BytesSent.Add(int64(len(p.raw)))
-	c.WireBytesSent.Add(int64(len(p.wire)))
-	code, err := c.post(ctx, p)
-	a := Attempt{At: start.UnixMilli(), BatchID: p.batchID, Status: "ok", HTTPStatus: code,
-		Bytes: int64(len(p.raw)), DurationMS: time.Since(began).Milliseconds()}
-	if err == nil {
-		a.Rows = p.rows
-	} else {
-		a.Status, a.Error = "error", shortError(err)
-		c.Failures[classify(ctx, err)].Add(1)
-	}
-	c.logAttempt(ctx, a)
-	return err
-}
+// Bookkeeping bounds the local writes made after a receiver answered
+// (marks, positions, push_log); they run even when ctx has ended, because
+// skipping them would lose the record or send rows twice.
+const Bookkeeping = 5 * time.Second
 
-// bookkeeping bounds the local writes made after the remote answered;
-// they run even when ctx has ended, because skipping them would lose the
-// record (push_log) or send rows twice (marks).
-const bookkeeping = 5 * time.Second
-
-func (c *Client) logAttempt(ctx context.Context, a Attempt) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeeping)
+// Bookkeep runs write, a local write that follows a receiver's answer,
+// with a context that outlives ctx by at most Bookkeeping.
+func Bookkeep(ctx context.Context, write func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), Bookkeeping)
 	defer cancel()
-	if err := c.src.LogPush(ctx, a); err != nil {
-		c.Logger.Warn("push_log row not written", "batch_id", a.BatchID, "err", err)
-	}
+	return write(ctx)
 }

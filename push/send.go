@@ -1,39 +1,10 @@
 package push
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 	"time"
-
-	"github.com/cenkalti/backoff/v5"
 )
-
-// StatusError is an answer other than 2xx.
-type StatusError struct {
-	Code       int
-	RetryAfter time.Duration // from the Retry-After header; 0 when absent
-	Body       string        // the start of the answer, for push_log
-}
-
-func (e *StatusError) Error() string {
-	if e.Body == "" {
-		return fmt.Sprintf("http %d", e.Code)
-	}
-	return fmt.Sprintf("http %d: %s", e.Code, e.Body)
-}
-
-// Retryable reports whether the same body may succeed later: on timeouts,
-// rate limits and server errors, not on other client errors.
-func (e *StatusError) Retryable() bool {
-	return e.Code == http.StatusRequestTimeout || e.Code == http.StatusTooManyRequests || e.Code >= 500
-}
 
 // payload is a finished body as sent: uncompressed (counted against the
 // cap) and on the wire.
@@ -43,9 +14,6 @@ type payload struct {
 	wire    []byte
 	rows    int
 }
-
-// maxErrorBody bounds what is kept of an error answer.
-const maxErrorBody = 200
 
 // post sends p once and returns the HTTP status (0 without an answer).
 func (c *Client) post(ctx context.Context, p *payload) (int, error) {
@@ -58,109 +26,44 @@ func (c *Client) post(ctx context.Context, p *payload) (int, error) {
 	if c.Token != "" {
 		h.Set("Authorization", "Bearer "+c.Token)
 	}
-	code, _, err := postOnce(ctx, c.HTTPClient, c.Endpoint, h, p.wire, c.Now)
+	code, _, err := Post(ctx, c.HTTPClient, c.Endpoint, h, p.wire, c.Now)
 	return code, err
 }
 
-// maxAnswer bounds what is read of a 2xx answer (an OTLP partial success
-// is a few hundred bytes).
-const maxAnswer = 64 << 10
-
-// postOnce POSTs body to endpoint with header, once, and returns the HTTP
-// status (0 without an answer) and, on 2xx, the start of the answer. Any
-// other status is a *StatusError.
-func postOnce(ctx context.Context, hc *http.Client, endpoint string, header http.Header, body []byte,
-	now func() time.Time) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
-	if err == nil && (req.URL.Scheme != "http" && req.URL.Scheme != "https" || req.URL.Host == "") {
-		err = errors.New("endpoint is not an http(s) URL")
+// send posts p, retrying as c.Retry says. It returns at once when ctx
+// ends, also in the middle of a wait.
+func (c *Client) send(ctx context.Context, p *payload) error {
+	notify := func(err error, wait time.Duration) {
+		c.Logger.Warn("push attempt failed, retrying", "batch_id", p.batchID,
+			"err", ShortError(err), "wait", wait.Round(time.Millisecond))
 	}
+	return c.Retry.Do(ctx, func() error { return c.attempt(ctx, p) }, &c.Retries, notify)
+}
+
+// attempt posts p once and records the attempt in the counters and in
+// push_log.
+func (c *Client) attempt(ctx context.Context, p *payload) error {
+	start := c.Now()
+	began := time.Now() // the duration is real time even with a test clock
+	c.Attempts.Add(1)
+	c.BytesSent.Add(int64(len(p.raw)))
+	c.WireBytesSent.Add(int64(len(p.wire)))
+	code, err := c.post(ctx, p)
+	a := Attempt{At: start.UnixMilli(), BatchID: p.batchID, Status: "ok", HTTPStatus: code,
+		Bytes: int64(len(p.raw)), DurationMS: time.Since(began).Milliseconds()}
+	if err == nil {
+		a.Rows = p.rows
+	} else {
+		a.Status, a.Error = "error", ShortError(err)
+		c.Failures[Classify(ctx, err)].Add(1)
+	}
+	c.logAttempt(ctx, a)
+	return err
+}
+
+func (c *Client) logAttempt(ctx context.Context, a Attempt) {
+	err := Bookkeep(ctx, func(ctx context.Context) error { return c.src.LogPush(ctx, a) })
 	if err != nil {
-		return 0, nil, backoff.Permanent(fmt.Errorf("build request: %w", err))
+		c.Logger.Warn("push_log row not written", "batch_id", a.BatchID, "err", err)
 	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		// Drop the *url.Error around the cause: its text holds the
-		// endpoint, whose query string may carry a secret.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return 0, nil, err
-	}
-	defer func() {
-		// Drain a little so the connection can be reused.
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-	}()
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-		if err != nil {
-			answer = nil // the body was delivered; only the answer's details are lost
-		}
-		return resp.StatusCode, answer, nil
-	}
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	return resp.StatusCode, nil, &StatusError{
-		Code:       resp.StatusCode,
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), now()),
-		Body:       strings.TrimSpace(strings.ToValidUTF8(string(snippet), "?")),
-	}
-}
-
-// parseRetryAfter reads delay-seconds or an HTTP date; anything else, or a
-// date in the past, is 0.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if s <= 0 {
-			return 0
-		}
-		return time.Duration(min(s, int64(24*time.Hour/time.Second))) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
-// classify names the failure class of an attempt's error.
-func classify(ctx context.Context, err error) FailureClass {
-	var se *StatusError
-	switch {
-	case ctx.Err() != nil:
-		return FailCanceled
-	case errors.As(err, &se):
-		switch {
-		case se.Code == http.StatusTooManyRequests:
-			return FailHTTP429
-		case se.Code >= 500:
-			return FailHTTP5xx
-		case se.Code >= 400:
-			return FailHTTP4xx
-		}
-		return FailHTTPOther
-	}
-	return FailNetwork
-}
-
-// shortError is an attempt's error for push_log and the status: without
-// the URL that net/http puts in its errors (it may hold credentials), and
-// short. The token is only ever in a header, which no error includes.
-func shortError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	s := err.Error()
-	if len(s) > maxErrorBody {
-		s = strings.ToValidUTF8(s[:maxErrorBody], "") + "…"
-	}
-	return s
 }

@@ -1,13 +1,10 @@
 package push
 
 import (
-	"cmp"
-	"sync"
 	"sync/atomic"
-	"time"
 )
 
-// Values of LastPushStatus besides "error: <reason>".
+// Values of a sink's status besides "error: <reason>".
 const (
 	StatusPending     = "pending" // no body sent yet
 	StatusOK          = "ok"
@@ -53,42 +50,8 @@ type Stats struct {
 }
 
 // LastPushTime returns when a body was last answered 2xx (unix ms), or 0.
-func (c *Client) LastPushTime() int64 { return c.last.time() }
+func (c *Client) LastPushTime() int64 { return c.last.Time() }
 
 // LastPushStatus returns "pending" before the first attempt, then "ok",
 // "error: <short reason>" or "cooling_down".
-func (c *Client) LastPushStatus() string { return c.last.status() }
-
-// outcome is what a sink last heard from its receiver, for /health: when a
-// request was last answered 2xx, and the status since. It has its own lock
-// (a leaf: it takes no other), so the owner may set it while holding its own.
-type outcome struct {
-	mu   sync.Mutex
-	at   int64  // unix ms of the last 2xx, 0 before it
-	last string // "" (pending) before the first request
-}
-
-func (o *outcome) time() int64 {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.at
-}
-
-func (o *outcome) status() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return cmp.Or(o.last, StatusPending)
-}
-
-func (o *outcome) setOK(at time.Time) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.at = at.UnixMilli()
-	o.last = StatusOK
-}
-
-func (o *outcome) setStatus(s string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.last = s
-}
+func (c *Client) LastPushStatus() string { return c.last.Status() }

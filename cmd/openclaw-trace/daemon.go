@@ -18,6 +18,7 @@ import (
 	"github.com/openclaw/openclaw-trace/logtail"
 	"github.com/openclaw/openclaw-trace/metrics"
 	"github.com/openclaw/openclaw-trace/push"
+	"github.com/openclaw/openclaw-trace/push/otlp"
 	"github.com/openclaw/openclaw-trace/store"
 )
 
@@ -36,7 +37,7 @@ type Main struct {
 	UDP      *listener.UDP
 	Sampler  *metrics.Sampler
 	Push     *push.Client
-	Export   *push.Exporter // nil unless an OTEL_EXPORTER_OTLP_* URL is set
+	Export   *otlp.Exporter // nil unless an OTEL_EXPORTER_OTLP_* URL is set
 	Cleaner  *store.Cleaner
 	Follower *logtail.Follower
 	Prices   *price.Lazy     // embedded table + OCT_PRICES_FILE
@@ -46,14 +47,11 @@ type Main struct {
 	// handles its events; /health and /metrics sum them.
 	accounts [codec.NumTransports][]*codec.Counters
 
-	started    time.Time
-	cancel     context.CancelFunc // ends the sinks' loops
-	stopPush   context.CancelFunc
-	pushDone   chan struct{}
-	stopExport context.CancelFunc
-	exportDone chan struct{}
-	closeOnce  sync.Once
-	closeErr   error
+	started   time.Time
+	cancel    context.CancelFunc // ends the sinks' loops
+	sinkLoops push.Sinks         // the push and the exporter: started and flushed together
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // NewMain returns a daemon for cfg, logging to logger.
@@ -109,8 +107,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("%w (set OCT_BIND/OCT_PORT)", err)
 	}
 	m.Logger.Info("listening", "transport", "http", "addr", m.HTTP.ListenAddr())
-	m.startPush(ctx)
-	m.startExport(ctx)
+	m.startSinks(ctx)
 	return nil
 }
 
@@ -220,8 +217,7 @@ func (m *Main) shutdown() error {
 	}
 	// 3. One last push of what is left, in what remains of the timeout,
 	// then checkpoint and close.
-	m.finalPush(ctx)
-	m.finalExport(ctx)
+	m.flushSinks(ctx)
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close db: %w", err))

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/procfs"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/push/otlp/otlptest"
 	"github.com/openclaw/openclaw-trace/store"
 )
 
@@ -70,11 +71,11 @@ func BenchmarkOTLPBacklog(b *testing.B) {
 		b.StopTimer()
 		dir := b.TempDir()
 		seedBacklog(b, filepath.Join(dir, "trace.db"), n)
-		sink := newOTLPSink(b)
+		sink := otlptest.NewReceiver(b, nil)
 		b.StartTimer()
-		d := startDaemon(b, dir, "OTEL_EXPORTER_OTLP_ENDPOINT="+sink.srv.URL, "OCT_OTLP_INTERVAL=1s")
-		waitFor(b, "the whole backlog", 10*time.Minute, func() bool { return sink.rows() >= n })
-		took := time.Since(sink.firstRequest())
+		d := startDaemon(b, dir, "OTEL_EXPORTER_OTLP_ENDPOINT="+sink.URL, "OCT_OTLP_INTERVAL=1s")
+		waitFor(b, "the whole backlog", 10*time.Minute, func() bool { return sink.Rows() >= n })
+		took := time.Since(sink.First())
 		peak := peakRSS(b, d.cmd.Process.Pid)
 		b.StopTimer()
 		if err := d.Stop(); err != nil {

@@ -10,6 +10,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/openclaw/openclaw-trace/push/otlp/otlptest"
 )
 
 func postIDs(t *testing.T, url, body string) []string {
@@ -33,8 +35,8 @@ func postIDs(t *testing.T, url, body string) []string {
 func TestEndToEndOTLPThroughCollector(t *testing.T) {
 	for _, proto := range []string{"http/protobuf", "http/json"} {
 		t.Run(strings.ReplaceAll(proto, "/", "_"), func(t *testing.T) {
-			sink := newOTLPSink(t)
-			col := startCollector(t, sink.srv.URL)
+			sink := otlptest.NewReceiver(t, nil)
+			col := startCollector(t, sink.URL)
 			logDir := t.TempDir()
 			logFile := filepath.Join(logDir, "openclaw-"+time.Now().Format("2006-01-02")+".log")
 			appendLines(t, logFile, 0, 3)
@@ -54,12 +56,12 @@ func TestEndToEndOTLPThroughCollector(t *testing.T) {
 
 			waitFor(t, "every trace and error through the collector", 30*time.Second, func() bool {
 				for _, id := range traces {
-					if _, ok := sink.span(id); !ok {
+					if _, ok := sink.Span(id); !ok {
 						return false
 					}
 				}
 				for _, id := range errs {
-					if _, ok := sink.log(id); !ok {
+					if _, ok := sink.Log(id); !ok {
 						return false
 					}
 				}
@@ -67,10 +69,10 @@ func TestEndToEndOTLPThroughCollector(t *testing.T) {
 			})
 			// Two calls carry input and output tokens: 4 token points; 3 durations.
 			waitFor(t, "log events, samples and histograms", 30*time.Second, func() bool {
-				return countGatewayLogs(sink) >= 3 && sink.pointCount("system.filesystem.limit") >= 1 &&
-					sink.pointCount("gen_ai.client.token.usage") == 4 && sink.pointCount("gen_ai.client.operation.duration") == 3
+				return countGatewayLogs(sink) >= 3 && sink.Points("system.filesystem.limit") >= 1 &&
+					sink.Points("gen_ai.client.token.usage") == 4 && sink.Points("gen_ai.client.operation.duration") == 3
 			})
-			sp, _ := sink.span(traces[0])
+			sp, _ := sink.Span(traces[0])
 			a := sp.Attributes().AsRaw()
 			for k, want := range map[string]any{
 				"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o",
@@ -86,15 +88,13 @@ func TestEndToEndOTLPThroughCollector(t *testing.T) {
 				sp.EndTimestamp().AsTime().Sub(sp.StartTimestamp().AsTime()) != 850*time.Millisecond {
 				t.Errorf("span %q kind %v", sp.Name(), sp.Kind())
 			}
-			if failed, _ := sink.span(traces[2]); failed.Status().Code() != ptrace.StatusCodeError {
+			if failed, _ := sink.Span(traces[2]); failed.Status().Code() != ptrace.StatusCodeError {
 				t.Errorf("failed call status %v", failed.Status().Code())
 			}
-			if lr, _ := sink.log(errs[1]); lr.SeverityNumber() != plog.SeverityNumberFatal || lr.Body().Str() != "boom" {
+			if lr, _ := sink.Log(errs[1]); lr.SeverityNumber() != plog.SeverityNumberFatal || lr.Body().Str() != "boom" {
 				t.Errorf("critical error record: %v %q", lr.SeverityNumber(), lr.Body().Str())
 			}
-			sink.mu.Lock()
-			res := sink.resource
-			sink.mu.Unlock()
+			res := sink.Resource()
 			if res["service.name"] != "gw-e2e" || res["deployment.environment.name"] != "test" {
 				t.Errorf("resource %v", res)
 			}
@@ -126,11 +126,10 @@ func TestEndToEndOTLPThroughCollector(t *testing.T) {
 	}
 }
 
-func countGatewayLogs(s *otlpSink) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func countGatewayLogs(s *otlptest.Receiver) int {
+	logs, _ := s.LogsByTraceID()
 	n := 0
-	for _, lr := range s.logs {
+	for _, lr := range logs {
 		if k, ok := lr.Attributes().Get("openclaw.log.kind"); ok && k.Str() != "" {
 			n++
 		}

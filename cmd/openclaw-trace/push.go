@@ -27,43 +27,14 @@ func newPushClient(cfg *Config, db *store.DB, logger *slog.Logger) *push.Client 
 // before the HTTP listener opens: /health reads m.Push from the server's
 // goroutines, so m.Push is never written once they may run.
 func (m *Main) newPush() {
-	if m.Config.PushEndpoint == "" {
+	cfg := m.Config
+	if cfg.PushEndpoint == "" {
 		m.Logger.Warn("push disabled: OCT_PUSH_ENDPOINT is empty; rows stay local until retention deletes them")
 		return
 	}
-	m.Push = newPushClient(m.Config, m.DB, m.Logger)
-}
-
-// startPush runs the push loop built by newPush, if any.
-func (m *Main) startPush(ctx context.Context) {
-	if m.Push == nil {
-		return
-	}
-	pushCtx, cancel := context.WithCancel(ctx)
-	m.stopPush = cancel
-	m.pushDone = make(chan struct{})
-	go func() {
-		defer close(m.pushDone)
-		m.Push.Run(pushCtx)
-	}()
-	m.Logger.Info("push enabled", "endpoint", redactURL(m.Config.PushEndpoint),
-		"interval", m.Config.PushInterval.String(), "gzip", m.Config.PushGzip)
-}
-
-// finalPush stops the loop (aborting an in-flight body, whose rows stay
-// unsynced) and runs one last push of everything left, bounded by ctx.
-func (m *Main) finalPush(ctx context.Context) {
-	if m.Push == nil || m.stopPush == nil { // disabled, or Run failed before the loop started
-		return
-	}
-	m.stopPush()
-	<-m.pushDone
-	res, err := m.Push.PushOnce(ctx)
-	if err != nil {
-		m.Logger.Warn("final push incomplete; rows stay unsynced for the next start", "err", err, "rows", res.Rows)
-		return
-	}
-	m.Logger.Info("final push done", "rows", res.Rows, "bodies", res.Bodies)
+	m.Push = newPushClient(cfg, m.DB, m.Logger)
+	m.Logger.Info("push enabled", "endpoint", redactURL(cfg.PushEndpoint),
+		"interval", cfg.PushInterval.String(), "gzip", cfg.PushGzip)
 }
 
 // pushStatus is what /health says about push.

@@ -1,4 +1,4 @@
-package push
+package otlp
 
 import (
 	"context"
@@ -7,7 +7,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
+	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/push"
 )
 
 // ExportOnce exports every row past each stream's position, oldest first,
@@ -20,6 +21,7 @@ import (
 func (e *Exporter) ExportOnce(ctx context.Context) (rows int64, err error) {
 	e.cycleMu.Lock()
 	defer e.cycleMu.Unlock()
+	defer func() { e.gz = push.Gzipper{} }() // an idle exporter holds no buffer
 	e.Cycles.Add(1)
 	var errs []error
 	var down [3]bool // by signal
@@ -38,12 +40,12 @@ func (e *Exporter) ExportOnce(ctx context.Context) (rows int64, err error) {
 			down[st.sig] = true
 			errs = append(errs, err)
 			e.holdForRetryAfter(st.sig, err)
-			e.Logger.Error("otlp export failed", "table", st.Table, "stream", st.Name, "err", err)
+			e.Logger.Error("otlp export failed", "table", st.Table.Name, "stream", st.Name, "err", err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		// After the loop: a later signal's 2xx must not hide the failure.
-		e.last.setStatus("error: " + reason(ctx, errs[0]))
+		e.last.SetStatus("error: " + push.Reason(ctx, errs[0]))
 		e.CyclesFailed.Add(1)
 		return rows, err
 	}
@@ -51,14 +53,14 @@ func (e *Exporter) ExportOnce(ctx context.Context) (rows int64, err error) {
 }
 
 // holdForRetryAfter holds sig back for a Retry-After the retries could
-// not honour within MaxElapsed, up to MaxHold: the next cycles would
+// not honour within Retry.MaxElapsed, up to MaxHold: the next cycles would
 // otherwise ask again every Interval.
 func (e *Exporter) holdForRetryAfter(sig signal, err error) {
-	var ra *backoff.RetryAfterError
-	if !errors.As(err, &ra) {
+	wait, ok := push.RetryAfter(err, e.MaxHold)
+	if !ok {
 		return
 	}
-	until := e.Now().Add(min(ra.Duration, e.MaxHold))
+	until := e.Now().Add(wait)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.hold[sig] = held{until, err}
@@ -77,17 +79,17 @@ func (e *Exporter) heldBack(sig signal) error {
 }
 
 func (e *Exporter) exportStream(ctx context.Context, st Stream) (int64, error) {
-	pos, err := e.src.Position(ctx, st.Name, st.Table)
+	pos, err := e.src.Position(ctx, st.Name, st.Table.Name)
 	if err != nil {
-		e.Failures[FailStore].Add(1)
-		return 0, &storeError{err}
+		e.Failures[push.FailStore].Add(1)
+		return 0, &push.StoreError{Err: err}
 	}
 	var done int64
 	for {
-		page, err := e.src.PageAfter(ctx, st.Table, pos, e.PageSize)
+		page, err := e.src.PageAfter(ctx, st.Table.Name, pos, e.PageSize)
 		if err != nil {
-			e.Failures[FailStore].Add(1)
-			return done, &storeError{err}
+			e.Failures[push.FailStore].Add(1)
+			return done, &push.StoreError{Err: err}
 		}
 		if len(page) == 0 {
 			return done, nil
@@ -108,28 +110,28 @@ func (e *Exporter) exportStream(ctx context.Context, st Stream) (int64, error) {
 
 // exportPage sends one page as one request; nil means the position may
 // pass it (delivered, or counted as rejected).
-func (e *Exporter) exportPage(ctx context.Context, st Stream, page []Row) error {
+func (e *Exporter) exportPage(ctx context.Context, st Stream, page []codec.Row) error {
 	raw, items, bad, err := st.build(e, page)
 	if bad > 0 {
-		e.reject("undecodable", int64(bad))
+		e.Rejected.Add("undecodable", int64(bad))
 	}
 	if err != nil {
-		e.reject("encode", int64(items))
-		e.Logger.Error("otlp request not encoded; rows passed over", "table", st.Table, "rows", items, "err", err)
+		e.Rejected.Add("encode", int64(items))
+		e.Logger.Error("otlp request not encoded; rows passed over", "table", st.Table.Name, "rows", items, "err", err)
 		return nil
 	}
 	if items == 0 {
 		return nil
 	}
 	err = e.send(ctx, st.sig, raw)
-	var se *StatusError
+	var se *push.StatusError
 	if err != nil && errors.As(err, &se) && rejectedForGood(se.Code) {
-		e.reject(fmt.Sprintf("http_%d", se.Code), int64(items))
-		e.Logger.Warn("otlp request rejected; rows passed over", "table", st.Table, "rows", items, "err", shortError(err))
+		e.Rejected.Add(fmt.Sprintf("http_%d", se.Code), int64(items))
+		e.Logger.Warn("otlp request rejected; rows passed over", "table", st.Table.Name, "rows", items, "err", push.ShortError(err))
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("otlp %s: %w", st.Table, err)
+		return fmt.Errorf("otlp %s: %w", st.Table.Name, err)
 	}
 	e.RowsExported.Add(int64(items))
 	return nil
@@ -152,11 +154,10 @@ func rejectedForGood(code int) bool {
 // advance saves the position; the receiver has the rows now, so it is
 // written even if ctx has just ended.
 func (e *Exporter) advance(ctx context.Context, st Stream, id int64) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeeping)
-	defer cancel()
-	if err := e.src.Advance(ctx, st.Name, st.Table, id); err != nil {
-		e.Failures[FailStore].Add(1)
-		return &storeError{fmt.Errorf("rows delivered but position not saved (they will be sent again): %w", err)}
+	err := push.Bookkeep(ctx, func(ctx context.Context) error { return e.src.Advance(ctx, st.Name, st.Table.Name, id) })
+	if err != nil {
+		e.Failures[push.FailStore].Add(1)
+		return &push.StoreError{Err: fmt.Errorf("rows delivered but position not saved (they will be sent again): %w", err)}
 	}
 	return nil
 }
@@ -166,15 +167,15 @@ func (e *Exporter) advance(ctx context.Context, st Stream, id int64) error {
 func (e *Exporter) Backlog(ctx context.Context) (int64, error) {
 	most := map[string]int64{}
 	for _, st := range e.Streams() {
-		pos, err := e.src.Position(ctx, st.Name, st.Table)
+		pos, err := e.src.Position(ctx, st.Name, st.Table.Name)
 		if err != nil {
 			return 0, err
 		}
-		n, err := e.src.CountAfter(ctx, st.Table, pos)
+		n, err := e.src.CountAfter(ctx, st.Table.Name, pos)
 		if err != nil {
 			return 0, err
 		}
-		most[st.Table] = max(most[st.Table], n)
+		most[st.Table.Name] = max(most[st.Table.Name], n)
 	}
 	var sum int64
 	for _, n := range most {

@@ -1,20 +1,22 @@
-package push
+package otlp
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/push"
 )
 
-// send POSTs one request to the signal's URL with the push's retries, and
+// send POSTs one request to the signal's URL with the shared retries, and
 // counts what a partial success says was dropped.
 func (e *Exporter) send(ctx context.Context, sig signal, raw []byte) error {
-	wire, err := e.compress(raw)
-	if err != nil {
-		return err
+	wire := raw
+	if e.Gzip {
+		var err error
+		if wire, err = e.gz.Compress(raw); err != nil {
+			return err
+		}
 	}
 	h := http.Header{}
 	if e.JSON {
@@ -33,20 +35,20 @@ func (e *Exporter) send(ctx context.Context, sig signal, raw []byte) error {
 		e.Requests.Add(1)
 		e.BytesSent.Add(int64(len(raw)))
 		e.WireBytesSent.Add(int64(len(wire)))
-		_, answer, err := postOnce(ctx, e.HTTPClient, e.url(sig), h, wire, e.Now)
+		_, answer, err := push.Post(ctx, e.HTTPClient, e.url(sig), h, wire, e.Now)
 		if err != nil {
-			e.Failures[classify(ctx, err)].Add(1)
+			e.Failures[push.Classify(ctx, err)].Add(1)
 			return err
 		}
 		e.RequestsOK.Add(1)
-		e.last.setOK(e.Now())
+		e.last.SetOK(e.Now())
 		e.countPartial(answer)
 		return nil
 	}
 	notify := func(err error, wait time.Duration) {
-		e.Logger.Warn("otlp request failed, retrying", "err", shortError(err), "wait", wait.Round(time.Millisecond))
+		e.Logger.Warn("otlp request failed, retrying", "err", push.ShortError(err), "wait", wait.Round(time.Millisecond))
 	}
-	return e.retryPolicy().do(ctx, attempt, &e.Retries, notify)
+	return e.Retry.Do(ctx, attempt, &e.Retries, notify)
 }
 
 func (e *Exporter) countPartial(answer []byte) {
@@ -56,25 +58,10 @@ func (e *Exporter) countPartial(answer []byte) {
 		return
 	}
 	if ps.Rejected > 0 {
-		e.reject("partial_success", ps.Rejected)
+		e.Rejected.Add("partial_success", ps.Rejected)
 	}
 	if ps.Rejected > 0 || ps.Message != "" {
 		// A message alone is a warning from the receiver: nothing was dropped.
 		e.Logger.Warn("otlp receiver dropped part of a request", "rejected", ps.Rejected, "message", ps.Message)
 	}
-}
-
-func (e *Exporter) compress(raw []byte) ([]byte, error) {
-	if !e.Gzip {
-		return raw, nil
-	}
-	var buf bytes.Buffer
-	gz, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // a valid level; BestSpeed: see cycle.payload
-	if _, err := gz.Write(raw); err != nil {
-		return nil, fmt.Errorf("gzip request: %w", err)
-	}
-	if err := gz.Close(); err != nil {
-		return nil, fmt.Errorf("gzip request: %w", err)
-	}
-	return buf.Bytes(), nil
 }

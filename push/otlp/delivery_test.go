@@ -1,29 +1,27 @@
-package push
+package otlp
 
 import (
+	"compress/gzip"
 	"context"
+	"encoding/json"
+	"maps"
 	"net/http"
+	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/push"
+	"github.com/openclaw/openclaw-trace/push/otlp/otlptest"
 	"github.com/openclaw/openclaw-trace/store"
 )
-
-func position(t *testing.T, db *store.DB, stream, table string) int64 {
-	t.Helper()
-	p, err := db.Position(context.Background(), stream, table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 func TestOTLPRejectedBodyIsCountedAndPassedOver(t *testing.T) {
 	db := mustOpenDB(t)
 	writeEvents(t, db, traces(3, "x")...)
-	rc := newOTLPReceiver(t, answerStatus("/v1/traces", http.StatusBadRequest))
+	rc := otlptest.NewReceiver(t, answerStatus("/v1/traces", http.StatusBadRequest))
 	e := newTestExporter(t, db, rc)
 	ctx := context.Background()
 	if _, err := e.ExportOnce(ctx); err != nil {
@@ -32,18 +30,18 @@ func TestOTLPRejectedBodyIsCountedAndPassedOver(t *testing.T) {
 	if _, err := e.ExportOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := rc.count("/v1/traces"); got != 1 {
+	if got := rc.Requests("/v1/traces"); got != 1 {
 		t.Errorf("%d trace requests, want 1: a 400 must not be retried or re-sent", got)
 	}
-	if got := e.Rejected()["http_400"]; got != 3 {
+	if got := e.Rejected.Snapshot()["http_400"]; got != 3 {
 		t.Errorf("rejected http_400 = %d, want 3", got)
 	}
-	if position(t, db, SinkOTLP, "llm_traces") == 0 {
+	if position(t, db, SinkName, codec.LLMTraces.Name) == 0 {
 		t.Error("position did not pass the rejected rows")
 	}
 	// The histograms of the same rows went through.
-	if rc.count("/v1/metrics") != 1 || e.RowsExported.Load() != 3 {
-		t.Errorf("metrics requests %d, rows exported %d", rc.count("/v1/metrics"), e.RowsExported.Load())
+	if rc.Requests("/v1/metrics") != 1 || e.RowsExported.Load() != 3 {
+		t.Errorf("metrics requests %d, rows exported %d", rc.Requests("/v1/metrics"), e.RowsExported.Load())
 	}
 }
 
@@ -52,7 +50,7 @@ func TestOTLPAuthFailureKeepsRows(t *testing.T) {
 	writeEvents(t, db, traces(2, "x")...)
 	var deny atomic.Bool
 	deny.Store(true)
-	rc := newOTLPReceiver(t, func(_ string, _ int, w http.ResponseWriter) bool {
+	rc := otlptest.NewReceiver(t, func(_ string, _ int, w http.ResponseWriter) bool {
 		if deny.Load() {
 			w.WriteHeader(http.StatusUnauthorized)
 			return true
@@ -64,7 +62,7 @@ func TestOTLPAuthFailureKeepsRows(t *testing.T) {
 	if _, err := e.ExportOnce(ctx); err == nil {
 		t.Fatal("a 401 passed as success")
 	}
-	if position(t, db, SinkOTLP, "llm_traces") != 0 || e.RejectedTotal() != 0 {
+	if position(t, db, SinkName, codec.LLMTraces.Name) != 0 || e.Rejected.Total() != 0 {
 		t.Error("a 401 passed rows over: a bad token would lose everything")
 	}
 	if e.LastExportStatus() != "error: http 401" {
@@ -74,7 +72,7 @@ func TestOTLPAuthFailureKeepsRows(t *testing.T) {
 	if _, err := e.ExportOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, n := rc.spansByTraceID(); n != 2 {
+	if _, n := rc.SpansByTraceID(); n != 2 {
 		t.Errorf("%d spans after the token was fixed, want 2", n)
 	}
 }
@@ -83,15 +81,15 @@ func TestOTLPPartialSuccessIsCounted(t *testing.T) {
 	for _, isJSON := range []bool{false, true} {
 		db := mustOpenDB(t)
 		writeEvents(t, db, traces(4, "x")...)
-		rc := newOTLPReceiver(t, nil)
-		rc.partial = 1
+		rc := otlptest.NewReceiver(t, nil)
+		rc.SetPartial(1)
 		e := newTestExporter(t, db, rc)
 		e.JSON = isJSON
 		e.MetricsURL, e.LogsURL = "", ""
 		if _, err := e.ExportOnce(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if got := e.Rejected()["partial_success"]; got != 1 {
+		if got := e.Rejected.Snapshot()["partial_success"]; got != 1 {
 			t.Errorf("json=%v: partial_success = %d, want 1", isJSON, got)
 		}
 		if e.AnswersUnreadable.Load() != 0 {
@@ -105,22 +103,21 @@ func TestOTLPPartialSuccessIsCounted(t *testing.T) {
 func TestOTLPResentRowIsTheSameSpan(t *testing.T) {
 	db := mustOpenDB(t)
 	writeEvents(t, db, traces(3, "x")...)
-	rc := newOTLPReceiver(t, nil)
+	rc := otlptest.NewReceiver(t, nil)
 	// The first trace request is decoded and kept, then answered 503, as
 	// if the answer were lost: the exporter sends it again.
-	rc.lose = func(path string, n int) bool { return path == "/v1/traces" && n == 0 }
+	rc.SetLose(func(path string, n int) bool { return path == "/v1/traces" && n == 0 })
 	e := newTestExporter(t, db, rc)
 	if _, err := e.ExportOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	byID, total := rc.spansByTraceID()
+	byID, total := rc.SpansByTraceID()
 	if total != 6 || len(byID) != 3 || e.Retries.Load() != 1 {
 		t.Fatalf("spans %d (distinct %d), retries %d; want 6, 3, 1", total, len(byID), e.Retries.Load())
 	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
+	spans := rc.Spans()
 	for i := 0; i < 3; i++ {
-		a, b := rc.spans[i], rc.spans[i+3]
+		a, b := spans[i], spans[i+3]
 		if a.TraceID() != b.TraceID() || a.SpanID() != b.SpanID() {
 			t.Errorf("re-sent span %d has new ids: %s/%s vs %s/%s", i, a.TraceID(), a.SpanID(), b.TraceID(), b.SpanID())
 		}
@@ -133,7 +130,7 @@ func TestOTLPOutageThenRecoveryLosesNothing(t *testing.T) {
 	db := mustOpenDB(t)
 	var down atomic.Bool
 	down.Store(true)
-	rc := newOTLPReceiver(t, func(_ string, _ int, w http.ResponseWriter) bool {
+	rc := otlptest.NewReceiver(t, func(_ string, _ int, w http.ResponseWriter) bool {
 		if down.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			return true
@@ -142,7 +139,7 @@ func TestOTLPOutageThenRecoveryLosesNothing(t *testing.T) {
 	})
 	e := newTestExporter(t, db, rc)
 	e.Interval = 5 * time.Millisecond
-	e.MaxRetries = 1
+	e.Retry.MaxRetries = 1
 	e.PageSize = 7
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -158,7 +155,7 @@ func TestOTLPOutageThenRecoveryLosesNothing(t *testing.T) {
 		waitFor(t, "a failed cycle", func() bool { return e.CyclesFailed.Load() > before })
 	}
 	// Outage: at least ten failed cycles, many times the interval.
-	if _, n := rc.spansByTraceID(); n != 0 {
+	if _, n := rc.SpansByTraceID(); n != 0 {
 		t.Fatalf("%d spans accepted while down", n)
 	}
 	down.Store(false)
@@ -166,8 +163,8 @@ func TestOTLPOutageThenRecoveryLosesNothing(t *testing.T) {
 		b, err := e.Backlog(context.Background())
 		return err == nil && b == 0
 	})
-	spans, nSpans := rc.spansByTraceID()
-	logs, nLogs := rc.logsByTraceID()
+	spans, nSpans := rc.SpansByTraceID()
+	logs, nLogs := rc.LogsByTraceID()
 	for _, ev := range want {
 		switch {
 		case ev.Trace != nil:
@@ -184,14 +181,14 @@ func TestOTLPOutageThenRecoveryLosesNothing(t *testing.T) {
 		t.Errorf("%d spans and %d log records, want 20 and 20 (none twice)", nSpans, nLogs)
 	}
 	var samples int
-	for _, m := range rc.metricsByName()["system.cpu.utilization"] {
+	for _, m := range rc.MetricsByName()["system.cpu.utilization"] {
 		samples += m.Gauge().DataPoints().Len()
 	}
 	if samples != 10 {
 		t.Errorf("%d cpu samples, want 10", samples)
 	}
-	if e.RejectedTotal() != 0 {
-		t.Errorf("rejected %v", e.Rejected())
+	if e.Rejected.Total() != 0 {
+		t.Errorf("rejected %v", e.Rejected.Snapshot())
 	}
 }
 
@@ -205,23 +202,23 @@ func TestPushAndOTLPEachGetEveryRow(t *testing.T) {
 	// The push remote is up; the OTLP receiver refuses traces for now.
 	var down atomic.Bool
 	down.Store(true)
-	remote := newReceiver(t, nil)
-	rc := newOTLPReceiver(t, func(path string, _ int, w http.ResponseWriter) bool {
+	remote, pushed := pushReceiver(t)
+	rc := otlptest.NewReceiver(t, func(path string, _ int, w http.ResponseWriter) bool {
 		if down.Load() && path == "/v1/traces" {
 			w.WriteHeader(http.StatusBadGateway)
 			return true
 		}
 		return false
 	})
-	c := newTestClient(t, db, remote.srv.URL, nil)
+	c := push.NewClient(remote.URL, db)
 	e := newTestExporter(t, db, rc)
-	e.MaxRetries = 0
+	e.Retry.MaxRetries = 0
 
 	if _, err := c.PushOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if unsynced(t, db) != 0 {
-		t.Fatal("push left rows unsynced")
+	if n, err := db.UnsyncedCount(ctx); n != 0 || err != nil {
+		t.Fatalf("push left %d rows unsynced (%v)", n, err)
 	}
 	if _, err := e.ExportOnce(ctx); err == nil {
 		t.Fatal("export with traces down succeeded")
@@ -236,7 +233,7 @@ func TestPushAndOTLPEachGetEveryRow(t *testing.T) {
 	if _, err := cl.CleanOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := countRows(t, db, "llm_traces"); got != 2 {
+	if got := countRows(t, db, codec.LLMTraces.Name); got != 2 {
 		t.Errorf("retention deleted traces the exporter has not sent: %d left, want 2", got)
 	}
 
@@ -244,17 +241,12 @@ func TestPushAndOTLPEachGetEveryRow(t *testing.T) {
 	if _, err := e.ExportOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	spans, nSpans := rc.spansByTraceID()
-	logs, _ := rc.logsByTraceID()
-	pushed := map[string]int{}
-	for _, b := range remote.received() {
-		for _, id := range b.traceIDs(t) {
-			pushed[id]++
-		}
-	}
+	spans, nSpans := rc.SpansByTraceID()
+	logs, _ := rc.LogsByTraceID()
+	got := pushed()
 	for _, ev := range evs {
-		if pushed[ev.TraceID] != 1 {
-			t.Errorf("push got %s %d times, want 1", ev.TraceID, pushed[ev.TraceID])
+		if got[ev.TraceID] != 1 {
+			t.Errorf("push got %s %d times, want 1", ev.TraceID, got[ev.TraceID])
 		}
 		_, inSpans := spans[ev.TraceID]
 		_, inLogs := logs[ev.TraceID]
@@ -268,18 +260,46 @@ func TestPushAndOTLPEachGetEveryRow(t *testing.T) {
 	if _, err := cl.CleanOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, table := range tables {
-		if n := countRows(t, db, table); n != 0 {
-			t.Errorf("%s: %d rows left after both sinks have them", table, n)
+	for _, table := range codec.DataTables {
+		if n := countRows(t, db, table.Name); n != 0 {
+			t.Errorf("%s: %d rows left after both sinks have them", table.Name, n)
 		}
 	}
 }
 
-func countRows(t *testing.T, db *store.DB, table string) int64 {
-	t.Helper()
-	var n int64
-	if err := db.Reader().QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
-		t.Fatal(err)
+// pushReceiver is a remote API for the push: it answers 200 and counts
+// the trace_ids of every row of every body.
+func pushReceiver(t *testing.T) (*httptest.Server, func() map[string]int) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			t.Errorf("push body: %v", err)
+			return
+		}
+		var body map[string]json.RawMessage
+		if err := json.NewDecoder(zr).Decode(&body); err != nil {
+			t.Errorf("push body: %v", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, table := range codec.DataTables {
+			var rows []struct {
+				TraceID string `json:"trace_id"`
+			}
+			if err := json.Unmarshal(body[table.Name], &rows); err != nil {
+				t.Errorf("push body %s: %v", table.Name, err)
+			}
+			for _, row := range rows {
+				seen[row.TraceID]++
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(seen)
 	}
-	return n
 }

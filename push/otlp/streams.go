@@ -1,4 +1,4 @@
-package push
+package otlp
 
 import (
 	"fmt"
@@ -6,14 +6,16 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/openclaw/openclaw-trace/codec"
 )
 
 // Stream is one flow of rows to one OTLP signal, with its own position.
 type Stream struct {
 	Name  string // position key (the sink)
-	Table string
+	Table *codec.Table
 	sig   signal
-	build func(e *Exporter, rows []Row) (raw []byte, items, bad int, err error)
+	build func(e *Exporter, rows []codec.Row) (raw []byte, items, bad int, err error)
 }
 
 type signal uint8
@@ -30,36 +32,25 @@ func (s signal) String() string { return [...]string{"traces", "logs", "metrics"
 // histograms built from llm_traces keep a position of their own, so each
 // trace is counted in them once even if a span request fails after it.
 var streams = []Stream{
-	{SinkOTLP, "llm_traces", sigTraces, buildFrom(decodeSpans)},
-	{SinkOTLP + ".histograms", "llm_traces", sigMetrics, buildFrom(decodeThen((*Exporter).buildHistograms))},
-	{SinkOTLP, "error_events", sigLogs, buildFrom(decodeThen((*Exporter).buildErrorLogs))},
-	{SinkOTLP, "log_events", sigLogs, buildFrom(decodeThen((*Exporter).buildLogEvents))},
-	{SinkOTLP, "system_metrics", sigMetrics, buildFrom(decodeThen((*Exporter).buildGauges))},
+	{SinkName, codec.LLMTraces, sigTraces, buildFrom(codec.LLMTraces, (*Exporter).buildSpans)},
+	{SinkName + ".histograms", codec.LLMTraces, sigMetrics, buildFrom(codec.LLMTraces, (*Exporter).buildHistograms)},
+	{SinkName, codec.ErrorEvents, sigLogs, buildFrom(codec.ErrorEvents, (*Exporter).buildErrorLogs)},
+	{SinkName, codec.LogEvents, sigLogs, buildFrom(codec.LogEvents, (*Exporter).buildLogEvents)},
+	{SinkName, codec.SystemMetrics, sigMetrics, buildFrom(codec.SystemMetrics, (*Exporter).buildGauges)},
 }
 
-func buildFrom(f func(e *Exporter, rows []Row) (any, int, int)) func(*Exporter, []Row) ([]byte, int, int, error) {
-	return func(e *Exporter, rows []Row) ([]byte, int, int, error) {
-		msg, items, bad := f(e, rows)
+// buildFrom decodes a page's rows of table and maps them with build, which
+// returns its message, the items in it and the rows it could not map.
+func buildFrom[M any](table *codec.Table, build func(*Exporter, []codec.Event) (M, int, int)) func(*Exporter, []codec.Row) ([]byte, int, int, error) {
+	return func(e *Exporter, rows []codec.Row) ([]byte, int, int, error) {
+		evs, bad := decodeRows(table, rows)
+		msg, items, badMapped := build(e, evs)
+		bad += badMapped
 		if items == 0 {
 			return nil, 0, bad, nil
 		}
 		raw, err := e.marshal(msg)
 		return raw, items, bad, err
-	}
-}
-
-func decodeSpans(e *Exporter, rows []Row) (any, int, int) {
-	good, bad := decodeRows[traceRow](rows)
-	td, n, badID := e.buildSpans(good)
-	return td, n, bad + badID
-}
-
-// decodeThen decodes a page's rows as T and maps them with build.
-func decodeThen[T, M any](build func(*Exporter, []T) (M, int)) func(*Exporter, []Row) (any, int, int) {
-	return func(e *Exporter, rows []Row) (any, int, int) {
-		good, bad := decodeRows[T](rows)
-		msg, n := build(e, good)
-		return msg, n, bad
 	}
 }
 
@@ -99,12 +90,12 @@ func (e *Exporter) Streams() []Stream {
 	return out
 }
 
-// StreamsByTable returns, by table, the names of Streams' positions: what
-// the store's Cleaner waits for before retention deletes a row.
+// StreamsByTable returns, by table name, the names of Streams' positions:
+// what the store's Cleaner waits for before retention deletes a row.
 func (e *Exporter) StreamsByTable() map[string][]string {
 	m := map[string][]string{}
 	for _, st := range e.Streams() {
-		m[st.Table] = append(m[st.Table], st.Name)
+		m[st.Table.Name] = append(m[st.Table.Name], st.Name)
 	}
 	return m
 }

@@ -1,4 +1,4 @@
-package push
+package otlp
 
 import (
 	"sort"
@@ -6,6 +6,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/openclaw/openclaw-trace/codec"
 )
 
 // Bucket boundaries the GenAI conventions (v1.41) give for the client
@@ -41,7 +43,7 @@ func newGauge(ms pmetric.MetricSlice, name, unit, desc string) gauge {
 	return gauge{m}
 }
 
-func (g gauge) point(r *metricRow) pmetric.NumberDataPoint {
+func (g gauge) point(r *codec.Metric) pmetric.NumberDataPoint {
 	dp := g.m.Gauge().DataPoints().AppendEmpty()
 	dp.SetTimestamp(msToTimestamp(r.CreatedAt))
 	if src := metaString(r.Metadata, "source"); src != "" {
@@ -50,7 +52,7 @@ func (g gauge) point(r *metricRow) pmetric.NumberDataPoint {
 	return dp
 }
 
-func (g gauge) int(r *metricRow, v *int64, attrs ...string) {
+func (g gauge) int(r *codec.Metric, v *int64, attrs ...string) {
 	if v != nil {
 		dp := g.point(r)
 		dp.SetIntValue(*v)
@@ -58,7 +60,7 @@ func (g gauge) int(r *metricRow, v *int64, attrs ...string) {
 	}
 }
 
-func (g gauge) ratio(r *metricRow, pct *float64) {
+func (g gauge) ratio(r *codec.Metric, pct *float64) {
 	if pct != nil {
 		g.point(r).SetDoubleValue(*pct / 100)
 	}
@@ -75,7 +77,7 @@ func putPairs(a pcommon.Map, kv []string) {
 // host; CPU is system.cpu.utilization (0–1) of what the agent may use
 // (its cgroup quota when one is set). I/O is the bytes of the sample's
 // interval, sent as system.disk.io points with disk.io.direction.
-func (e *Exporter) buildGauges(rows []metricRow) (pmetric.Metrics, int) {
+func (e *Exporter) buildGauges(rows []codec.Event) (pmetric.Metrics, int, int) {
 	md, ms := e.newMetrics()
 	cpu := newGauge(ms, "system.cpu.utilization", "1", "CPU used, as a fraction of the quota (cgroup) or of all CPUs (host)")
 	memC := newGauge(ms, "container.memory.usage", "By", "memory charged to the container's cgroup")
@@ -87,7 +89,7 @@ func (e *Exporter) buildGauges(rows []metricRow) (pmetric.Metrics, int) {
 	fsUtil := newGauge(ms, "system.filesystem.utilization", "1", "used fraction of the database volume")
 	diskIO := newGauge(ms, "system.disk.io", "By", "bytes read and written in the sample's interval")
 	for i := range rows {
-		r := &rows[i]
+		r := rows[i].Metric
 		cpu.ratio(r, r.CPUPercent)
 		if strings.HasPrefix(metaString(r.Metadata, "source"), "cgroup") {
 			memC.int(r, r.MemCurrent)
@@ -105,7 +107,7 @@ func (e *Exporter) buildGauges(rows []metricRow) (pmetric.Metrics, int) {
 	}
 	// Metrics without a point are dropped: a receiver may reject them.
 	ms.RemoveIf(func(m pmetric.Metric) bool { return m.Gauge().DataPoints().Len() == 0 })
-	return md, len(rows)
+	return md, len(rows), 0
 }
 
 // histKey is the attribute set of one histogram point.
@@ -137,7 +139,7 @@ func (h *hist) add(v float64, bounds []float64, at int64) {
 // histograms gen_ai.client.token.usage and gen_ai.client.operation.duration,
 // one delta point per attribute set over the rows of this request. Each
 // row is counted once: the histograms keep their own position.
-func (e *Exporter) buildHistograms(rows []traceRow) (pmetric.Metrics, int) {
+func (e *Exporter) buildHistograms(rows []codec.Event) (pmetric.Metrics, int, int) {
 	tokens := map[histKey]*hist{}
 	durations := map[histKey]*hist{}
 	get := func(m map[histKey]*hist, k histKey) *hist {
@@ -149,7 +151,7 @@ func (e *Exporter) buildHistograms(rows []traceRow) (pmetric.Metrics, int) {
 		return h
 	}
 	for i := range rows {
-		r := &rows[i]
+		r := rows[i].Trace
 		k := histKey{op: operationName(r.Metadata), provider: providerName(r.Provider), model: r.Model,
 			respModel: responseModel(r)}
 		if r.PromptTokens != nil {
@@ -173,7 +175,7 @@ func (e *Exporter) buildHistograms(rows []traceRow) (pmetric.Metrics, int) {
 	md, ms := e.newMetrics()
 	putHistogram(ms, "gen_ai.client.token.usage", "{token}", "Number of input and output tokens used", tokens, tokenBuckets)
 	putHistogram(ms, "gen_ai.client.operation.duration", "s", "GenAI operation duration", durations, durationBuckets)
-	return md, len(rows)
+	return md, len(rows), 0
 }
 
 func putHistogram(ms pmetric.MetricSlice, name, unit, desc string, points map[histKey]*hist, bounds []float64) {

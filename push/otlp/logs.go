@@ -1,9 +1,11 @@
-package push
+package otlp
 
 import (
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/openclaw/openclaw-trace/codec"
 )
 
 // errorSeverity maps error_events.severity to OTLP severity numbers.
@@ -34,11 +36,11 @@ func (e *Exporter) newLogs() (plog.Logs, plog.LogRecordSlice) {
 
 // buildErrorLogs maps error events to log records named
 // openclaw.error, with the exception attributes of the conventions.
-func (e *Exporter) buildErrorLogs(rows []errorRow) (plog.Logs, int) {
+func (e *Exporter) buildErrorLogs(rows []codec.Event) (plog.Logs, int, int) {
 	ld, recs := e.newLogs()
 	recs.EnsureCapacity(len(rows))
 	for i := range rows {
-		r := &rows[i]
+		r := rows[i].Error
 		lr := recs.AppendEmpty()
 		lr.SetTimestamp(msToTimestamp(r.CreatedAt))
 		lr.SetObservedTimestamp(msToTimestamp(r.CreatedAt))
@@ -55,39 +57,37 @@ func (e *Exporter) buildErrorLogs(rows []errorRow) (plog.Logs, int) {
 		a.PutStr("exception.message", r.Message)
 		putOptStr(a, "exception.stacktrace", r.StackTrace)
 		putOptStr(a, "openclaw.error.code", r.Code)
-		a.PutStr("openclaw.trace_id", r.TraceID)
+		a.PutStr("openclaw.trace_id", rows[i].TraceID)
 		if sess := metaString(r.Metadata, "session_key", "session_id", "sessionKey"); sess != "" {
 			a.PutStr("gen_ai.conversation.id", sess)
 		}
 		putMetadata(a, "openclaw.metadata.", r.Metadata, nil)
 	}
-	return ld, len(rows)
+	return ld, len(rows), 0
 }
 
 // buildLogEvents maps gateway log events to log records named
 // openclaw.log.
-func (e *Exporter) buildLogEvents(rows []logRow) (plog.Logs, int) {
+func (e *Exporter) buildLogEvents(rows []codec.Event) (plog.Logs, int, int) {
 	ld, recs := e.newLogs()
 	recs.EnsureCapacity(len(rows))
 	for i := range rows {
-		r := &rows[i]
+		r := rows[i].Log
 		lr := recs.AppendEmpty()
 		lr.SetTimestamp(msToTimestamp(r.CreatedAt))
 		lr.SetObservedTimestamp(msToTimestamp(r.CreatedAt))
 		lr.SetEventName("openclaw.log")
-		if r.Level != nil {
-			lr.SetSeverityText(*r.Level)
-			lr.SetSeverityNumber(logSeverity[strings.ToLower(*r.Level)]) // unknown: unspecified
+		if r.Level != "" {
+			lr.SetSeverityText(r.Level)
+			lr.SetSeverityNumber(logSeverity[strings.ToLower(r.Level)]) // unknown: unspecified
 		}
-		if r.Message != nil {
-			lr.Body().SetStr(*r.Message)
-		}
+		lr.Body().SetStr(r.Message)
 		a := lr.Attributes()
 		a.PutStr("openclaw.log.kind", r.Kind)
-		putOptStr(a, "openclaw.log.subsystem", r.Subsystem)
-		putOptStr(a, "openclaw.log.channel", r.Channel)
-		a.PutStr("openclaw.trace_id", r.TraceID)
+		putStr(a, "openclaw.log.subsystem", r.Subsystem)
+		putStr(a, "openclaw.log.channel", r.Channel)
+		a.PutStr("openclaw.trace_id", rows[i].TraceID)
 		putMetadata(a, "openclaw.metadata.", r.Metadata, nil)
 	}
-	return ld, len(rows)
+	return ld, len(rows), 0
 }

@@ -1,4 +1,4 @@
-package push
+package otlp
 
 import (
 	"encoding/binary"

@@ -1,10 +1,12 @@
-package push
+package otlp
 
 import (
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/openclaw/openclaw-trace/codec"
 )
 
 // scopeName is the instrumentation scope of everything exported.
@@ -49,7 +51,7 @@ func operationName(md map[string]any) string {
 // buildSpans maps trace rows to one CLIENT span each, with the GenAI
 // attributes of semantic conventions v1.41. bad counts rows that could not
 // be mapped (an unparsable trace_id).
-func (e *Exporter) buildSpans(rows []traceRow) (td ptrace.Traces, n, bad int) {
+func (e *Exporter) buildSpans(rows []codec.Event) (td ptrace.Traces, n, bad int) {
 	td = ptrace.NewTraces()
 	rs := td.ResourceSpans().AppendEmpty()
 	e.putResource(rs.Resource().Attributes())
@@ -58,8 +60,8 @@ func (e *Exporter) buildSpans(rows []traceRow) (td ptrace.Traces, n, bad int) {
 	spans := ss.Spans()
 	spans.EnsureCapacity(len(rows))
 	for i := range rows {
-		r := &rows[i]
-		tid, sid, err := ids(r.TraceID)
+		r := rows[i].Trace
+		tid, sid, err := ids(rows[i].TraceID)
 		if err != nil {
 			bad++
 			continue
@@ -82,7 +84,7 @@ func (e *Exporter) buildSpans(rows []traceRow) (td ptrace.Traces, n, bad int) {
 			s.Status().SetCode(ptrace.StatusCodeError)
 			s.Status().SetMessage(errorType(r))
 		}
-		putSpanAttributes(s, r, op)
+		putSpanAttributes(s, rows[i].TraceID, r, op)
 		n++
 	}
 	return td, n, bad
@@ -90,25 +92,25 @@ func (e *Exporter) buildSpans(rows []traceRow) (td ptrace.Traces, n, bad int) {
 
 // responseModel is the model that answered when the client said, else the
 // one asked for.
-func responseModel(r *traceRow) string {
+func responseModel(r *codec.Trace) string {
 	if m := metaString(r.Metadata, "response_model"); m != "" {
 		return m
 	}
 	return r.Model
 }
 
-func failed(r *traceRow) bool { return r.Status != "" && r.Status != "ok" }
+func failed(r *codec.Trace) bool { return r.Status != "" && r.Status != "ok" }
 
 // errorType is error.type: the client's error_type, else the status
 // ("error", "timeout").
-func errorType(r *traceRow) string {
+func errorType(r *codec.Trace) string {
 	if r.ErrorType != nil && *r.ErrorType != "" {
 		return *r.ErrorType
 	}
 	return r.Status
 }
 
-func putSpanAttributes(s ptrace.Span, r *traceRow, op string) {
+func putSpanAttributes(s ptrace.Span, traceID string, r *codec.Trace, op string) {
 	a := s.Attributes()
 	a.PutStr("gen_ai.operation.name", op)
 	a.PutStr("gen_ai.provider.name", providerName(r.Provider))
@@ -145,11 +147,11 @@ func putSpanAttributes(s ptrace.Span, r *traceRow, op string) {
 		a.PutDouble("openclaw.cost_usd", *r.CostUSD)
 	}
 	// An unpriced call has no cost attribute at all, never 0.
-	putOptStr(a, "openclaw.cost_source", r.CostSource)
+	putStr(a, "openclaw.cost_source", r.CostSource)
 	putOptStr(a, "openclaw.price_version", r.PriceVersion)
 	putOptInt(a, "gen_ai.usage.total_tokens", r.TotalTokens)
 	putOptInt(a, "openclaw.ttft_ms", r.TTFTMS)
-	a.PutStr("openclaw.trace_id", r.TraceID)
+	a.PutStr("openclaw.trace_id", traceID)
 	a.PutStr("openclaw.status", r.Status)
 	putMetadata(a, "openclaw.metadata.", r.Metadata, traceMetaMapped)
 }

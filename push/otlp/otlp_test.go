@@ -1,4 +1,4 @@
-package push
+package otlp
 
 import (
 	"context"
@@ -12,20 +12,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/openclaw/openclaw-trace/codec"
-	"github.com/openclaw/openclaw-trace/store"
+	"github.com/openclaw/openclaw-trace/push/otlp/otlptest"
 )
-
-// *store.DB is the Positions cmd wires in.
-var _ Positions = (*store.DB)(nil)
-
-func newTestExporter(t *testing.T, db *store.DB, rc *otlpReceiver) *Exporter {
-	e := NewExporter(db)
-	rc.urls(e)
-	e.Headers = map[string]string{"Authorization": "Basic " + testToken}
-	e.Resource = map[string]string{"service.name": "gw", "service.instance.id": "agent-1"}
-	e.InitialInterval, e.MaxInterval, e.MaxRetries = time.Millisecond, 5*time.Millisecond, 3
-	return e
-}
 
 // fixture is one row of every kind, with the fields the mapping reads.
 func fixture() []codec.Event {
@@ -89,7 +77,7 @@ func TestOTLPExportsEveryRowWithConventionAttributes(t *testing.T) {
 			db := mustOpenDB(t)
 			evs := fixture()
 			writeEvents(t, db, evs...)
-			rc := newOTLPReceiver(t, nil)
+			rc := otlptest.NewReceiver(t, nil)
 			e := newTestExporter(t, db, rc)
 			e.JSON, e.Gzip = tc.json, tc.gzip
 			n, err := e.ExportOnce(context.Background())
@@ -107,7 +95,7 @@ func TestOTLPExportsEveryRowWithConventionAttributes(t *testing.T) {
 			if tc.gzip {
 				wantEncoding = "gzip"
 			}
-			for _, h := range rc.headers {
+			for _, h := range rc.Headers() {
 				if h.Get("Authorization") != "Basic "+testToken || h.Get("User-Agent") == "" ||
 					h.Get("Content-Encoding") != wantEncoding {
 					t.Errorf("headers: %v", h)
@@ -128,9 +116,9 @@ func TestOTLPExportsEveryRowWithConventionAttributes(t *testing.T) {
 	}
 }
 
-func checkSpans(t *testing.T, rc *otlpReceiver, okEv, failEv codec.Event) {
+func checkSpans(t *testing.T, rc *otlptest.Receiver, okEv, failEv codec.Event) {
 	t.Helper()
-	spans, total := rc.spansByTraceID()
+	spans, total := rc.SpansByTraceID()
 	if total != 2 {
 		t.Fatalf("%d spans, want 2", total)
 	}
@@ -175,9 +163,9 @@ func checkSpans(t *testing.T, rc *otlpReceiver, okEv, failEv codec.Event) {
 	}
 }
 
-func checkLogs(t *testing.T, rc *otlpReceiver, errEv, logEv codec.Event) {
+func checkLogs(t *testing.T, rc *otlptest.Receiver, errEv, logEv codec.Event) {
 	t.Helper()
-	logs, total := rc.logsByTraceID()
+	logs, total := rc.LogsByTraceID()
 	if total != 2 {
 		t.Fatalf("%d log records, want 2", total)
 	}
@@ -200,9 +188,9 @@ func checkLogs(t *testing.T, rc *otlpReceiver, errEv, logEv codec.Event) {
 	})
 }
 
-func checkMetrics(t *testing.T, rc *otlpReceiver) {
+func checkMetrics(t *testing.T, rc *otlptest.Receiver) {
 	t.Helper()
-	m := rc.metricsByName()
+	m := rc.MetricsByName()
 	gauges := map[string]float64{
 		"system.cpu.utilization": 0.125, "container.memory.usage": 100 << 20, "system.memory.limit": 512 << 20,
 		"container.memory.rss": 80 << 20, "system.filesystem.limit": 10 << 30, "system.filesystem.utilization": 0.4,
