@@ -13,20 +13,27 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
-	"github.com/openclaw/openclaw-trace/store"
 )
+
+// allKinds is one event of each data table, in body order.
+func allKinds() []codec.Event {
+	return []codec.Event{
+		traceEvent("hello"),
+		{TraceID: codec.NewTraceID(), Transport: codec.UDP, Error: &codec.Error{
+			CreatedAt: 1700000000001, ErrorType: "crash", Message: "boom", Code: ptr("oom"), Severity: "critical"}},
+		{TraceID: codec.NewTraceID(), Transport: codec.Sampler, Metric: &codec.Metric{
+			CreatedAt: 1700000000002, CPUPercent: ptr(12.5), Metadata: map[string]any{"source": "cgroup2"}}},
+		{TraceID: codec.NewTraceID(), Transport: codec.Logtail, Log: &codec.Log{
+			CreatedAt: 1700000000003, Kind: codec.KindChannelOut, Subsystem: "gateway/channels/telegram",
+			Channel: "telegram", Level: "INFO", Message: "telegram sendMessage ok"}},
+	}
+}
 
 func TestPushAllTables(t *testing.T) {
 	db := mustOpenDB(t)
-	tr := traceEvent("hello")
-	er := codec.Event{TraceID: codec.NewTraceID(), Transport: codec.UDP, Error: &codec.Error{
-		CreatedAt: 1700000000001, ErrorType: "crash", Message: "boom", Code: ptr("oom"), Severity: "critical"}}
-	me := codec.Event{TraceID: codec.NewTraceID(), Transport: codec.Sampler, Metric: &codec.Metric{
-		CreatedAt: 1700000000002, CPUPercent: ptr(12.5), Metadata: map[string]any{"source": "cgroup2"}}}
-	le := codec.Event{TraceID: codec.NewTraceID(), Transport: codec.Logtail, Log: &codec.Log{
-		CreatedAt: 1700000000003, Kind: codec.KindChannelOut, Subsystem: "gateway/channels/telegram",
-		Channel: "telegram", Level: "INFO", Message: "telegram sendMessage ok"}}
-	writeEvents(t, db, tr, er, me, le)
+	evs := allKinds()
+	tr, er, me, le := evs[0], evs[1], evs[2], evs[3]
+	writeEvents(t, db, evs...)
 
 	rc := newReceiver(t, nil)
 	var logs bytes.Buffer
@@ -255,7 +262,7 @@ func TestHangupResendsSameRows(t *testing.T) {
 	})
 	c := newTestClient(t, db, rc.srv.URL, nil)
 	c.HTTPClient = rc.srv.Client()
-	c.MaxRetries = 0
+	c.Retry.MaxRetries = 0
 	if _, err := c.PushOnce(context.Background()); err == nil {
 		t.Fatal("push succeeded without an answer")
 	}
@@ -361,8 +368,51 @@ func TestBadEndpointNotRetried(t *testing.T) {
 	}
 }
 
-func TestTablesMatchStore(t *testing.T) {
-	if !reflect.DeepEqual(tables[:], store.DataTables) {
-		t.Errorf("push tables %v, store %v", tables, store.DataTables)
+// Every table of the database that push bookkeeping applies to (it has
+// a synced column, whatever codec says) is a section of the body, with
+// its rows; the body has no other section.
+func TestBodyHoldsEverySyncedTable(t *testing.T) {
+	db := mustOpenDB(t)
+	rs, err := db.Reader().Query(`SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c
+		WHERE m.type = 'table' AND c.name = 'synced' ORDER BY m.name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var synced []string
+	for rs.Next() {
+		var name string
+		if err := rs.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		synced = append(synced, name)
+	}
+	rs.Close()
+	if len(synced) == 0 {
+		t.Fatal("no table with a synced column")
+	}
+	evs := allKinds()
+	writeEvents(t, db, evs...)
+	rc := newReceiver(t, nil)
+	c := newTestClient(t, db, rc.srv.URL, nil)
+	if _, err := c.PushOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	bodies := rc.received()
+	if len(bodies) != 1 {
+		t.Fatalf("%d bodies, want 1", len(bodies))
+	}
+	var sections []string
+	for k := range bodies[0].body {
+		if k != "agent_id" && k != "batch_id" && k != "sent_at" {
+			sections = append(sections, k)
+		}
+	}
+	sort.Strings(sections)
+	if !reflect.DeepEqual(sections, synced) {
+		t.Errorf("body sections %v, tables with a synced column %v", sections, synced)
+	}
+	got := bodies[0].traceIDs(t)
+	if len(got) != len(evs) || unsynced(t, db) != 0 {
+		t.Errorf("body holds %d rows of %d, %d left unsynced", len(got), len(evs), unsynced(t, db))
 	}
 }
