@@ -13,6 +13,8 @@ import (
 
 	"github.com/prometheus/procfs"
 	_ "modernc.org/sqlite"
+
+	"github.com/openclaw/openclaw-trace/codec"
 )
 
 // fetchHealth reads GET /health generically: its shape belongs to the
@@ -87,8 +89,9 @@ func countRows(ctx context.Context, path string) (int64, error) {
 	}
 	defer db.Close()
 	var n int64
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM llm_traces").Scan(&n); err != nil {
-		return 0, fmt.Errorf("count llm_traces: %w", err)
+	table := codec.LLMTraces.Name
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count %s: %w", table, err)
 	}
 	return n, nil
 }

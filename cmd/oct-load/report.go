@@ -5,6 +5,8 @@ import (
 	"io"
 	"sort"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/codec"
 )
 
 type report struct {
@@ -66,7 +68,7 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "kernel drops    %d (UDP receive buffer full)\n", r.delta("counters", "kernel_drops"))
 	}
 	if r.storedKnown {
-		fmt.Fprintf(w, "stored rows     %d (llm_traces in %s)\n", r.stored, l.DB)
+		fmt.Fprintf(w, "stored rows     %d (%s in %s)\n", r.stored, codec.LLMTraces.Name, l.DB)
 	}
 	if !r.settled {
 		fmt.Fprintln(w, "WARNING         counters did not settle within -settle; numbers may be incomplete")
