@@ -27,8 +27,8 @@ type Column struct {
 	JSON bool
 	// field points at the column's field in an event of the column's
 	// table: a *string, *int64, **string, **int64, **float64 or
-	// *map[string]any. Value reads through it, Set writes through it, so a
-	// column is stored and read back by the same one line.
+	// *map[string]any. Value reads through it and DecodeRow writes
+	// through it, so a column is stored and read back by one line.
 	field func(ev *Event) any
 	// emptyIsNull stores an empty string as NULL (and NULL reads back "").
 	emptyIsNull bool
