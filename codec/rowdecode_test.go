@@ -47,3 +47,39 @@ func TestDecodeRow(t *testing.T) {
 		}
 	}
 }
+
+// A sink that does not send what was said reads rows without it; every
+// other column comes back the same.
+func TestDecodeRowSkipContent(t *testing.T) {
+	raw := []byte(`{"trace_id":"t1","created_at":5,"provider":"p","model":"m","input_text":"what was asked",
+		"output_text":"what was answered","prompt_tokens":3,"status":"ok","metadata":{"k":"v"}}`)
+	full, err := LLMTraces.DecodeRow(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := LLMTraces.DecodeRowSkipContent(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Trace.InputText == nil || full.Trace.OutputText == nil {
+		t.Fatal("DecodeRow dropped the content")
+	}
+	if got.Trace.InputText != nil || got.Trace.OutputText != nil {
+		t.Errorf("content decoded: %v %v", got.Trace.InputText, got.Trace.OutputText)
+	}
+	full.Trace.InputText, full.Trace.OutputText = nil, nil
+	if !reflect.DeepEqual(got, full) {
+		t.Errorf("without content: %+v, want %+v", got.Trace, full.Trace)
+	}
+	var content []string
+	for _, table := range DataTables {
+		for _, c := range table.Columns {
+			if c.Content {
+				content = append(content, table.Name+"."+c.Name)
+			}
+		}
+	}
+	if want := []string{"llm_traces.input_text", "llm_traces.output_text"}; !reflect.DeepEqual(content, want) {
+		t.Errorf("content columns %v, want %v", content, want)
+	}
+}

@@ -25,6 +25,10 @@ type Column struct {
 	// JSON columns hold an object as JSON text; push sends it as an object
 	// rather than as a string.
 	JSON bool
+	// Content columns hold what was said (a prompt, a completion): OTLP
+	// does not send it (the GenAI conventions make content opt-in) and
+	// reads rows without it (DecodeRowSkipContent).
+	Content bool
 	// field points at the column's field in an event of the column's
 	// table: a *string, *int64, **string, **int64, **float64 or
 	// *map[string]any. Value reads through it and DecodeRow writes
@@ -78,8 +82,8 @@ var (
 		traceCol("created_at", func(t *Trace) any { return &t.CreatedAt }),
 		traceCol("provider", func(t *Trace) any { return &t.Provider }),
 		traceCol("model", func(t *Trace) any { return &t.Model }),
-		traceCol("input_text", func(t *Trace) any { return &t.InputText }),
-		traceCol("output_text", func(t *Trace) any { return &t.OutputText }),
+		traceCol("input_text", func(t *Trace) any { return &t.InputText }).content(),
+		traceCol("output_text", func(t *Trace) any { return &t.OutputText }).content(),
 		traceCol("prompt_tokens", func(t *Trace) any { return &t.PromptTokens }),
 		traceCol("completion_tokens", func(t *Trace) any { return &t.CompletionTokens }),
 		traceCol("total_tokens", func(t *Trace) any { return &t.TotalTokens }),
@@ -188,6 +192,12 @@ func logCol(name string, f func(*Log) any) Column {
 // nullIfEmpty stores an absent optional string as NULL.
 func (c Column) nullIfEmpty() Column {
 	c.emptyIsNull = true
+	return c
+}
+
+// content marks a column that holds what was said.
+func (c Column) content() Column {
+	c.Content = true
 	return c
 }
 

@@ -10,13 +10,14 @@ import (
 )
 
 // decodeRows reads a page's rows back into events through codec's table
-// model, so the mapping reads the same fields ingest filled. A row that
+// model, so the mapping reads the same fields ingest filled; what was said
+// (prompt and completion text) is not sent, so not decoded. A row that
 // does not decode is counted in bad and skipped: it would never decode
 // later either.
 func decodeRows(table *codec.Table, rows []codec.Row) (evs []codec.Event, bad int) {
 	evs = make([]codec.Event, 0, len(rows))
 	for _, r := range rows {
-		ev, err := table.DecodeRow(r.JSON)
+		ev, err := table.DecodeRowSkipContent(r.JSON)
 		if err != nil {
 			bad++
 			continue
