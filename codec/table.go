@@ -64,7 +64,8 @@ func (c Column) Value(ev *Event) any {
 
 // Table is a data table: one row per event, pushed to the sinks. Besides
 // Columns every data table has id (the local row id, push's position),
-// synced and pushed_at (push's bookkeeping); those are store's business.
+// synced, pushed_at and push_error (push's bookkeeping); those are
+// store's business.
 type Table struct {
 	Name    string
 	Columns []Column

@@ -83,13 +83,14 @@ func (db *DB) CountAfter(ctx context.Context, table string, afterID int64) (int6
 }
 
 // deliveredWhere is the SQL condition of a row of table that every
-// enabled sink has: synced when the push is on, and at or before the
+// enabled sink is done with: synced or set aside (refused by the receiver:
+// no push will ever send it) when the push is on, and at or before the
 // position of each stream that reads table. With no sink at all it is
 // true: nothing will ever deliver the rows.
 func deliveredWhere(table string, push bool, streams map[string][]string) string {
 	var parts []string
 	if push {
-		parts = append(parts, "synced = 1")
+		parts = append(parts, "synced <> 0")
 	}
 	for _, s := range streams[table] {
 		parts = append(parts, fmt.Sprintf(

@@ -89,6 +89,36 @@ func markChunkTx(ctx context.Context, tx *sql.Tx, table string, ids []int64, pus
 	return err
 }
 
+// SetAside marks a row of table the push receiver refuses on its own: it
+// stays in the database (synced = 2, pushed_at = at, push_error = the
+// answer), no page of UnsyncedPage holds it again, and retention deletes
+// it like a delivered row. A row already synced or set aside is left as
+// it is.
+func (db *DB) SetAside(ctx context.Context, table string, id int64, answer string, at int64) error {
+	if codec.TableNamed(table) == nil {
+		return fmt.Errorf("set aside: unknown table %q", table)
+	}
+	_, err := db.writeExec(ctx, "UPDATE "+table+" SET synced = 2, pushed_at = ?, push_error = ? WHERE id = ? AND synced = 0",
+		at, answer, id)
+	if err != nil {
+		return fmt.Errorf("set aside %s row %d: %w", table, id, err)
+	}
+	return nil
+}
+
+// SetAsideCount counts the rows set aside (SetAside) in every data table.
+func (db *DB) SetAsideCount(ctx context.Context) (int64, error) {
+	var total int64
+	for _, t := range DataTables {
+		var n int64
+		if err := db.read.QueryRowContext(ctx, "SELECT count(*) FROM "+t+" WHERE synced = 2").Scan(&n); err != nil {
+			return 0, fmt.Errorf("count set aside %s: %w", t, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
 // LogPush records one push attempt in push_log.
 func (db *DB) LogPush(ctx context.Context, a codec.PushAttempt) error {
 	_, err := db.writeExec(ctx, `INSERT INTO push_log

@@ -209,4 +209,17 @@ BEGIN
 	UPDATE rollup_state SET raw_horizon = OLD.created_at WHERE id = 1;
 END;
 `,
+	// 5: rows the push receiver refuses on their own are set aside: synced
+	// = 2 (0 is waiting, 1 delivered), pushed_at when, push_error the
+	// receiver's answer. The partial indexes keep counting them cheap.
+	`
+ALTER TABLE llm_traces ADD COLUMN push_error TEXT;
+ALTER TABLE error_events ADD COLUMN push_error TEXT;
+ALTER TABLE system_metrics ADD COLUMN push_error TEXT;
+ALTER TABLE log_events ADD COLUMN push_error TEXT;
+CREATE INDEX llm_traces_set_aside     ON llm_traces (id)     WHERE synced = 2;
+CREATE INDEX error_events_set_aside   ON error_events (id)   WHERE synced = 2;
+CREATE INDEX system_metrics_set_aside ON system_metrics (id) WHERE synced = 2;
+CREATE INDEX log_events_set_aside     ON log_events (id)     WHERE synced = 2;
+`,
 }

@@ -12,7 +12,7 @@ import (
 // the writer's first prepare in production.
 func TestTablesMatchSchema(t *testing.T) {
 	db := MustOpenDB(t)
-	local := []string{"id", "synced", "pushed_at"} // store's bookkeeping
+	local := []string{"id", "synced", "pushed_at", "push_error"} // store's bookkeeping
 	for _, table := range codec.DataTables {
 		rows, err := db.Reader().Query("SELECT name FROM pragma_table_info(?) ORDER BY cid", table.Name)
 		if err != nil {
