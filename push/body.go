@@ -18,8 +18,22 @@ type body struct {
 	size    int
 	open    int // index of the table whose array is open; -1 before the first row
 	ids     [len(tables)][]int64
+	refs    []rowRef // every row, in order, for Narrow
 	rows    int
 	batchID string
+}
+
+// rowRef is where one row of a body lies in buf.
+type rowRef struct {
+	table      int
+	id         int64
+	start, end int
+}
+
+// tableRow is one row of a body and its table.
+type tableRow struct {
+	table int
+	Row
 }
 
 // reset starts a new, empty body; buf keeps its capacity.
@@ -29,6 +43,7 @@ func (b *body) reset(agentID, batchID string, sentAt int64) {
 	for i := range b.ids {
 		b.ids[i] = b.ids[i][:0]
 	}
+	b.refs = b.refs[:0]
 	b.rows = 0
 	b.batchID = batchID
 	agent, _ := json.Marshal(agentID) // a string always encodes
@@ -86,9 +101,21 @@ func (b *body) add(table int, r Row) {
 	if comma == 1 {
 		b.buf = append(b.buf, ',')
 	}
+	start := len(b.buf)
 	b.buf = append(b.buf, r.JSON...)
 	b.ids[table] = append(b.ids[table], r.ID)
+	b.refs = append(b.refs, rowRef{table, r.ID, start, len(b.buf)})
 	b.rows++
+}
+
+// tableRows returns the rows of the body, their JSON within buf: valid
+// until the next reset.
+func (b *body) tableRows() []tableRow {
+	out := make([]tableRow, len(b.refs))
+	for i, r := range b.refs {
+		out[i] = tableRow{r.table, Row{ID: r.id, JSON: b.buf[r.start:r.end:r.end]}}
+	}
+	return out
 }
 
 func (b *body) closeOpen() {

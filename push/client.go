@@ -32,8 +32,8 @@ const (
 	DefaultMaxElapsed      = 2 * time.Minute  // retries of one body stop after this
 	DefaultInitialInterval = 1 * time.Second
 	DefaultMaxInterval     = 30 * time.Second
-	DefaultCooldownAfter   = 3 // failed cycles in a row
-	DefaultCooldown        = 15 * time.Minute
+	DefaultCooldownAfter   = 3                // failed cycles in a row
+	DefaultMaxHold         = 15 * time.Minute // longest wait a Retry-After gets
 	DefaultUserAgent       = "openclaw-trace"
 )
 
@@ -59,6 +59,9 @@ type Source interface {
 	UnsyncedPage(ctx context.Context, table string, afterID int64, limit int) ([]Row, error)
 	// MarkSynced marks the rows synced with pushed_at (unix ms).
 	MarkSynced(ctx context.Context, table string, ids []int64, pushedAt int64) error
+	// SetAside marks a row the receiver refuses, with its answer, so it is
+	// kept but no longer pushed.
+	SetAside(ctx context.Context, table string, id int64, answer string, at int64) error
 	// LogPush records one attempt in push_log.
 	LogPush(ctx context.Context, a Attempt) error
 	// UnsyncedCount counts the rows not yet pushed.
@@ -80,10 +83,15 @@ type Client struct {
 
 	Retry Retry // of one body
 
-	// After CooldownAfter failed cycles in a row, Run skips cycles until
-	// Cooldown has passed, then tries one cycle again.
+	// After CooldownAfter failed cycles in a row, Run cools down: each
+	// tick sends one empty body, without retries, and runs a cycle only
+	// once the receiver answers it, so a receiver that comes back gets the
+	// rows within one Interval and one that stays down one small request
+	// per Interval.
 	CooldownAfter int
-	Cooldown      time.Duration
+	// MaxHold bounds how long a Retry-After the retries could not honour
+	// holds Run back.
+	MaxHold time.Duration
 
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -96,9 +104,9 @@ type Client struct {
 
 	last Outcome
 
-	mu         sync.Mutex // guards the fields below
-	failedRun  int        // failed cycles in a row
-	pauseUntil time.Time  // Run skips cycles before this (cool-down, long Retry-After)
+	mu        sync.Mutex // guards the fields below
+	failedRun int        // failed cycles in a row
+	holdUntil time.Time  // Run skips cycles before this (a long Retry-After)
 }
 
 // NewClient returns a Client that pushes src's rows to endpoint.
@@ -113,7 +121,7 @@ func NewClient(endpoint string, src Source) *Client {
 		PageSize:      DefaultPageSize,
 		Retry:         DefaultRetry,
 		CooldownAfter: DefaultCooldownAfter,
-		Cooldown:      DefaultCooldown,
+		MaxHold:       DefaultMaxHold,
 		Now:           time.Now,
 		Logger:        slog.New(slog.DiscardHandler),
 		src:           src,

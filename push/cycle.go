@@ -11,9 +11,10 @@ import (
 
 // Result says what one PushOnce delivered.
 type Result struct {
-	Bodies int   // bodies answered 2xx
-	Rows   int64 // rows marked synced
-	Bytes  int64 // uncompressed bytes of those bodies
+	Bodies   int   // bodies answered 2xx
+	Rows     int64 // rows marked synced
+	Bytes    int64 // uncompressed bytes of those bodies
+	SetAside int64 // rows the receiver refused, set aside
 }
 
 // cycle is the state of one PushOnce: the body being filled and the
@@ -22,6 +23,7 @@ type Result struct {
 type cycle struct {
 	c    *Client
 	body body
+	part body // a part of a refused body, while narrowing it
 	gz   Gzipper
 	res  Result
 }
@@ -104,7 +106,8 @@ func (cy *cycle) run(ctx context.Context) error {
 }
 
 // flush sends the body (if it has rows), marks its rows synced on success
-// and starts a new body.
+// and starts a new body. A body the receiver refuses is narrowed down to
+// the rows it refuses (narrow), so they do not block the rest.
 func (cy *cycle) flush(ctx context.Context) error {
 	if cy.body.rows == 0 {
 		return nil
@@ -112,18 +115,30 @@ func (cy *cycle) flush(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	p, err := cy.payload()
+	p, err := cy.payload(&cy.body)
 	if err != nil {
 		return err
 	}
-	if err := cy.c.send(ctx, p); err != nil {
+	err = cy.c.send(ctx, p)
+	if why := refusal(err); why != nil {
+		err = cy.narrow(ctx, why)
+	} else if err == nil {
+		err = cy.delivered(ctx, &cy.body, p)
+	}
+	if err != nil {
 		return fmt.Errorf("push body %s: %w", p.batchID, err)
 	}
+	cy.newBody()
+	return nil
+}
+
+// delivered records a body answered 2xx: its rows are marked synced.
+func (cy *cycle) delivered(ctx context.Context, b *body, p *payload) error {
 	c := cy.c
 	c.BodiesOK.Add(1)
 	now := c.Now()
 	c.last.SetOK(now)
-	if err := cy.mark(ctx, now.UnixMilli()); err != nil {
+	if err := cy.mark(ctx, b, now.UnixMilli()); err != nil {
 		c.Failures[FailStore].Add(1)
 		return &StoreError{err}
 	}
@@ -131,16 +146,15 @@ func (cy *cycle) flush(ctx context.Context) error {
 	cy.res.Bodies++
 	cy.res.Rows += int64(p.rows)
 	cy.res.Bytes += int64(len(p.raw))
-	cy.newBody()
 	return nil
 }
 
-// mark records the acknowledged rows as synced. The remote has them now,
-// so the marks are written even if ctx has just ended: skipping them would
-// only send the rows again.
-func (cy *cycle) mark(ctx context.Context, pushedAt int64) error {
+// mark records the acknowledged rows of b as synced. The remote has them
+// now, so the marks are written even if ctx has just ended: skipping them
+// would only send the rows again.
+func (cy *cycle) mark(ctx context.Context, b *body, pushedAt int64) error {
 	return Bookkeep(ctx, func(ctx context.Context) error {
-		for t, ids := range cy.body.ids {
+		for t, ids := range b.ids {
 			if err := cy.c.src.MarkSynced(ctx, tables[t], ids, pushedAt); err != nil {
 				return fmt.Errorf("rows delivered but not marked (they will be sent again): %w", err)
 			}
@@ -153,10 +167,10 @@ func (cy *cycle) newBody() {
 	cy.body.reset(cy.c.AgentID, codec.NewID(), cy.c.Now().UnixMilli())
 }
 
-// payload finishes the body and compresses it when Gzip is set.
-func (cy *cycle) payload() (*payload, error) {
-	raw := cy.body.finish()
-	p := &payload{batchID: cy.body.batchID, raw: raw, wire: raw, rows: cy.body.rows}
+// payload finishes b and compresses it when Gzip is set.
+func (cy *cycle) payload(b *body) (*payload, error) {
+	raw := b.finish()
+	p := &payload{batchID: b.batchID, raw: raw, wire: raw, rows: b.rows}
 	if !cy.c.Gzip {
 		return p, nil
 	}
@@ -169,16 +183,16 @@ func (cy *cycle) payload() (*payload, error) {
 }
 
 // holdForRetryAfter makes Run wait for a Retry-After the retries could not
-// honour within Retry.MaxElapsed, up to Cooldown.
+// honour within Retry.MaxElapsed, up to MaxHold.
 func (c *Client) holdForRetryAfter(err error) {
-	wait, ok := RetryAfter(err, c.Cooldown)
+	wait, ok := RetryAfter(err, c.MaxHold)
 	if !ok {
 		return
 	}
 	until := c.Now().Add(wait)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if until.After(c.pauseUntil) {
-		c.pauseUntil = until
+	if until.After(c.holdUntil) {
+		c.holdUntil = until
 	}
 }

@@ -35,6 +35,31 @@ func (e *StatusError) Retryable() bool {
 	return e.Code == http.StatusRequestTimeout || e.Code == http.StatusTooManyRequests || e.Code >= 500
 }
 
+// Refused reports whether the receiver refuses this body for good: a 4xx
+// other than 408 and 429, and other than the answers of a broken set-up
+// (401, 403, 404, 405, 407: a bad token or URL refuses every body alike,
+// so the rows are not at fault and must wait for the fix).
+func (e *StatusError) Refused() bool {
+	switch e.Code {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusUnauthorized, http.StatusForbidden,
+		http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusProxyAuthRequired:
+		return false
+	}
+	return e.Code >= 400 && e.Code < 500
+}
+
+// Reject is the reason a row refused with e is counted under: http_<code>.
+func (e *StatusError) Reject() string { return "http_" + strconv.Itoa(e.Code) }
+
+// refusal returns the answer of err when it refuses the body (Refused).
+func refusal(err error) *StatusError {
+	var se *StatusError
+	if errors.As(err, &se) && se.Refused() {
+		return se
+	}
+	return nil
+}
+
 // maxErrorBody bounds what is kept of an error answer.
 const maxErrorBody = 200
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -27,57 +28,86 @@ func (c *clock) Add(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-func TestCooldownAfterFailedCycles(t *testing.T) {
+// The receiver answers 503 for several cycles, then 200. After
+// CooldownAfter failed cycles the push cools down: each tick sends one
+// empty body (and no rows) while it stays down, and the first tick after
+// it is back delivers: within one interval, not after a 15-minute pause.
+func TestResumeWithinOneIntervalAfterOutage(t *testing.T) {
 	db := mustOpenDB(t)
 	writeEvents(t, db, traces(2, "x")...)
-	var failing sync.Mutex // held while the remote is down
-	down := true
+	var down atomic.Bool
+	down.Store(true)
 	rc := newReceiver(t, func(n int, w http.ResponseWriter) bool {
-		failing.Lock()
-		defer failing.Unlock()
-		if down {
+		if down.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
-		return down
+		return down.Load()
 	})
 	c := newTestClient(t, db, rc.srv.URL, nil)
-	c.HTTPClient = rc.srv.Client()
 	clk := &clock{now: time.Unix(1700000000, 0)}
 	c.Now = clk.Now
-	c.Retry.MaxRetries, c.CooldownAfter, c.Cooldown = 0, 2, time.Hour
+	c.Interval = 5 * time.Minute
+	c.Retry.MaxRetries, c.CooldownAfter = 0, 3
 	ctx := context.Background()
+	tick := func() {
+		clk.Add(c.Interval)
+		c.tick(ctx)
+	}
 
-	c.tick(ctx)
-	if got := c.LastPushStatus(); got != "error: http 503" {
-		t.Errorf("after 1 failure: %q", got)
+	for _, want := range []string{"error: http 503", "error: http 503", StatusCoolingDown} {
+		tick()
+		if got := c.LastPushStatus(); got != want {
+			t.Errorf("after %d failed cycles: status %q, want %q", c.CyclesFailed.Load(), got, want)
+		}
 	}
-	c.tick(ctx)
-	if got := c.LastPushStatus(); got != StatusCoolingDown {
-		t.Errorf("after 2 failures: %q", got)
+	for range 4 { // a 20-minute outage, cooling down
+		tick()
 	}
-	c.tick(ctx) // within the cool-down: no request
-	clk.Add(59 * time.Minute)
-	c.tick(ctx)
-	if n := len(rc.received()); n != 2 || c.CyclesSkipped.Load() != 2 {
-		t.Errorf("during cool-down: %d requests (want 2), %d skipped (want 2)", n, c.CyclesSkipped.Load())
+	got := rc.received()
+	if len(got) != 7 || c.CyclesSkipped.Load() != 4 || unsynced(t, db) != 2 {
+		t.Fatalf("while down: %d requests (want 3 cycles + 4 probes), %d skipped, %d unsynced",
+			len(got), c.CyclesSkipped.Load(), unsynced(t, db))
 	}
-	clk.Add(2 * time.Minute)
-	c.tick(ctx) // one trial, which fails: cooling down again
-	if n := len(rc.received()); n != 3 || c.LastPushStatus() != StatusCoolingDown {
-		t.Errorf("trial: %d requests, status %q", n, c.LastPushStatus())
+	for i, b := range got[3:] {
+		if ids := b.traceIDs(t); len(ids) != 0 {
+			t.Errorf("probe %d carried %d rows", i, len(ids))
+		}
 	}
-	failing.Lock()
-	down = false
-	failing.Unlock()
-	clk.Add(61 * time.Minute)
-	c.tick(ctx)
-	if c.LastPushStatus() != StatusOK || unsynced(t, db) != 0 {
-		t.Errorf("after recovery: status %q, unsynced %d", c.LastPushStatus(), unsynced(t, db))
+	down.Store(false)
+	tick()
+	if unsynced(t, db) != 0 || c.LastPushStatus() != StatusOK {
+		t.Errorf("first tick after the receiver is back: %d unsynced, status %q", unsynced(t, db), c.LastPushStatus())
 	}
-	c.tick(ctx) // failures in a row start from 0 again
-	if c.CyclesSkipped.Load() != 2 {
-		t.Errorf("skipped %d after recovery", c.CyclesSkipped.Load())
+	tick() // failed cycles in a row start from 0 again: a cycle, not a probe
+	if c.CyclesSkipped.Load() != 4 || c.Cycles.Load() != 5 {
+		t.Errorf("after recovery: %d skipped, %d cycles; want 4, 5", c.CyclesSkipped.Load(), c.Cycles.Load())
 	}
+}
+
+// Through Run's own ticker: a receiver that was down long enough for a
+// cool-down gets the rows soon after it is back (a cool-down of an hour
+// would time this out).
+func TestRunResumesAfterCooldown(t *testing.T) {
+	db := mustOpenDB(t)
+	writeEvents(t, db, traces(3, "x")...)
+	var down atomic.Bool
+	down.Store(true)
+	rc := newReceiver(t, func(n int, w http.ResponseWriter) bool {
+		if down.Load() {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+		return down.Load()
+	})
+	c := newTestClient(t, db, rc.srv.URL, nil)
+	c.Interval, c.MaxHold = 10*time.Millisecond, time.Hour
+	c.Retry.MaxRetries, c.CooldownAfter = 0, 2
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "a few ticks cooling down", func() bool { return c.CyclesSkipped.Load() >= 3 })
+	down.Store(false)
+	waitFor(t, "the rows delivered", func() bool { return c.RowsPushed.Load() == 3 })
 }
 
 // A Retry-After longer than the retries may wait holds Run back instead.

@@ -202,6 +202,9 @@ func TestRetryAfter429(t *testing.T) {
 	}
 }
 
+// A receiver that answers 400 to every body, one without rows too, does
+// not refuse the rows but the push: nothing is retried or set aside, the
+// rows wait, and the cycle fails.
 func TestNoRetryOn400(t *testing.T) {
 	db := mustOpenDB(t)
 	writeEvents(t, db, traces(3, "x")...)
@@ -213,20 +216,30 @@ func TestNoRetryOn400(t *testing.T) {
 	c.HTTPClient = rc.srv.Client()
 	_, err := c.PushOnce(context.Background())
 	var se *StatusError
-	if !errors.As(err, &se) || se.Code != 400 || se.Retryable() {
-		t.Fatalf("err = %v, want a non-retryable StatusError 400", err)
+	if !errors.As(err, &se) || se.Code != 400 || se.Retryable() || !errors.Is(err, ErrRefusedAll) {
+		t.Fatalf("err = %v, want a non-retryable StatusError 400 refusing everything", err)
 	}
-	if len(rc.received()) != 1 || c.Retries.Load() != 0 {
-		t.Errorf("%d requests, %d retries; want 1, 0", len(rc.received()), c.Retries.Load())
+	got := rc.received()
+	if len(got) != 2 || len(got[1].traceIDs(t)) != 0 || c.Retries.Load() != 0 {
+		t.Errorf("%d requests, %d retries; want 2 (the body, then one without rows), 0", len(got), c.Retries.Load())
 	}
-	if unsynced(t, db) != 3 {
-		t.Errorf("unsynced = %d, want 3", unsynced(t, db))
+	if unsynced(t, db) != 3 || c.Rejected.Total() != 0 {
+		t.Errorf("unsynced = %d, set aside %v; want 3, none", unsynced(t, db), c.Rejected.Snapshot())
 	}
-	if got := pushLog(t, db); len(got) != 1 || got[0].HTTP != 400 || got[0].Status != "error" {
+	if got := pushLog(t, db); len(got) != 2 || got[0].HTTP != 400 || got[0].Status != "error" {
 		t.Errorf("push_log = %+v", got)
 	}
 	if got := c.LastPushStatus(); got != "error: http 400" {
 		t.Errorf("status = %q", got)
+	}
+}
+
+func TestStatusErrorRefused(t *testing.T) {
+	for code, want := range map[int]bool{400: true, 413: true, 422: true, 409: true,
+		401: false, 403: false, 404: false, 405: false, 407: false, 408: false, 429: false, 500: false, 503: false} {
+		if got := (&StatusError{Code: code}).Refused(); got != want {
+			t.Errorf("%d: Refused = %v, want %v", code, got, want)
+		}
 	}
 }
 

@@ -47,6 +47,9 @@ type Stats struct {
 	BytesSent     atomic.Int64 // uncompressed body bytes of every attempt
 	WireBytesSent atomic.Int64 // body bytes on the wire (gzip'd when Gzip) of every attempt
 	Failures      [NumFailureClasses]atomic.Int64
+	// Rejected counts the rows the receiver refused on their own, set
+	// aside (kept, no longer pushed), by reason: http_<code>.
+	Rejected Rejects
 }
 
 // LastPushTime returns when a body was last answered 2xx (unix ms), or 0.

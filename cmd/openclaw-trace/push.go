@@ -67,7 +67,7 @@ func PushOnce(ctx context.Context, cfg *Config, logger *slog.Logger) int {
 	c := newPushClient(cfg, db, logger)
 	remaining, err := c.PushAll(ctx)
 	logger.Info("push-once finished", "rows", c.RowsPushed.Load(), "bodies", c.BodiesOK.Load(),
-		"remaining", remaining, "status", c.LastPushStatus())
+		"set_aside", c.Rejected.Total(), "remaining", remaining, "status", c.LastPushStatus())
 	if err != nil || remaining > 0 {
 		if err != nil {
 			logger.Error("push-once failed", "err", err)

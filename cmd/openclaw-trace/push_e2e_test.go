@@ -27,6 +27,7 @@ type receiver struct {
 	auth     string
 	delay    atomic.Int64 // ns to stall the next request
 	failWith atomic.Int64 // status to answer instead of 200, 0 = none
+	refuse   string       // a body holding it is answered 400 (set before the first request)
 }
 
 func newReceiver(t *testing.T) *receiver {
@@ -54,17 +55,22 @@ func (r *receiver) handle(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(int(code))
 		return
 	}
-	var body io.Reader = bytes.NewReader(raw)
 	if req.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(body)
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err == nil {
+			raw, err = io.ReadAll(zr)
+		}
 		if err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		body = zr
+	}
+	if r.refuse != "" && bytes.Contains(raw, []byte(r.refuse)) {
+		http.Error(w, `{"error":"row refused"}`, http.StatusBadRequest)
+		return
 	}
 	var b map[string]json.RawMessage
-	if err := json.NewDecoder(body).Decode(&b); err != nil {
+	if err := json.Unmarshal(raw, &b); err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
@@ -238,5 +244,66 @@ func TestPushOnceFlag(t *testing.T) {
 	}
 	if code, _ := pushOnce(""); code != 2 {
 		t.Errorf("--push-once without endpoint: exit %d, want 2", code)
+	}
+}
+
+// TestEndToEndPushSetsAsideRefusedRow: the receiver refuses any body
+// holding one row; that row is set aside, shown in /health and /metrics,
+// every other row arrives once, and a restart sends nothing again.
+func TestEndToEndPushSetsAsideRefusedRow(t *testing.T) {
+	rcv := newReceiver(t)
+	rcv.refuse = `"model":"poison"`
+	env := []string{"OCT_PUSH_ENDPOINT=" + rcv.URL, "OCT_PUSH_INTERVAL=200ms"}
+	d := startDaemon(t, "", env...)
+	ids := postTraces(t, d, 150)
+	code, out := post(t, d.URL("/v1/traces"), "application/json", []byte(`{"provider":"p","model":"poison"}`))
+	if code != http.StatusAccepted {
+		t.Fatalf("post: %d %v", code, out)
+	}
+	ids = append(ids, postTraces(t, d, 150)...)
+	pushSink := func() map[string]any {
+		return d.Health()["counters"].(map[string]any)["sinks"].(map[string]any)["push"].(map[string]any)
+	}
+	waitFor(t, "300 rows pushed and 1 set aside", 30*time.Second, func() bool {
+		u, _ := rcv.count()
+		return u == 300 && d.Health()["unsynced_count"] == 0.0 && pushSink()["set_aside"] == 1.0
+	})
+	if got := pushSink()["rejected"].(map[string]any)["http_400"]; got != 1.0 {
+		t.Errorf("/health push rejected http_400 = %v, want 1", got)
+	}
+	resp, err := http.Get(d.URL("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, line := range []string{`openclaw_trace_sink_rows_set_aside{sink="push"} 1`,
+		`openclaw_trace_sink_rows_rejected_total{sink="push",reason="http_400"} 1`} {
+		if !strings.Contains(string(page), line+"\n") {
+			t.Errorf("/metrics lacks %q", line)
+		}
+	}
+	if err := d.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, before := rcv.count()
+	d = startDaemon(t, d.Dir, env...)
+	waitFor(t, "the restarted daemon's first cycle", 10*time.Second, func() bool {
+		c, _ := d.Health()["counters"].(map[string]any)["push"].(map[string]any)
+		return c != nil && c["cycles"].(float64) >= 2
+	})
+	if pushSink()["set_aside"] != 1.0 {
+		t.Errorf("set_aside after a restart: %v, want 1", pushSink()["set_aside"])
+	}
+	if err := d.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, after := rcv.count(); after != before {
+		t.Errorf("%d rows sent again after the restart", after-before)
+	}
+	for _, id := range ids {
+		if n := rcv.times(id); n != 1 {
+			t.Errorf("trace %s received %d times", id, n)
+		}
 	}
 }

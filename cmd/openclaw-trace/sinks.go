@@ -31,7 +31,8 @@ type sinkState struct {
 	Backlog     *int64           `json:"backlog"`      // rows not yet delivered
 	Delivered   int64            `json:"delivered"`
 	Retried     int64            `json:"retried"`
-	Rejected    map[string]int64 `json:"rejected"` // rows passed over, by reason
+	Rejected    map[string]int64 `json:"rejected"`  // rows passed over (push: set aside) since start, by reason
+	SetAside    *int64           `json:"set_aside"` // push: rows refused by the receiver, kept in the database
 }
 
 // sinks reads the state of both sinks; backlog needs the database.
@@ -45,6 +46,12 @@ func (m *Main) sinks(ctx context.Context, unsynced *int64) map[string]*sinkState
 		s.Enabled, s.Backlog = true, unsynced
 		s.LastSuccess, s.Status = m.pushStatus()
 		s.Delivered, s.Retried = p.RowsPushed.Load(), p.Retries.Load()
+		maps.Copy(s.Rejected, p.Rejected.Snapshot())
+		if ctx != nil && m.DB != nil {
+			if n, err := m.DB.SetAsideCount(ctx); err == nil {
+				s.SetAside = &n
+			}
+		}
 	}
 	if e := m.Export; e != nil {
 		s := out["otlp"]
@@ -69,7 +76,8 @@ func sinkFamilies(sinks map[string]*sinkState) []*family {
 	backlog := &family{name: "sink_backlog_rows", typ: "gauge", help: "Rows the sink has not delivered yet, by sink."}
 	delivered := &family{name: "sink_rows_delivered_total", typ: "counter", help: "Rows delivered (answered 2xx), by sink."}
 	retried := &family{name: "sink_retries_total", typ: "counter", help: "Attempts after a body's first, by sink."}
-	rejected := &family{name: "sink_rows_rejected_total", typ: "counter", help: "Rows passed over without delivery, by sink and reason."}
+	rejected := &family{name: "sink_rows_rejected_total", typ: "counter", help: "Rows passed over without delivery (the push sets them aside), by sink and reason."}
+	setAside := &family{name: "sink_rows_set_aside", typ: "gauge", help: "Rows the receiver refused, kept in the database and no longer sent, by sink."}
 	for _, name := range sortedKeys(sinks) {
 		s := sinks[name]
 		if !s.Enabled {
@@ -82,11 +90,14 @@ func sinkFamilies(sinks map[string]*sinkState) []*family {
 		if s.Backlog != nil {
 			backlog.add(l, *s.Backlog)
 		}
+		if s.SetAside != nil {
+			setAside.add(l, *s.SetAside)
+		}
 		delivered.add(l, s.Delivered)
 		retried.add(l, s.Retried)
 		for _, r := range sortedKeys(s.Rejected) {
 			rejected.add(fmt.Sprintf(`{sink=%q,reason=%q}`, name, r), s.Rejected[r])
 		}
 	}
-	return []*family{last, backlog, delivered, retried, rejected}
+	return []*family{last, backlog, delivered, retried, rejected, setAside}
 }

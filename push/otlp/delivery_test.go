@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -18,6 +19,9 @@ import (
 	"github.com/openclaw/openclaw-trace/store"
 )
 
+// A receiver that refuses every trace request, an empty one too, refuses
+// the set-up rather than rows; as before narrowing, the page is counted
+// and passed over, never re-sent in a loop.
 func TestOTLPRejectedBodyIsCountedAndPassedOver(t *testing.T) {
 	db := mustOpenDB(t)
 	writeEvents(t, db, traces(3, "x")...)
@@ -30,8 +34,8 @@ func TestOTLPRejectedBodyIsCountedAndPassedOver(t *testing.T) {
 	if _, err := e.ExportOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := rc.Requests("/v1/traces"); got != 1 {
-		t.Errorf("%d trace requests, want 1: a 400 must not be retried or re-sent", got)
+	if got := rc.Requests("/v1/traces"); got != 2 {
+		t.Errorf("%d trace requests, want 2 (the page, then an empty one, refused too): a 400 must not be retried or re-sent", got)
 	}
 	if got := e.Rejected.Snapshot()["http_400"]; got != 3 {
 		t.Errorf("rejected http_400 = %d, want 3", got)
@@ -42,6 +46,43 @@ func TestOTLPRejectedBodyIsCountedAndPassedOver(t *testing.T) {
 	// The histograms of the same rows went through.
 	if rc.Requests("/v1/metrics") != 1 || e.RowsExported.Load() != 3 {
 		t.Errorf("metrics requests %d, rows exported %d", rc.Requests("/v1/metrics"), e.RowsExported.Load())
+	}
+}
+
+// One row the receiver refuses is passed over alone, counted; the other
+// rows of its request are delivered, in both encodings.
+func TestOTLPRefusedRowPassedOverRestDelivered(t *testing.T) {
+	for _, isJSON := range []bool{false, true} {
+		db := mustOpenDB(t)
+		evs := traces(40, "x")
+		evs[17].Trace.Model = "poison-model"
+		writeEvents(t, db, evs...)
+		rc := otlptest.NewReceiver(t, nil)
+		rc.SetRefuse(func(path string, body []byte) int {
+			if bytes.Contains(body, []byte("poison-model")) {
+				return http.StatusBadRequest
+			}
+			return 0
+		})
+		e := newTestExporter(t, db, rc)
+		e.JSON = isJSON
+		e.LogsURL, e.MetricsURL = "", ""
+		if _, err := e.ExportOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		spans, total := rc.SpansByTraceID()
+		for i, ev := range evs {
+			if _, ok := spans[ev.TraceID]; ok != (i != 17) {
+				t.Errorf("json=%v: row %d delivered %v", isJSON, i, ok)
+			}
+		}
+		if total != 39 || e.RowsExported.Load() != 39 || !maps.Equal(e.Rejected.Snapshot(), map[string]int64{"http_400": 1}) {
+			t.Errorf("json=%v: %d spans, %d exported, rejected %v; want 39, 39, http_400: 1",
+				isJSON, total, e.RowsExported.Load(), e.Rejected.Snapshot())
+		}
+		if b, _ := e.Backlog(context.Background()); b != 0 {
+			t.Errorf("json=%v: backlog %d", isJSON, b)
+		}
 	}
 }
 

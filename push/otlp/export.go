@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
@@ -109,7 +108,8 @@ func (e *Exporter) exportStream(ctx context.Context, st Stream) (int64, error) {
 }
 
 // exportPage sends one page as one request; nil means the position may
-// pass it (delivered, or counted as rejected).
+// pass it (delivered, or counted as rejected). A request the receiver
+// refuses is narrowed down to the rows it refuses (narrow).
 func (e *Exporter) exportPage(ctx context.Context, st Stream, page []codec.Row) error {
 	raw, items, bad, err := st.build(e, page)
 	if bad > 0 {
@@ -125,10 +125,8 @@ func (e *Exporter) exportPage(ctx context.Context, st Stream, page []codec.Row) 
 	}
 	err = e.send(ctx, st.sig, raw)
 	var se *push.StatusError
-	if err != nil && errors.As(err, &se) && rejectedForGood(se.Code) {
-		e.Rejected.Add(fmt.Sprintf("http_%d", se.Code), int64(items))
-		e.Logger.Warn("otlp request rejected; rows passed over", "table", st.Table.Name, "rows", items, "err", push.ShortError(err))
-		return nil
+	if errors.As(err, &se) && se.Refused() {
+		return e.narrow(ctx, st, page, items, se)
 	}
 	if err != nil {
 		return fmt.Errorf("otlp %s: %w", st.Table.Name, err)
@@ -137,18 +135,56 @@ func (e *Exporter) exportPage(ctx context.Context, st Stream, page []codec.Row) 
 	return nil
 }
 
-// rejectedForGood tells a body the receiver will never accept (OTLP/HTTP:
-// 400 for data it cannot decode or finds invalid) from a failure of the
-// set-up: a bad token or URL (401, 403, 404, 405, 407) rejects every
-// request, so passing over rows would lose them all; those wait, counted
-// as failures, for the next cycle.
-func rejectedForGood(code int) bool {
-	switch code {
-	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusUnauthorized, http.StatusForbidden,
-		http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusProxyAuthRequired:
-		return false
+// narrow delivers a page the receiver refused (why) part by part and
+// passes over, counted, the rows it refuses alone (push.Narrow). When it
+// refuses an empty request too, the refusal is not about the rows, and the
+// whole page is passed over, counted, as the exporter always did: only a
+// set-up error (401, 403, 404, 405, 407) keeps rows for a later cycle.
+func (e *Exporter) narrow(ctx context.Context, st Stream, page []codec.Row, items int, why *push.StatusError) error {
+	e.Logger.Warn("otlp request refused; narrowing it down to the rows refused", "table", st.Table.Name,
+		"rows", len(page), "err", push.ShortError(why))
+	deliver := func(ctx context.Context, rows []codec.Row) error { return e.deliverPart(ctx, st, rows) }
+	passOver := func(_ context.Context, r codec.Row, why *push.StatusError) error {
+		e.Rejected.Add(why.Reject(), 1)
+		e.Logger.Warn("otlp row refused by the receiver; passed over", "table", st.Table.Name, "id", r.ID,
+			"err", push.ShortError(why))
+		return nil
 	}
-	return code >= 400 && code < 500
+	err := push.Narrow(ctx, page, why, deliver, passOver)
+	if errors.Is(err, push.ErrRefusedAll) {
+		e.Rejected.Add(why.Reject(), int64(items))
+		e.Logger.Warn("otlp request rejected; rows passed over", "table", st.Table.Name, "rows", items, "err", push.ShortError(err))
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("otlp %s: %w", st.Table.Name, err)
+	}
+	return nil
+}
+
+// deliverPart sends rows, part of a refused page, as one request; without
+// rows it sends an empty request of the stream's signal.
+func (e *Exporter) deliverPart(ctx context.Context, st Stream, rows []codec.Row) error {
+	var raw []byte
+	var items int
+	var err error
+	if len(rows) == 0 {
+		raw, err = e.marshal(st.sig.empty())
+	} else {
+		raw, items, _, err = st.build(e, rows) // undecodable rows were counted with the page
+		if err == nil && items == 0 {
+			return nil
+		}
+	}
+	if err != nil {
+		e.Rejected.Add("encode", int64(items))
+		return nil
+	}
+	if err := e.send(ctx, st.sig, raw); err != nil {
+		return err
+	}
+	e.RowsExported.Add(int64(items))
+	return nil
 }
 
 // advance saves the position; the receiver has the rows now, so it is

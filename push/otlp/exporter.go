@@ -25,9 +25,6 @@ const (
 	DefaultTimeout     = 10 * time.Second // OTEL_EXPORTER_OTLP_TIMEOUT's default in the spec
 	DefaultPageSize    = 500              // rows per OTLP request
 	DefaultServiceName = "openclaw"
-	// DefaultMaxHold bounds how long a Retry-After holds a signal back
-	// (the push's Cooldown).
-	DefaultMaxHold = 15 * time.Minute
 	// SinkName names the exporter's positions in the store.
 	SinkName = "otlp"
 )
@@ -105,7 +102,7 @@ func NewExporter(src Source) *Exporter {
 		PageSize:   DefaultPageSize,
 		Resource:   map[string]string{"service.name": DefaultServiceName},
 		Retry:      push.DefaultRetry,
-		MaxHold:    DefaultMaxHold,
+		MaxHold:    push.DefaultMaxHold,
 		Now:        time.Now,
 		Logger:     slog.New(slog.DiscardHandler),
 		src:        src,

@@ -28,6 +28,17 @@ const (
 
 func (s signal) String() string { return [...]string{"traces", "logs", "metrics"}[s] }
 
+// empty is a request of the signal without data.
+func (s signal) empty() any {
+	switch s {
+	case sigTraces:
+		return ptrace.NewTraces()
+	case sigLogs:
+		return plog.NewLogs()
+	}
+	return pmetric.NewMetrics()
+}
+
 // streams are every stream in the order a cycle exports them. The
 // histograms built from llm_traces keep a position of their own, so each
 // trace is counted in them once even if a span request fails after it.

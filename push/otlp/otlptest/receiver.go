@@ -24,9 +24,10 @@ import (
 
 // Receiver decodes every request in the encoding it says and keeps what
 // it holds. Answer, when set, may answer the n-th request of a path
-// (0-based) itself and return true; otherwise the request is decoded,
-// kept and answered 200 (with Partial rejected items, if set), or 503
-// after keeping it when Lose says so (an answer lost on the way).
+// (0-based) itself and return true; otherwise the request is refused with
+// the code SetRefuse's function gives its body (neither kept), or decoded,
+// kept and answered 200 (with SetPartial rejected items, if set), or 503
+// after keeping it when SetLose says so (an answer lost on the way).
 type Receiver struct {
 	*httptest.Server
 	tb     testing.TB
@@ -34,6 +35,7 @@ type Receiver struct {
 
 	mu       sync.Mutex
 	lose     func(path string, n int) bool
+	refuse   func(path string, body []byte) int
 	partial  int64
 	requests map[string]int
 	headers  []http.Header
@@ -64,6 +66,14 @@ func (rc *Receiver) SetLose(lose func(path string, n int) bool) {
 	rc.lose = lose
 }
 
+// SetRefuse makes the requests whose uncompressed body refuse gives a
+// code answered with it, unkept; 0 lets a request through.
+func (rc *Receiver) SetRefuse(refuse func(path string, body []byte) int) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.refuse = refuse
+}
+
 // SetPartial makes every 2xx answer report n rejected items.
 func (rc *Receiver) SetPartial(n int64) {
 	rc.mu.Lock()
@@ -89,7 +99,7 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 	if rc.first.IsZero() {
 		rc.first = time.Now()
 	}
-	partial, lose := rc.partial, rc.lose
+	partial, lose, refuse := rc.partial, rc.lose, rc.refuse
 	rc.mu.Unlock()
 	if rc.answer != nil && rc.answer(r.URL.Path, n, w) {
 		return
@@ -97,6 +107,12 @@ func (rc *Receiver) serve(w http.ResponseWriter, r *http.Request) {
 	raw, isJSON, ok := readBody(w, r)
 	if !ok {
 		return
+	}
+	if refuse != nil {
+		if code := refuse(r.URL.Path, raw); code != 0 {
+			http.Error(w, `{"error":"refused"}`, code)
+			return
+		}
 	}
 	var req message
 	var resp answer
