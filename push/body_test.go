@@ -1,9 +1,11 @@
 package push
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -60,29 +62,6 @@ func TestBodyFits(t *testing.T) {
 	}
 }
 
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 3, 6, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0},
-		{"1", time.Second},
-		{" 120 ", 2 * time.Minute},
-		{"0", 0},
-		{"-5", 0},
-		{"soon", 0},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
-		{"99999999999", 24 * time.Hour},
-	}
-	for _, tt := range tests {
-		if got := parseRetryAfter(tt.in, now); got != tt.want {
-			t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestFullJitter(t *testing.T) {
 	c := NewClient("", nil)
 	c.Retry.InitialInterval, c.Retry.MaxInterval = 100*time.Millisecond, 800*time.Millisecond
@@ -96,5 +75,54 @@ func TestFullJitter(t *testing.T) {
 				t.Fatalf("try %d: wait %v outside [0, %v)", i, d, cp*time.Millisecond)
 			}
 		}
+	}
+}
+
+// Every table of the database that push bookkeeping applies to (it has
+// a synced column, whatever codec says) is a section of the body, with
+// its rows; the body has no other section.
+func TestBodyHoldsEverySyncedTable(t *testing.T) {
+	db := mustOpenDB(t)
+	rs, err := db.Reader().Query(`SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c
+		WHERE m.type = 'table' AND c.name = 'synced' ORDER BY m.name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var synced []string
+	for rs.Next() {
+		var name string
+		if err := rs.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		synced = append(synced, name)
+	}
+	rs.Close()
+	if len(synced) == 0 {
+		t.Fatal("no table with a synced column")
+	}
+	evs := allKinds()
+	writeEvents(t, db, evs...)
+	rc := newReceiver(t, nil)
+	c := newTestClient(t, db, rc.srv.URL, nil)
+	if _, err := c.PushOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	bodies := rc.received()
+	if len(bodies) != 1 {
+		t.Fatalf("%d bodies, want 1", len(bodies))
+	}
+	var sections []string
+	for k := range bodies[0].body {
+		if k != "agent_id" && k != "batch_id" && k != "sent_at" {
+			sections = append(sections, k)
+		}
+	}
+	sort.Strings(sections)
+	if !reflect.DeepEqual(sections, synced) {
+		t.Errorf("body sections %v, tables with a synced column %v", sections, synced)
+	}
+	got := bodies[0].traceIDs(t)
+	if len(got) != len(evs) || unsynced(t, db) != 0 {
+		t.Errorf("body holds %d rows of %d, %d left unsynced", len(got), len(evs), unsynced(t, db))
 	}
 }

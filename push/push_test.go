@@ -234,24 +234,6 @@ func TestNoRetryOn400(t *testing.T) {
 	}
 }
 
-func TestStatusErrorRefused(t *testing.T) {
-	for code, want := range map[int]bool{400: true, 413: true, 422: true, 409: true,
-		401: false, 403: false, 404: false, 405: false, 407: false, 408: false, 429: false, 500: false, 503: false} {
-		if got := (&StatusError{Code: code}).Refused(); got != want {
-			t.Errorf("%d: Refused = %v, want %v", code, got, want)
-		}
-	}
-}
-
-func TestStatusErrorRetryable(t *testing.T) {
-	for code, want := range map[int]bool{400: false, 401: false, 403: false, 404: false, 413: false,
-		408: true, 429: true, 500: true, 502: true, 503: true, 504: true} {
-		if got := (&StatusError{Code: code}).Retryable(); got != want {
-			t.Errorf("%d: Retryable = %v, want %v", code, got, want)
-		}
-	}
-}
-
 // The remote reads the body and drops the connection without answering:
 // it may have stored the rows, but without a 2xx they stay unsynced and
 // the next cycle sends the same trace_ids (the receiver de-duplicates).
@@ -367,65 +349,5 @@ func TestOversizeRowAlone(t *testing.T) {
 	}
 	if unsynced(t, db) != 0 {
 		t.Error("rows left unsynced")
-	}
-}
-
-func TestBadEndpointNotRetried(t *testing.T) {
-	db := mustOpenDB(t)
-	writeEvents(t, db, traces(1, "x")...)
-	for _, endpoint := range []string{"", "ftp://example.com/x", "http://"} {
-		c := newTestClient(t, db, endpoint, nil)
-		if _, err := c.PushOnce(context.Background()); err == nil || c.Attempts.Load() != 1 || c.Retries.Load() != 0 {
-			t.Errorf("%q: err %v, %d attempts", endpoint, err, c.Attempts.Load())
-		}
-	}
-}
-
-// Every table of the database that push bookkeeping applies to (it has
-// a synced column, whatever codec says) is a section of the body, with
-// its rows; the body has no other section.
-func TestBodyHoldsEverySyncedTable(t *testing.T) {
-	db := mustOpenDB(t)
-	rs, err := db.Reader().Query(`SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c
-		WHERE m.type = 'table' AND c.name = 'synced' ORDER BY m.name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var synced []string
-	for rs.Next() {
-		var name string
-		if err := rs.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		synced = append(synced, name)
-	}
-	rs.Close()
-	if len(synced) == 0 {
-		t.Fatal("no table with a synced column")
-	}
-	evs := allKinds()
-	writeEvents(t, db, evs...)
-	rc := newReceiver(t, nil)
-	c := newTestClient(t, db, rc.srv.URL, nil)
-	if _, err := c.PushOnce(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	bodies := rc.received()
-	if len(bodies) != 1 {
-		t.Fatalf("%d bodies, want 1", len(bodies))
-	}
-	var sections []string
-	for k := range bodies[0].body {
-		if k != "agent_id" && k != "batch_id" && k != "sent_at" {
-			sections = append(sections, k)
-		}
-	}
-	sort.Strings(sections)
-	if !reflect.DeepEqual(sections, synced) {
-		t.Errorf("body sections %v, tables with a synced column %v", sections, synced)
-	}
-	got := bodies[0].traceIDs(t)
-	if len(got) != len(evs) || unsynced(t, db) != 0 {
-		t.Errorf("body holds %d rows of %d, %d left unsynced", len(got), len(evs), unsynced(t, db))
 	}
 }
