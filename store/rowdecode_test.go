@@ -27,6 +27,10 @@ func fill(t *testing.T, v any) {
 		if !sf.IsExported() || notColumns[name] {
 			continue
 		}
+		if sf.Anonymous && f.Kind() == reflect.Struct { // codec.Attribution
+			fill(t, f.Addr().Interface())
+			continue
+		}
 		n := int64(1000 + 7*i)
 		switch p := f.Addr().Interface().(type) {
 		case *string:
