@@ -34,6 +34,12 @@ type Writer struct {
 	Counters [codec.NumTransports]codec.Counters
 	// Batches counts committed transactions.
 	Batches atomic.Int64
+	// Committed, when set (before Open), is called on the writer's
+	// goroutine right after each transaction commits, with exactly the
+	// events it committed: a whole batch, or one event of the row-by-row
+	// fallback. evs is reused once Committed returns, and the writer waits
+	// for it: it must be cheap and must not block.
+	Committed func(evs []codec.Event)
 
 	db *DB
 	in <-chan codec.Event
@@ -217,6 +223,9 @@ func (w *Writer) writeTx(batch []codec.Event) error {
 		w.Counters[batch[i].Transport].Written.Add(1)
 	}
 	w.committed()
+	if w.Committed != nil {
+		w.Committed(batch)
+	}
 	return nil
 }
 

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/openclaw/openclaw-trace/codec"
+)
+
+// committedLog records what Writer.Committed is handed, copying the
+// events: the writer reuses its batch.
+type committedLog struct {
+	mu    sync.Mutex
+	calls [][]string // trace ids, one slice per call
+}
+
+func (l *committedLog) hook(evs []codec.Event) {
+	ids := make([]string, len(evs))
+	for i := range evs {
+		ids[i] = evs[i].TraceID
+	}
+	l.mu.Lock()
+	l.calls = append(l.calls, ids)
+	l.mu.Unlock()
+}
+
+func (l *committedLog) get() [][]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.calls)
+}
+
+// TestWriterCommittedHook: Committed sees each committed transaction's
+// events exactly once (a whole batch; one event at a time in the row by
+// row fallback), and never an event that was not stored.
+func TestWriterCommittedHook(t *testing.T) {
+	db := MustOpenDB(t)
+	if _, err := db.write.Exec(`CREATE TRIGGER poison BEFORE INSERT ON llm_traces
+		WHEN NEW.model = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`); err != nil {
+		t.Fatal(err)
+	}
+	in := make(chan codec.Event, 10)
+	w := NewWriter(db, in)
+	w.BatchSize = 3
+	var log committedLog
+	w.Committed = log.hook
+	wait := startWriter(t, w)
+
+	a, b, e := traceEvent("a"), traceEvent("b"), errorEvent()
+	in <- a
+	in <- b
+	in <- e
+	waitFor(t, "first batch", func() bool { return len(log.get()) == 1 })
+	good1, poison, good2 := traceEvent("good1"), traceEvent("poison"), traceEvent("good2")
+	in <- good1
+	in <- poison
+	in <- good2
+	waitFor(t, "fallback", func() bool { return len(log.get()) == 3 })
+	close(in)
+	wait()
+
+	got := log.get()
+	want := [][]string{{a.TraceID, b.TraceID, e.TraceID}, {good1.TraceID}, {good2.TraceID}}
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("Committed calls = %v, want %v", got, want)
+	}
+	if n := w.Counters[codec.HTTP].Dropped[codec.DropWriteError].Load(); n != 1 {
+		t.Errorf("write errors = %d, want 1 (the poisoned row)", n)
+	}
+	var stored int
+	if err := db.Reader().QueryRow(`SELECT count(*) FROM llm_traces`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != 4 {
+		t.Errorf("stored traces = %d, want 4", stored)
+	}
+}
