@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/sethvargo/go-envconfig"
+
+	llmusage "github.com/openclaw/openclaw-trace/metrics/usage"
 )
 
 func TestConfigDefaults(t *testing.T) {
@@ -23,7 +25,7 @@ func TestConfigDefaults(t *testing.T) {
 		Port: 9090, Bind: "127.0.0.1", SocketPath: "/run/openclaw-trace.sock", SocketMode: 0o622,
 		UDPAddr: "127.0.0.1:9090", DBPath: "/data/openclaw-trace.db", LogLevel: LogLevel(slog.LevelInfo),
 		QueueSize: 4096, BatchSize: 50, BatchWindow: 500 * time.Millisecond, MaxTextBytes: 16384,
-		MaxBodyBytes: 1048576, MetricsInterval: 15 * time.Second, RetentionDays: 3, DiskHighWater: 80,
+		MaxBodyBytes: 1048576, MetricsInterval: 15 * time.Second, MetricsMaxSeries: llmusage.DefaultMaxLabelSets, RetentionDays: 3, DiskHighWater: 80,
 		RollupRetention: 400, BudgetTZ: "UTC",
 		PushInterval: 5 * time.Minute, PushMaxBytes: 1048576, PushGzip: true, AgentID: host,
 		LogMinLevel: LogLevel(slog.LevelInfo), ShutdownTimeout: 25 * time.Second,
@@ -66,7 +68,7 @@ func TestConfigBadValues(t *testing.T) {
 		{"OCT_QUEUE_SIZE", "0"}, {"OCT_QUEUE_SIZE", "-5"}, {"OCT_QUEUE_SIZE", "x"},
 		{"OCT_BATCH_SIZE", "0"}, {"OCT_BATCH_WINDOW", "5x"}, {"OCT_BATCH_WINDOW", "0s"},
 		{"OCT_MAX_TEXT_BYTES", "-1"}, {"OCT_MAX_BODY_BYTES", "-1"},
-		{"OCT_METRICS_INTERVAL", "-1s"}, {"OCT_METRICS_INTERVAL", "soon"},
+		{"OCT_METRICS_INTERVAL", "-1s"}, {"OCT_METRICS_INTERVAL", "soon"}, {"OCT_METRICS_MAX_SERIES", "0"}, {"OCT_METRICS_MAX_SERIES", "many"},
 		{"OCT_RETENTION_DAYS", "0"}, {"OCT_ROLLUP_RETENTION", "0"}, {"OCT_ROLLUP_RETENTION", "1y"},
 		{"OCT_BUDGET_TZ", "Mars/Olympus"}, {"OCT_DISK_HIGH_WATERMARK", "101"}, {"OCT_DISK_HIGH_WATERMARK", "0"},
 		{"OCT_PUSH_ENDPOINT", "ftp://x"}, {"OCT_PUSH_INTERVAL", "0"}, {"OCT_PUSH_INTERVAL", "often"},

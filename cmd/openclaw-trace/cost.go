@@ -1,11 +1,10 @@
 package main
 
 import (
-	"io"
 	"os"
-	"strings"
 
 	"github.com/openclaw/openclaw-trace/codec/price"
+	llmusage "github.com/openclaw/openclaw-trace/metrics/usage" // a test helper is named usage
 )
 
 // loadPrices returns the embedded price table plus the OCT_PRICES_FILE
@@ -22,22 +21,13 @@ func loadPrices(path string) (*price.Lazy, error) {
 	return price.NewLazy(b)
 }
 
-// writeCostMetrics adds the unpriced-trace counts to /metrics, one sample
-// per provider and model (at most codec.MaxUnpricedModels, then "other").
-func (m *Main) writeCostMetrics(w io.Writer) {
-	f := &family{name: "traces_unpriced_total", typ: "counter",
+// costFamily is the unpriced-trace counts, one sample per provider and
+// model (at most codec.MaxUnpricedModels, then "other").
+func (m *Main) costFamily() *family {
+	f := &family{name: "traces_unpriced_total", typ: counter,
 		help: "Traces parsed with no cost_usd and no price in the table or OCT_PRICES_FILE (cost stays NULL), by provider and model; counted when parsed, so one later dropped is counted too."}
 	for _, c := range m.Unpriced.Counts() {
-		f.add("{provider="+promLabel(c.Provider)+",model="+promLabel(c.Model)+"}", c.Count)
+		f.add(llmusage.Labels("provider", c.Provider, "model", c.Model), c.Count)
 	}
-	f.write(w)
-}
-
-var promEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-
-// promLabel quotes a label value for the Prometheus text format, whose
-// only escapes are \\, \" and \n: Go's %q would write \t or \x01 for a
-// model name from the network, and one bad escape fails the whole scrape.
-func promLabel(s string) string {
-	return `"` + promEscaper.Replace(strings.ToValidUTF8(s, "\uFFFD")) + `"`
+	return f
 }

@@ -15,7 +15,7 @@ func TestUnpricedMetricLabels(t *testing.T) {
 		m.Unpriced.Add("p", model)
 	}
 	var b strings.Builder
-	m.writeCostMetrics(&b)
+	m.costFamily().write(&b)
 	for _, want := range []string{
 		`{provider="p",model="tab` + "\t" + `here"} 1`,
 		`{provider="p",model="quote\"back\\slash"} 1`,

@@ -17,6 +17,7 @@ import (
 	"github.com/openclaw/openclaw-trace/listener"
 	"github.com/openclaw/openclaw-trace/logtail"
 	"github.com/openclaw/openclaw-trace/metrics"
+	llmusage "github.com/openclaw/openclaw-trace/metrics/usage" // a test helper is named usage
 	"github.com/openclaw/openclaw-trace/push"
 	"github.com/openclaw/openclaw-trace/push/otlp"
 	"github.com/openclaw/openclaw-trace/store"
@@ -40,8 +41,9 @@ type Main struct {
 	Export   *otlp.Exporter // nil unless an OTEL_EXPORTER_OTLP_* URL is set
 	Cleaner  *store.Cleaner
 	Follower *logtail.Follower
-	Prices   *price.Lazy     // embedded table + OCT_PRICES_FILE
-	Unpriced *codec.Unpriced // traces left without a cost, per model
+	Prices   *price.Lazy      // embedded table + OCT_PRICES_FILE
+	Unpriced *codec.Unpriced  // traces left without a cost, per model
+	Usage    *llmusage.Series // LLM usage series of committed calls, on /metrics
 
 	// accounts are, by transport, the counters of every component that
 	// handles its events; /health and /metrics sum them.
@@ -119,6 +121,8 @@ func (m *Main) openWriter() error {
 	w := store.NewWriter(m.DB, m.Queue.C())
 	w.BatchSize, w.BatchWindow = m.Config.BatchSize, m.Config.BatchWindow
 	w.Logger = m.Logger.With("component", "writer")
+	m.Usage = llmusage.NewSeries(m.Config.MetricsMaxSeries)
+	w.Committed = m.committed
 	if err := w.Open(); err != nil {
 		return fmt.Errorf("%w (the database at OCT_DB_PATH has a schema this binary cannot write)", err)
 	}
@@ -127,6 +131,12 @@ func (m *Main) openWriter() error {
 		m.account(t, &w.Counters[t])
 	}
 	return nil
+}
+
+// committed is the writer's Committed hook: what counts calls once they
+// are stored hears of them here, on the writer's goroutine.
+func (m *Main) committed(evs []codec.Event) {
+	m.Usage.Add(evs)
 }
 
 // openUpkeep runs retention and disk-pressure eviction: once now, then

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
 	"github.com/openclaw/openclaw-trace/listener"
+	"github.com/openclaw/openclaw-trace/store"
 )
 
 // snapshot is read once per /health or /metrics request, so the two pages
@@ -35,6 +37,9 @@ type snapshot struct {
 	dbOK              bool
 	dbBytes, walBytes int64
 	unsynced          *int64
+	// The DB volume's use and OCT_DISK_HIGH_WATERMARK, as ratios: /metrics
+	// only (the disk pressure alert compares them).
+	volumeUsed, highWatermark *float64
 }
 
 // transportStats are the accounting of one transport, as both pages show
@@ -79,6 +84,10 @@ var topStats = []stat[*snapshot]{
 		get: func(s *snapshot) any { return s.KernelDrops }},
 	{name: "unsynced_rows", typ: gauge, help: "Rows not yet pushed.",
 		get: func(s *snapshot) any { return s.unsynced }},
+	{name: "volume_used_ratio", typ: gauge, help: "Share of the DB's volume in use, used / (used + available) as df computes it, read at each scrape.",
+		get: func(s *snapshot) any { return s.volumeUsed }},
+	{name: "volume_high_watermark_ratio", typ: gauge, help: "OCT_DISK_HIGH_WATERMARK as a ratio: above it the cleaner deletes the oldest rows, delivered ones first, then undelivered ones (evicted).",
+		get: func(s *snapshot) any { return s.highWatermark }},
 }
 
 // account adds c to the counters of transport t: each component that
@@ -140,8 +149,24 @@ func (m *Main) snapshot(ctx context.Context, withDB bool) *snapshot {
 			s.unsynced = &n
 		}
 		s.Sinks = m.sinks(qctx, s.unsynced)
+		s.volumeUsed, s.highWatermark = m.volume()
 	}
 	return s
+}
+
+// volume is the DB volume's use and the high watermark, as ratios; nil
+// when unknown or, for the watermark, when no cleaner runs.
+func (m *Main) volume() (used, high *float64) {
+	if m.Config == nil {
+		return nil, nil
+	}
+	if pct, err := store.VolumeUsage(filepath.Dir(m.Config.DBPath)); err == nil {
+		used = new(pct / 100)
+	}
+	if m.Cleaner != nil && m.Config.DiskHighWater > 0 {
+		high = new(float64(m.Config.DiskHighWater) / 100)
+	}
+	return used, high
 }
 
 // health is the body of GET /health: the seed's fields, always present,

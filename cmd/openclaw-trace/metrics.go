@@ -6,20 +6,31 @@ import (
 	"net/http"
 	"sort"
 
-	vm "github.com/VictoriaMetrics/metrics"
+	llmusage "github.com/openclaw/openclaw-trace/metrics/usage" // a test helper is named usage
 )
 
 const metricPrefix = "openclaw_trace_"
 
-// metricsHandler serves GET /metrics in Prometheus text format from the
-// same snapshot /health uses, plus the standard process_* metrics.
+// metricsHandler serves GET /metrics in Prometheus text format: the
+// families of the snapshot /health also shows, the LLM usage series, and
+// the library's process_* and go_* metrics.
+//
+// To add a family: build a *family (its name without metricPrefix,
+// counter or gauge, help text), add its samples with add or addFloat,
+// labels made by llmusage.Labels, and append it to fams below.
 func (m *Main) metricsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := m.snapshot(r.Context(), true)
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		writeMetrics(w, s)
-		m.writeCostMetrics(w)
-		vm.WriteProcessMetrics(w)
+		fams := snapshotFamilies(s)
+		fams = append(fams, m.costFamily())
+		for _, f := range fams {
+			f.write(w)
+		}
+		if m.Usage != nil {
+			m.Usage.WritePrometheus(w)
+		}
+		writeProcessMetrics(w)
 	})
 }
 
@@ -32,8 +43,8 @@ type stat[T any] struct {
 	help string
 	// label, for a map value, is the label its keys go in.
 	label string
-	// get returns int64, float64, *int64 (nil: unknown, not shown) or
-	// map[string]int64.
+	// get returns int64, float64, *int64 or *float64 (nil: unknown, not
+	// shown) or map[string]int64.
 	get func(T) any
 }
 
@@ -79,59 +90,59 @@ func valueFamilies[T any](stats []stat[T], v T) []*family {
 	fams := make([]*family, 0, len(stats))
 	for _, st := range stats {
 		f := &family{name: st.name, typ: st.typ, help: st.help}
-		f.addValue("", st.label, st.get(v))
+		f.addValue(nil, st.label, st.get(v))
 		fams = append(fams, f)
 	}
 	return fams
 }
 
-// labelPair is `name="value"`, or "" without a name.
-func labelPair(name, value string) string {
+// labelPair is [name, value] for llmusage.Labels, or none without a name.
+func labelPair(name, value string) []string {
 	if name == "" {
-		return ""
+		return nil
 	}
-	return name + "=" + promLabel(value)
+	return []string{name, value}
 }
 
-// addValue adds the samples of one stat value, inside labels (k="v", ...).
-func (f *family) addValue(labels, label string, v any) {
-	braces := func(l string) string {
-		if l == "" {
-			return ""
-		}
-		return "{" + l + "}"
-	}
+// addValue adds the samples of one stat value, inside labels (name,
+// value pairs); a map's keys go in label.
+func (f *family) addValue(labels []string, label string, v any) {
 	switch v := v.(type) {
 	case int64:
-		f.add(braces(labels), v)
+		f.add(llmusage.Labels(labels...), v)
 	case float64:
-		f.samples = append(f.samples, sample{braces(labels), v})
+		f.addFloat(llmusage.Labels(labels...), v)
 	case *int64:
 		if v != nil {
-			f.add(braces(labels), *v)
+			f.add(llmusage.Labels(labels...), *v)
+		}
+	case *float64:
+		if v != nil {
+			f.addFloat(llmusage.Labels(labels...), *v)
 		}
 	case map[string]int64:
 		for _, k := range sortedKeys(v) {
-			l := labelPair(label, k)
-			if labels != "" {
-				l = labels + "," + l
-			}
-			f.add(braces(l), v[k])
+			f.add(llmusage.Labels(append(labels[:len(labels):len(labels)], label, k)...), v[k])
 		}
 	default:
 		panic(fmt.Sprintf("metrics: %s: unexpected value %T", f.name, v))
 	}
 }
 
-// family is one metric name with its HELP and TYPE written once, then
-// its samples.
+// family is one metric name: its HELP and TYPE lines, then its samples,
+// values read for this request from the snapshot /health shows too. The
+// metrics library keeps metrics that live across requests (the usage
+// series are its) but has no type for a labelled family of values read
+// now: its one-shot Write* helpers write one sample each, and a HELP and
+// TYPE pair before each when metadata is on. So these few lines are
+// written here, the header by llmusage.Header.
 type family struct {
 	name, typ, help string
 	samples         []sample
 }
 
 type sample struct {
-	labels string
+	labels string // llmusage.Labels
 	value  float64
 }
 
@@ -139,17 +150,30 @@ func (f *family) add(labels string, v int64) {
 	f.samples = append(f.samples, sample{labels, float64(v)})
 }
 
+func (f *family) addFloat(labels string, v float64) {
+	f.samples = append(f.samples, sample{labels, v})
+}
+
+// write writes nothing for a family without samples.
 func (f *family) write(w io.Writer) {
 	if len(f.samples) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "# HELP %s%s %s\n# TYPE %s%s %s\n", metricPrefix, f.name, f.help, metricPrefix, f.name, f.typ)
+	io.WriteString(w, llmusage.Header(metricPrefix+f.name, f.typ, f.help))
 	for _, s := range f.samples {
 		fmt.Fprintf(w, "%s%s%s %v\n", metricPrefix, f.name, s.labels, s.value)
 	}
 }
 
+// writeMetrics writes the families of s.
 func writeMetrics(w io.Writer, s *snapshot) {
+	for _, f := range snapshotFamilies(s) {
+		f.write(w)
+	}
+}
+
+// snapshotFamilies are the families of the numbers /health shows too.
+func snapshotFamilies(s *snapshot) []*family {
 	fams := groupFamilies(transportStats, "transport", s.Transports)
 	fams = append(fams, valueFamilies(topStats, s)...)
 	fams = append(fams, sinkFamilies(s.Sinks)...)
@@ -157,9 +181,7 @@ func writeMetrics(w io.Writer, s *snapshot) {
 	fams = append(fams, groupFamilies(cleanupStats, "", map[string]group{"": s.Cleanup})...)
 	fams = append(fams, groupFamilies(pushStats, "", map[string]group{"": s.Push})...)
 	fams = append(fams, groupFamilies(logtailStats, "", map[string]group{"": s.Logtail})...)
-	for _, f := range fams {
-		f.write(w)
-	}
+	return fams
 }
 
 func sortedKeys[V any](m map[string]V) []string {

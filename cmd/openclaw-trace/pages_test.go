@@ -30,7 +30,7 @@ func checkStats[T any](t *testing.T, list string, stats []stat[T], v T, names ma
 		}
 		val := st.get(v)
 		switch val.(type) {
-		case int64, float64, *int64:
+		case int64, float64, *int64, *float64:
 		case map[string]int64:
 			if st.label == "" && st.name != "" {
 				t.Errorf("%s: %s has keyed values and no label", list, st.name)
