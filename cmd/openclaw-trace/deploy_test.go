@@ -234,3 +234,23 @@ func TestAlertRulesPromtool(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeListsUsageSeries: README's table of the usage series names
+// every family, and its alert table every rule.
+func TestReadmeListsUsageSeries(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, f := range llmusage.Families {
+		if !strings.Contains(readme, "| `"+f.Name+"` | "+f.Type+" |") {
+			t.Errorf("README's usage series table has no row for %s (%s)", f.Name, f.Type)
+		}
+	}
+	for alert := range ruleExprs(t) {
+		if !strings.Contains(readme, "| `"+alert+"` |") {
+			t.Errorf("README's alert table has no row for %s", alert)
+		}
+	}
+}
