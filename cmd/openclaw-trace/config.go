@@ -31,7 +31,7 @@ type Config struct {
 	MaxTextBytes     int           `env:"OCT_MAX_TEXT_BYTES, default=16384" help:"cap on input_text, output_text, message, stack_trace (UTF-8 safe)"`
 	MaxBodyBytes     int64         `env:"OCT_MAX_BODY_BYTES, default=1048576" help:"HTTP body cap (413 above it)"`
 	MetricsInterval  time.Duration `env:"OCT_METRICS_INTERVAL, default=15s" help:"system sample interval; 0 disables"`
-	MetricsMaxSeries int           `env:"OCT_METRICS_MAX_SERIES, default=200" help:"most label sets (provider, model, agent, channel, trigger) each LLM usage series of /metrics holds; calls of others count under label values \"other\" and in openclaw_trace_llm_calls_folded_total"`
+	MetricsMaxSeries int           `env:"OCT_METRICS_MAX_SERIES, default=200" help:"most label sets (provider, model, agent, channel, trigger) each LLM usage family of /metrics holds; calls of others count under label values \"other\" and in openclaw_trace_llm_calls_folded_total"`
 	RetentionDays    int           `env:"OCT_RETENTION_DAYS, default=3" help:"rows older than this many days are deleted (synced first)"`
 	RollupRetention  Days          `env:"OCT_ROLLUP_RETENTION, default=400" help:"days of daily rollups kept: spend and usage history beyond OCT_RETENTION_DAYS"`
 	BudgetTZ         Zone          `env:"OCT_BUDGET_TZ, default=UTC" help:"IANA time zone whose days key daily rollups and budget windows (e.g. Europe/Berlin)"`

@@ -2,9 +2,8 @@
 // series: calls, tokens by kind, cost, unpriced calls, failed calls by
 // code, and latency and time-to-first-token histograms, labelled by
 // provider, model, agent, channel and trigger. The names come from the
-// network, so each family holds at most MaxLabelSets label sets; the calls
-// of any other are folded into one whose labels are all "other", and
-// counted. The series live in memory and start from zero with the process,
+// network, so each family holds at most a cap of label sets; the calls of
+// any other are folded into one whose labels are all "other", and counted. The series live in memory and start from zero with the process,
 // which Prometheus reads as a counter reset.
 package usage
 
@@ -65,11 +64,11 @@ var Families = []Family{
 	{TTFTName, "histogram", attribution,
 		"Time to first token of committed calls that reported ttft_ms, in seconds."},
 	{FoldedName, "counter", "series",
-		"Committed calls counted under label values \"other\" because their series (calls or failed_calls) already held OCT_METRICS_MAX_SERIES label sets."},
+		"Committed calls counted under label values \"other\" because the families of their series (calls: every family but failed calls; failed_calls) already held OCT_METRICS_MAX_SERIES label sets."},
 	{LabelSetsName, "gauge", "series",
-		"Label sets held, by series: calls (every call family) and failed_calls."},
+		"Label sets held: series calls by each family but failed calls, series failed_calls by failed calls."},
 	{LabelLimitName, "gauge", "",
-		"Most label sets each series holds (OCT_METRICS_MAX_SERIES), the \"other\" one included."},
+		"Most label sets each family holds (OCT_METRICS_MAX_SERIES), the \"other\" one included."},
 }
 
 // Token kinds, in the order of the kind label's values.

@@ -31,9 +31,9 @@ func clip(s string) string {
 var escaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
 
 // Labels formats name, value pairs as a Prometheus label set, `{a="x",b="y"}`
-// ("" without pairs). Values are made valid UTF-8 and escaped as the text
-// format wants: \\, \" and \n are its only escapes, so Go's %q (\t, \x01)
-// would break a scrape. Values are not clipped: a caller's own names are.
+// ("" without pairs). Values are clipped (valid UTF-8, at most
+// MaxLabelBytes) and escaped as the text format wants: \\, \" and \n are
+// its only escapes, so Go's %q (\t, \x01) would break a scrape.
 func Labels(pairs ...string) string {
 	if len(pairs) == 0 {
 		return ""
@@ -52,7 +52,7 @@ func writePairs(b *strings.Builder, pairs ...string) {
 		}
 		b.WriteString(pairs[i])
 		b.WriteString(`="`)
-		escaper.WriteString(b, strings.ToValidUTF8(pairs[i+1], "\uFFFD"))
+		escaper.WriteString(b, clip(pairs[i+1]))
 		b.WriteByte('"')
 	}
 }

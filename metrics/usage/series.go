@@ -12,7 +12,7 @@ import (
 	"github.com/openclaw/openclaw-trace/codec"
 )
 
-// DefaultMaxLabelSets is the cap on each series' label sets. A label set
+// DefaultMaxLabelSets is the cap on each family's label sets. A label set
 // whose calls fill every family is ~35 lines of /metrics (two histograms
 // are 27 of them), so 200 is at most ~7,000 series, a ~1.1 MB scrape and
 // ~0.8 MB of heap (BenchmarkSeriesScrape); a gateway's provider × model ×
@@ -68,7 +68,7 @@ type Series struct {
 }
 
 // NewSeries returns empty series holding at most maxLabelSets label sets
-// per series (at least 1), "other" included.
+// a family (at least 1), "other" included.
 func NewSeries(maxLabelSets int) *Series {
 	s := &Series{max: max(maxLabelSets, 1), calls: map[key]*calls{}, failed: map[failKey]*vm.Counter{}}
 	for i := range s.sets {
@@ -82,9 +82,10 @@ func NewSeries(maxLabelSets int) *Series {
 	return s
 }
 
-// Add counts the calls among evs. It takes a lock the scrape holds only
-// to look up a label set, and registers a series the first time a label
-// set needs it; it never waits on I/O.
+// Add counts the calls among evs: it is the writer's Committed hook. Its
+// own lock is one a scrape never takes; registering a label set's series
+// (once) takes the library's, which a scrape holds while it sorts at most
+// a cap's worth of them. It never waits on I/O.
 func (s *Series) Add(evs []codec.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

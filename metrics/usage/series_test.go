@@ -214,6 +214,7 @@ func TestLabels(t *testing.T) {
 		{nil, ""},
 		{[]string{"budget", "all"}, `{budget="all"}`},
 		{[]string{"a", `x"\` + "\n", "b", "\xff"}, `{a="x\"\\\n",b="` + "\uFFFD" + `"}`},
+		{[]string{"long", strings.Repeat("z", 300)}, `{long="` + strings.Repeat("z", MaxLabelBytes) + `"}`},
 	} {
 		if got := Labels(c.pairs...); got != c.want {
 			t.Errorf("Labels(%q) = %s, want %s", c.pairs, got, c.want)
