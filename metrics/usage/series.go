@@ -15,7 +15,7 @@ import (
 // DefaultMaxLabelSets is the cap on each family's label sets. A label set
 // whose calls fill every family is ~35 lines of /metrics (two histograms
 // are 27 of them), so 200 is at most ~7,000 series, a ~1.1 MB scrape and
-// ~0.8 MB of heap (BenchmarkSeriesScrape); a gateway's provider × model ×
+// ~0.7 MB of heap (BenchmarkSeriesScrape); a gateway's provider × model ×
 // agent × channel × trigger combinations are usually a few dozen.
 const DefaultMaxLabelSets = 200
 
