@@ -18,34 +18,34 @@ import (
 // Config is every OCT_* variable of DESIGN.md. The env tag holds the name
 // and default; the help tag is what --help says about it.
 type Config struct {
-	Port             int           `env:"OCT_PORT, default=9090" help:"HTTP listen port (0 picks a free one)"`
-	Bind             string        `env:"OCT_BIND, default=127.0.0.1" help:"HTTP listen address; loopback by default: ingest is not for the network"`
-	SocketPath       string        `env:"OCT_SOCKET_PATH, default=/run/openclaw-trace.sock" help:"unix datagram socket; empty disables"`
-	SocketMode       FileMode      `env:"OCT_SOCKET_MODE, default=0622" help:"octal file mode set on the socket after bind (writers need w)"`
-	UDPAddr          string        `env:"OCT_UDP_ADDR, default=127.0.0.1:9090" help:"UDP listen address; empty disables"`
-	DBPath           string        `env:"OCT_DB_PATH, default=/data/openclaw-trace.db" help:"SQLite database file"`
-	LogLevel         LogLevel      `env:"OCT_LOG_LEVEL, default=info" help:"debug, info, warn or error"`
-	QueueSize        int           `env:"OCT_QUEUE_SIZE, default=4096" help:"capacity of the one ingest queue (events)"`
-	BatchSize        int           `env:"OCT_BATCH_SIZE, default=50" help:"most events in one writer transaction"`
-	BatchWindow      time.Duration `env:"OCT_BATCH_WINDOW, default=500ms" help:"longest wait before a writer transaction commits"`
-	MaxTextBytes     int           `env:"OCT_MAX_TEXT_BYTES, default=16384" help:"cap on input_text, output_text, message, stack_trace (UTF-8 safe)"`
-	MaxBodyBytes     int64         `env:"OCT_MAX_BODY_BYTES, default=1048576" help:"HTTP body cap (413 above it)"`
-	MetricsInterval  time.Duration `env:"OCT_METRICS_INTERVAL, default=15s" help:"system sample interval; 0 disables"`
-	MetricsMaxSeries int           `env:"OCT_METRICS_MAX_SERIES, default=200" help:"most label sets (provider, model, agent, channel, trigger) each LLM usage family of /metrics holds; calls of others count under label values \"other\" and in openclaw_trace_llm_calls_folded_total"`
-	RetentionDays    int           `env:"OCT_RETENTION_DAYS, default=3" help:"rows older than this many days are deleted (synced first)"`
-	RollupRetention  Days          `env:"OCT_ROLLUP_RETENTION, default=400" help:"days of daily rollups kept: spend and usage history beyond OCT_RETENTION_DAYS"`
-	BudgetTZ         Zone          `env:"OCT_BUDGET_TZ, default=UTC" help:"IANA time zone whose days key daily rollups and budget windows (e.g. Europe/Berlin)"`
-	DiskHighWater    int           `env:"OCT_DISK_HIGH_WATERMARK, default=80" help:"percent of the DB volume above which old rows are evicted"`
-	PushEndpoint     string        `env:"OCT_PUSH_ENDPOINT" help:"remote URL; empty disables push"`
-	PushInterval     time.Duration `env:"OCT_PUSH_INTERVAL, default=5m" help:"push cycle"`
-	PushToken        string        `env:"OCT_PUSH_TOKEN" help:"sent as Authorization: Bearer <token>; never logged"`
-	PushMaxBytes     int           `env:"OCT_PUSH_MAX_BYTES, default=1048576" help:"cap on one push body before compression; larger batches are split"`
-	PushGzip         bool          `env:"OCT_PUSH_GZIP, default=true" help:"gzip push bodies"`
-	AgentID          string        `env:"OCT_AGENT_ID" help:"identifies this instance in every push (default: hostname)"`
-	LogPath          string        `env:"OCT_LOG_PATH" help:"gateway log to follow: a file, a directory or a glob (newest match); empty disables"`
-	LogMinLevel      LogLevel      `env:"OCT_LOG_MIN_LEVEL, default=info" help:"gateway log lines below this level are skipped"`
-	ShutdownTimeout  time.Duration `env:"OCT_SHUTDOWN_TIMEOUT, default=25s" help:"bound on drain + final push at SIGTERM"`
-	PricesFile       string        `env:"OCT_PRICES_FILE" help:"JSON prices (USD per million tokens) that add to or override the embedded table; empty: table only"`
+	Port            int           `env:"OCT_PORT, default=9090" help:"HTTP listen port (0 picks a free one)"`
+	Bind            string        `env:"OCT_BIND, default=127.0.0.1" help:"HTTP listen address; loopback by default: ingest is not for the network"`
+	SocketPath      string        `env:"OCT_SOCKET_PATH, default=/run/openclaw-trace.sock" help:"unix datagram socket; empty disables"`
+	SocketMode      FileMode      `env:"OCT_SOCKET_MODE, default=0622" help:"octal file mode set on the socket after bind (writers need w)"`
+	UDPAddr         string        `env:"OCT_UDP_ADDR, default=127.0.0.1:9090" help:"UDP listen address; empty disables"`
+	DBPath          string        `env:"OCT_DB_PATH, default=/data/openclaw-trace.db" help:"SQLite database file"`
+	LogLevel        LogLevel      `env:"OCT_LOG_LEVEL, default=info" help:"debug, info, warn or error"`
+	QueueSize       int           `env:"OCT_QUEUE_SIZE, default=4096" help:"capacity of the one ingest queue (events)"`
+	BatchSize       int           `env:"OCT_BATCH_SIZE, default=50" help:"most events in one writer transaction"`
+	BatchWindow     time.Duration `env:"OCT_BATCH_WINDOW, default=500ms" help:"longest wait before a writer transaction commits"`
+	MaxTextBytes    int           `env:"OCT_MAX_TEXT_BYTES, default=16384" help:"cap on input_text, output_text, message, stack_trace (UTF-8 safe)"`
+	MaxBodyBytes    int64         `env:"OCT_MAX_BODY_BYTES, default=1048576" help:"HTTP body cap (413 above it)"`
+	MetricsInterval time.Duration `env:"OCT_METRICS_INTERVAL, default=15s" help:"system sample interval; 0 disables"`
+	MaxLabelSets    int           `env:"OCT_METRICS_MAX_SERIES, default=200" help:"most label sets (provider, model, agent, channel, trigger) each LLM usage family of /metrics holds; calls of others count under label values \"other\" and in openclaw_trace_llm_calls_folded_total"`
+	RetentionDays   int           `env:"OCT_RETENTION_DAYS, default=3" help:"rows older than this many days are deleted (synced first)"`
+	RollupRetention Days          `env:"OCT_ROLLUP_RETENTION, default=400" help:"days of daily rollups kept: spend and usage history beyond OCT_RETENTION_DAYS"`
+	BudgetTZ        Zone          `env:"OCT_BUDGET_TZ, default=UTC" help:"IANA time zone whose days key daily rollups and budget windows (e.g. Europe/Berlin)"`
+	DiskHighWater   int           `env:"OCT_DISK_HIGH_WATERMARK, default=80" help:"percent of the DB volume above which old rows are evicted"`
+	PushEndpoint    string        `env:"OCT_PUSH_ENDPOINT" help:"remote URL; empty disables push"`
+	PushInterval    time.Duration `env:"OCT_PUSH_INTERVAL, default=5m" help:"push cycle"`
+	PushToken       string        `env:"OCT_PUSH_TOKEN" help:"sent as Authorization: Bearer <token>; never logged"`
+	PushMaxBytes    int           `env:"OCT_PUSH_MAX_BYTES, default=1048576" help:"cap on one push body before compression; larger batches are split"`
+	PushGzip        bool          `env:"OCT_PUSH_GZIP, default=true" help:"gzip push bodies"`
+	AgentID         string        `env:"OCT_AGENT_ID" help:"identifies this instance in every push (default: hostname)"`
+	LogPath         string        `env:"OCT_LOG_PATH" help:"gateway log to follow: a file, a directory or a glob (newest match); empty disables"`
+	LogMinLevel     LogLevel      `env:"OCT_LOG_MIN_LEVEL, default=info" help:"gateway log lines below this level are skipped"`
+	ShutdownTimeout time.Duration `env:"OCT_SHUTDOWN_TIMEOUT, default=25s" help:"bound on drain + final push at SIGTERM"`
+	PricesFile      string        `env:"OCT_PRICES_FILE" help:"JSON prices (USD per million tokens) that add to or override the embedded table; empty: table only"`
 
 	// The OTLP exporter: the standard OpenTelemetry variables (otlpconfig.go).
 	OTLPEndpoint        string        `env:"OTEL_EXPORTER_OTLP_ENDPOINT" help:"OTLP/HTTP base URL; /v1/traces, /v1/logs, /v1/metrics are appended; empty (and no per-signal URL) disables the exporter"`
@@ -103,7 +103,7 @@ func (c *Config) validate() error {
 		{"OCT_MAX_TEXT_BYTES", c.MaxTextBytes < 1, c.MaxTextBytes, ">= 1"},
 		{"OCT_MAX_BODY_BYTES", c.MaxBodyBytes < 1, c.MaxBodyBytes, ">= 1"},
 		{"OCT_METRICS_INTERVAL", c.MetricsInterval < 0, c.MetricsInterval, ">= 0"},
-		{"OCT_METRICS_MAX_SERIES", c.MetricsMaxSeries < 1, c.MetricsMaxSeries, ">= 1"},
+		{"OCT_METRICS_MAX_SERIES", c.MaxLabelSets < 1, c.MaxLabelSets, ">= 1"},
 		{"OCT_RETENTION_DAYS", c.RetentionDays < 1, c.RetentionDays, ">= 1"},
 		{"OCT_ROLLUP_RETENTION", c.RollupRetention < 1, c.RollupRetention, ">= 1 day"},
 		{"OCT_DISK_HIGH_WATERMARK", c.DiskHighWater < 1 || c.DiskHighWater > 100, c.DiskHighWater, "1..100"},

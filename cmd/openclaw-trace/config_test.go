@@ -25,7 +25,7 @@ func TestConfigDefaults(t *testing.T) {
 		Port: 9090, Bind: "127.0.0.1", SocketPath: "/run/openclaw-trace.sock", SocketMode: 0o622,
 		UDPAddr: "127.0.0.1:9090", DBPath: "/data/openclaw-trace.db", LogLevel: LogLevel(slog.LevelInfo),
 		QueueSize: 4096, BatchSize: 50, BatchWindow: 500 * time.Millisecond, MaxTextBytes: 16384,
-		MaxBodyBytes: 1048576, MetricsInterval: 15 * time.Second, MetricsMaxSeries: llmusage.DefaultMaxLabelSets, RetentionDays: 3, DiskHighWater: 80,
+		MaxBodyBytes: 1048576, MetricsInterval: 15 * time.Second, MaxLabelSets: llmusage.DefaultMaxLabelSets, RetentionDays: 3, DiskHighWater: 80,
 		RollupRetention: 400, BudgetTZ: "UTC",
 		PushInterval: 5 * time.Minute, PushMaxBytes: 1048576, PushGzip: true, AgentID: host,
 		LogMinLevel: LogLevel(slog.LevelInfo), ShutdownTimeout: 25 * time.Second,

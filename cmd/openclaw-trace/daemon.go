@@ -121,7 +121,7 @@ func (m *Main) openWriter() error {
 	w := store.NewWriter(m.DB, m.Queue.C())
 	w.BatchSize, w.BatchWindow = m.Config.BatchSize, m.Config.BatchWindow
 	w.Logger = m.Logger.With("component", "writer")
-	m.Usage = llmusage.NewSeries(m.Config.MetricsMaxSeries)
+	m.Usage = llmusage.NewSeries(m.Config.MaxLabelSets)
 	w.Committed = m.committed
 	if err := w.Open(); err != nil {
 		return fmt.Errorf("%w (the database at OCT_DB_PATH has a schema this binary cannot write)", err)
