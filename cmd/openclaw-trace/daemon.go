@@ -41,9 +41,11 @@ type Main struct {
 	Export   *otlp.Exporter // nil unless an OTEL_EXPORTER_OTLP_* URL is set
 	Cleaner  *store.Cleaner
 	Follower *logtail.Follower
-	Prices   *price.Lazy      // embedded table + OCT_PRICES_FILE
-	Unpriced *codec.Unpriced  // traces left without a cost, per model
-	Usage    *llmusage.Series // LLM usage series of committed calls, on /metrics
+	Prices   *price.Lazy     // embedded table + OCT_PRICES_FILE
+	Unpriced *codec.Unpriced // traces left without a cost, per model
+
+	// Usage is the LLM usage series of committed calls, on /metrics.
+	Usage *llmusage.Series
 
 	// accounts are, by transport, the counters of every component that
 	// handles its events; /health and /metrics sum them.
