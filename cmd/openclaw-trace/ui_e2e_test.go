@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,15 +11,12 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 )
-
-var uiScreenshot = flag.String("ui.screenshot", "", "also save a 1280x900 screenshot of /ui to this PNG file (README's docs/ui.png)")
 
 // chromiumPath finds Debian's chromium. In CI (CI=true, or
 // OCT_REQUIRE_CHROMIUM=1 as .ci/run sets) a missing browser fails the
@@ -152,24 +148,6 @@ func TestDashboardInChromium(t *testing.T) {
 	if n := strings.Count(dom, "<rect "); n < 2 {
 		t.Errorf("chart has %d bars", n)
 	}
-	if *uiScreenshot != "" {
-		// After the checks: a day of history, so the chart has a shape.
-		var hist []string
-		for i := 1; i < 47; i++ {
-			n := 1 + (i*7)%5
-			for j := 0; j < n; j++ {
-				hist = append(hist, fmt.Sprintf(`{"provider":"anthropic","model":"claude-sonnet-4","prompt_tokens":%d,"cache_read_tokens":%d,"completion_tokens":%d,"latency_ms":%d,"ttft_ms":%d,"ts":%d,"status":%q}`,
-					3000+i*400, 1000+i*100, 200+i*10, 1500+(i*j*331)%4000, 300+(i*97)%400, time.Now().Add(-time.Duration(i)*30*time.Minute).UnixMilli(),
-					map[bool]string{true: "timeout", false: "ok"}[(i+j)%13 == 0]))
-			}
-		}
-		post(t, d.URL("/v1/traces"), "application/json", []byte("["+strings.Join(hist, ",")+"]"))
-		waitFor(t, "history written", 10*time.Second, func() bool {
-			return d.Health()["counters"].(map[string]any)["written"] == float64(6+len(hist))
-		})
-		abs, _ := filepath.Abs(*uiScreenshot)
-		chromium(t, bin, d.URL("/ui"), "--window-size=1280,900", "--hide-scrollbars", "--screenshot="+abs)
-	}
 }
 
 // TestSummaryEndpoint checks GET /v1/summary's answers, including bad
@@ -209,15 +187,25 @@ func TestSummaryEndpoint(t *testing.T) {
 }
 
 // TestDashboardEscapesInChromium: names and messages come from ingest
-// requests, so markup in them must show as text and never run.
+// requests, so markup in them must show as text and never run: in the
+// overview's tables, a session's calls and a call's row.
 func TestDashboardEscapesInChromium(t *testing.T) {
 	bin := chromiumPath(t)
 	d := startDaemon(t, "")
-	const img = `<img src=x onerror="document.title='xss'">`
-	trace, _ := json.Marshal(map[string]any{"provider": "<i>p</i>", "model": img, "prompt_tokens": 10,
-		"status": "error", "error_type": `<svg onload="document.title='xss'">`})
-	bad, _ := json.Marshal(map[string]any{"error_type": "llm_error", "code": `"><img src=x onerror="document.title='xss'">`, "message": img})
-	for path, body := range map[string][]byte{"/v1/traces": trace, "/v1/errors": bad} {
+	hostile := func(where string) string { return `<img src=x onerror="window.xss='` + where + `'">` }
+	names := map[string]string{
+		"model": hostile("model"), "provider": "<i>p</i>", "agent_id": `<svg onload="window.xss='agent'">`,
+		"channel": `"><b onmouseover="window.xss='channel'">c`, "trigger": hostile("trigger"),
+		"cron_job_id": `<script>window.xss='cron'</script>`, "session_key": `</a><a href="javascript:window.xss='session'">s/1`,
+		"error_type": hostile("error"),
+	}
+	trace := map[string]any{"prompt_tokens": 10, "status": "error", "input_text": hostile("input")}
+	for k, v := range names {
+		trace[k] = v
+	}
+	tb, _ := json.Marshal(trace)
+	bad, _ := json.Marshal(map[string]any{"error_type": "llm_error", "code": `"><img src=x onerror="window.xss='code'">`, "message": hostile("message")})
+	for path, body := range map[string][]byte{"/v1/traces": tb, "/v1/errors": bad} {
 		if code, out := post(t, d.URL(path), "application/json", body); code != http.StatusAccepted {
 			t.Fatalf("POST %s: %d %v", path, code, out)
 		}
@@ -225,22 +213,53 @@ func TestDashboardEscapesInChromium(t *testing.T) {
 	waitFor(t, "2 events written", 10*time.Second, func() bool {
 		return d.Health()["counters"].(map[string]any)["written"] == 2.0
 	})
-	dom := chromium(t, bin, d.URL("/ui"), "--dump-dom")
-	if got := text(t, dom, "kpi-calls"); got != "1" {
-		t.Fatalf("page did not load: #kpi-calls = %q", got)
+	p := openPage(t, bin, 1280, 900)
+	loadUI(t, p, d.URL("/ui"))
+	// No element came from a name, no handler ran: one script (the
+	// page's), no img, no on* attribute, no javascript: link.
+	const clean = `document.scripts.length == 1 && !document.querySelector("img, svg[onload], a[href^=javascript]") &&
+		![...document.querySelectorAll("*")].some((e) => [...e.attributes].some((a) => a.name.startsWith("on"))) &&
+		window.xss === undefined && document.title == "openclaw-trace"`
+	if !p.Bool(clean) {
+		var diag any
+		p.Eval(`({scripts: document.scripts.length, el: [...document.querySelectorAll("img, svg[onload], a[href^=javascript]")].map((e) => e.outerHTML),
+			on: [...document.querySelectorAll("*")].filter((e) => [...e.attributes].some((a) => a.name.startsWith("on"))).map((e) => e.outerHTML),
+			xss: window.xss ?? null, title: document.title})`, &diag)
+		t.Fatalf("markup from an ingest request became an element or ran: %v", diag)
 	}
-	for _, tag := range []string{"<img", "<svg onload", "<i>"} {
-		if strings.Contains(dom, tag) {
-			t.Errorf("markup from an ingest request became an element: %s", tag)
+	for sel, want := range map[string]string{
+		"#by-agent tbody td": names["agent_id"], "#by-channel tbody td": names["channel"], "#by-trigger tbody td": names["trigger"],
+		"#by-cron tbody td": names["cron_job_id"], "#sessions tbody td": names["session_key"], "#models tbody td": names["model"],
+		"#models tbody td.l": names["provider"], "#errors li[data-kind=trace] b": names["model"],
+	} {
+		if got := p.Text(sel); got != want {
+			t.Errorf("%s shows %q, want the name as text %q", sel, got, want)
 		}
 	}
-	if strings.Contains(dom, "<title>xss</title>") {
-		t.Error("a handler from an ingest request ran")
-	}
-	for _, shown := range []string{"&lt;img src=x onerror=", "&lt;svg onload=", "&lt;i&gt;p&lt;/i&gt;", `"&gt;&lt;img`} {
-		if !strings.Contains(dom, shown) {
-			t.Errorf("%s not shown as text", shown)
+	var errs string
+	p.Eval(`document.getElementById("errors").textContent`, &errs)
+	for _, want := range []string{names["error_type"], `llm_error/"><img src=x onerror="window.xss='code'"> ` + hostile("message")} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("recent errors %q lack %q as text", errs, want)
 		}
+	}
+	p.Click("#sessions tbody a")
+	p.Wait("the hostile session's calls", `document.querySelectorAll("#session-calls tbody tr").length == 1`)
+	if got := p.Text("#session-key"); got != names["session_key"] {
+		t.Errorf("session key shown %q", got)
+	}
+	if got := p.Rows("#session-calls tbody tr"); len(got) != 1 || got[0][2] != names["model"] || got[0][9] != names["error_type"] {
+		t.Errorf("session calls %q", got)
+	}
+	p.Click("#session-calls tbody a")
+	p.Wait("the hostile call's row", `document.querySelector("#call-row dd[data-col=agent_id]")`)
+	for col, want := range names {
+		if got := p.Text(fmt.Sprintf(`#call-row dd[data-col=%q]`, col)); got != want {
+			t.Errorf("call row %s shows %q, want %q", col, got, want)
+		}
+	}
+	if !p.Bool(clean) {
+		t.Fatal("markup from an ingest request became an element or ran in the drill-down")
 	}
 }
 
