@@ -123,12 +123,13 @@ type chartShape struct {
 	}
 }
 
-const readChart = `((svg) => ({
+// chartJS reads a chart's ticks and bars: call it with the svg element.
+const chartJS = `((svg) => ({
 	x: [...svg.querySelectorAll(".xtick")].map((g) => ({t: +g.dataset.t, pos: +g.querySelector("line").getAttribute("x1"), label: g.textContent})),
 	y: [...svg.querySelectorAll(".ytick")].map((g) => ({v: +g.dataset.v, pos: +g.querySelector("line").getAttribute("y1"), label: g.textContent})),
 	bars: [...svg.querySelectorAll(".bar")].map((g) => ({start: +g.dataset.start, v: +g.dataset.v, x: +g.querySelector(".hit").getAttribute("x"),
 		top: +(g.querySelector(".v")?.getAttribute("y") ?? NaN), label: g.getAttribute("aria-label")})),
-}))(document.getElementById("spend-svg"))`
+}))`
 
 // TestDashboardTimeAxisInChromium: the spend chart has a time axis and a
 // cost scale whose labels say where the bars are, and a bar tells its
@@ -139,8 +140,12 @@ func TestDashboardTimeAxisInChromium(t *testing.T) {
 	now := seedSpend(t, d)
 	p := openPage(t, bin, 1280, 900)
 	loadUI(t, p, d.URL("/ui"))
-	var c chartShape
-	p.Eval(readChart, &c)
+	var c, calls chartShape
+	p.Eval(chartJS+`(document.getElementById("spend-svg"))`, &c)
+	p.Eval(chartJS+`(document.getElementById("calls-svg"))`, &calls)
+	if fmt.Sprint(calls.X) != fmt.Sprint(c.X) {
+		t.Errorf("the calls chart's time axis %v differs from the spend chart's %v", calls.X, c.X)
+	}
 
 	// Time axis: round UTC times, labelled as they are, placed on one line.
 	if len(c.X) < 4 {
