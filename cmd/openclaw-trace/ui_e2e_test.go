@@ -97,7 +97,7 @@ func TestDashboardInChromium(t *testing.T) {
 		t.Fatalf("POST error: %d %v", code, out)
 	}
 	post(t, d.URL("/v1/traces"), "application/json", []byte(`{"provider":"x","model":"y","prompt_tokens":-1}`)) // one invalid drop
-	waitFor(t, "6 events written", 10*time.Second, func() bool {
+	waitFor(t, "6 events written", 30*time.Second, func() bool {
 		return d.Health()["counters"].(map[string]any)["written"] == 6.0
 	})
 
@@ -155,7 +155,7 @@ func TestDashboardInChromium(t *testing.T) {
 func TestSummaryEndpoint(t *testing.T) {
 	d := startDaemon(t, "")
 	post(t, d.URL("/v1/traces"), "application/json", []byte(`{"provider":"openai","model":"gpt-4o","prompt_tokens":1000000}`))
-	waitFor(t, "1 event written", 10*time.Second, func() bool {
+	waitFor(t, "1 event written", 30*time.Second, func() bool {
 		return d.Health()["counters"].(map[string]any)["written"] == 1.0
 	})
 	for _, tc := range []struct {
@@ -210,7 +210,7 @@ func TestDashboardEscapesInChromium(t *testing.T) {
 			t.Fatalf("POST %s: %d %v", path, code, out)
 		}
 	}
-	waitFor(t, "2 events written", 10*time.Second, func() bool {
+	waitFor(t, "2 events written", 30*time.Second, func() bool {
 		return d.Health()["counters"].(map[string]any)["written"] == 2.0
 	})
 	p := openPage(t, bin, 1280, 900)
