@@ -222,4 +222,22 @@ CREATE INDEX error_events_set_aside   ON error_events (id)   WHERE synced = 2;
 CREATE INDEX system_metrics_set_aside ON system_metrics (id) WHERE synced = 2;
 CREATE INDEX log_events_set_aside     ON log_events (id)     WHERE synced = 2;
 `,
+	// 6: the budget alerts already raised, so each budget, threshold and
+	// window alerts once, also across restarts (store/budget_alerts.go);
+	// webhook_at is set once the alert webhook took it.
+	`
+CREATE TABLE budget_alerts (
+	budget_id      TEXT    NOT NULL,
+	limit_nanos    INTEGER NOT NULL,
+	window_start   INTEGER NOT NULL,
+	threshold_pct  INTEGER NOT NULL,
+	window_end     INTEGER NOT NULL,
+	spent_nanos    INTEGER NOT NULL,
+	unpriced_calls INTEGER NOT NULL,
+	created_at     INTEGER NOT NULL,
+	webhook_at     INTEGER,
+	PRIMARY KEY (budget_id, limit_nanos, window_start, threshold_pct)
+) WITHOUT ROWID;
+CREATE INDEX budget_alerts_window_end ON budget_alerts (window_end);
+`,
 }
