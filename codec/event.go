@@ -14,10 +14,11 @@ const (
 	UDP
 	Sampler
 	Logtail
+	Budget // the budget alerts' events (error_type budget)
 	NumTransports
 )
 
-var transportNames = [NumTransports]string{"http", "unixgram", "udp", "metrics", "logtail"}
+var transportNames = [NumTransports]string{"http", "unixgram", "udp", "metrics", "logtail", "budget"}
 
 func (t Transport) String() string {
 	if t < NumTransports {

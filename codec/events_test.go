@@ -138,8 +138,8 @@ func TestEventTable(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	got := []string{HTTP.String(), Unixgram.String(), UDP.String(), Sampler.String(), Logtail.String(), NumTransports.String()}
-	want := []string{"http", "unixgram", "udp", "metrics", "logtail", "unknown"}
+	got := []string{HTTP.String(), Unixgram.String(), UDP.String(), Sampler.String(), Logtail.String(), Budget.String(), NumTransports.String()}
+	want := []string{"http", "unixgram", "udp", "metrics", "logtail", "budget", "unknown"}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("transport %d = %q, want %q", i, got[i], want[i])
