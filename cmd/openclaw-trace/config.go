@@ -35,6 +35,9 @@ type Config struct {
 	RetentionDays   int           `env:"OCT_RETENTION_DAYS, default=3" help:"rows older than this many days are deleted (synced first)"`
 	RollupRetention Days          `env:"OCT_ROLLUP_RETENTION, default=400" help:"days of daily rollups kept: spend and usage history beyond OCT_RETENTION_DAYS"`
 	BudgetTZ        Zone          `env:"OCT_BUDGET_TZ, default=UTC" help:"IANA time zone whose days key daily rollups and budget windows (e.g. Europe/Berlin)"`
+	Budgets         BudgetSpecs   `env:"OCT_BUDGETS" help:"spend limits, ;-separated [SCOPE=VALUE:]AMOUNTusd/WINDOW (see Budgets below); empty: none"`
+	BudgetWarn      Percents      `env:"OCT_BUDGET_WARN, default=80%" help:"budget thresholds that alert before 100%, e.g. 50%,80%; none: only 100%"`
+	AlertWebhookURL string        `env:"OCT_ALERT_WEBHOOK_URL" help:"budget alerts are POSTed here as JSON with a text field (Slack, Mattermost, Discord); a secret: never logged"`
 	DiskHighWater   int           `env:"OCT_DISK_HIGH_WATERMARK, default=80" help:"percent of the DB volume above which old rows are evicted"`
 	PushEndpoint    string        `env:"OCT_PUSH_ENDPOINT" help:"remote URL; empty disables push"`
 	PushInterval    time.Duration `env:"OCT_PUSH_INTERVAL, default=5m" help:"push cycle"`
@@ -123,6 +126,9 @@ func (c *Config) validate() error {
 	if c.PushEndpoint != "" && !strings.HasPrefix(c.PushEndpoint, "http://") && !strings.HasPrefix(c.PushEndpoint, "https://") {
 		return fmt.Errorf("OCT_PUSH_ENDPOINT: invalid value %q: must be an http:// or https:// URL", c.PushEndpoint)
 	}
+	if err := c.validateBudgets(); err != nil {
+		return err
+	}
 	return c.validateOTLP()
 }
 
@@ -131,7 +137,7 @@ func (c *Config) LogValue() slog.Value {
 	var attrs []slog.Attr
 	eachVar(func(name, _, _ string, v reflect.Value, _ string) {
 		val := fmt.Sprint(v.Interface())
-		if name == "OCT_PUSH_TOKEN" && val != "" {
+		if (name == "OCT_PUSH_TOKEN" || name == "OCT_ALERT_WEBHOOK_URL") && val != "" {
 			val = "***"
 		}
 		attrs = append(attrs, slog.String(name, val))
@@ -165,6 +171,7 @@ Configuration is read from the environment only:
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", name, def, help)
 	}, &Config{})
 	tw.Flush()
+	fmt.Fprint(w, budgetHelp)
 	fmt.Fprintln(w, "\nA bad value stops start-up with exit status 2 and a line naming the variable.")
 }
 

@@ -26,7 +26,7 @@ func TestConfigDefaults(t *testing.T) {
 		UDPAddr: "127.0.0.1:9090", DBPath: "/data/openclaw-trace.db", LogLevel: LogLevel(slog.LevelInfo),
 		QueueSize: 4096, BatchSize: 50, BatchWindow: 500 * time.Millisecond, MaxTextBytes: 16384,
 		MaxBodyBytes: 1048576, MetricsInterval: 15 * time.Second, MaxLabelSets: llmusage.DefaultMaxLabelSets, RetentionDays: 3, DiskHighWater: 80,
-		RollupRetention: 400, BudgetTZ: "UTC",
+		RollupRetention: 400, BudgetTZ: "UTC", BudgetWarn: "80%",
 		PushInterval: 5 * time.Minute, PushMaxBytes: 1048576, PushGzip: true, AgentID: host,
 		LogMinLevel: LogLevel(slog.LevelInfo), ShutdownTimeout: 25 * time.Second,
 		OTLPProtocol: "http/protobuf", OTLPTimeout: Millis(10 * time.Second), OTLPInterval: 10 * time.Second,

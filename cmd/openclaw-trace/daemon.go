@@ -43,6 +43,7 @@ type Main struct {
 	Follower *logtail.Follower
 	Prices   *price.Lazy     // embedded table + OCT_PRICES_FILE
 	Unpriced *codec.Unpriced // traces left without a cost, per model
+	Budgets  *budgets        // nil without OCT_BUDGETS (budgets.go)
 
 	// Usage is the LLM usage series of committed calls, on /metrics.
 	Usage *llmusage.Series
@@ -101,6 +102,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.HTTP.Handle("GET /health", m.healthHandler())
 	m.HTTP.Handle("GET /metrics", m.metricsHandler())
 	m.handleViews()
+	m.HTTP.Handle("GET /v1/budgets", m.budgetsHandler())
 	m.HTTP.Handle("GET /ui", uiHandler())
 	// Datagram intakes first: the HTTP "listening" line then means every
 	// transport is ready.
@@ -124,6 +126,9 @@ func (m *Main) openWriter() error {
 	w.BatchSize, w.BatchWindow = m.Config.BatchSize, m.Config.BatchWindow
 	w.Logger = m.Logger.With("component", "writer")
 	m.Usage = llmusage.NewSeries(m.Config.MaxLabelSets)
+	if err := m.openBudgets(); err != nil {
+		return fmt.Errorf("budgets: %w", err)
+	}
 	w.Committed = m.committed
 	if err := w.Open(); err != nil {
 		return fmt.Errorf("%w (the database at OCT_DB_PATH has a schema this binary cannot write)", err)
@@ -139,6 +144,9 @@ func (m *Main) openWriter() error {
 // are stored hears of them here, on the writer's goroutine.
 func (m *Main) committed(evs []codec.Event) {
 	m.Usage.Add(evs)
+	if m.Budgets != nil {
+		m.Budgets.Tracker.Committed(evs)
+	}
 }
 
 // openUpkeep runs retention and disk-pressure eviction: once now, then
@@ -227,6 +235,7 @@ func (m *Main) shutdown() error {
 	if err := m.drain(drainCtx); err != nil {
 		errs = append(errs, err)
 	}
+	m.closeBudgets(ctx)
 	// 3. One last push of what is left, in what remains of the timeout,
 	// then checkpoint and close.
 	m.flushSinks(ctx)

@@ -172,20 +172,21 @@ func (m *Main) volume() (used, high *float64) {
 // health is the body of GET /health: the seed's fields, always present,
 // null where unknown, plus the counters.
 type health struct {
-	Status         string    `json:"status"`
-	UptimeSeconds  float64   `json:"uptime_seconds"`
-	Version        string    `json:"version"`
-	DBStatus       string    `json:"db_status"`
-	DBPath         string    `json:"db_path"` // absolute: report tells its database's daemon by it
-	DBSizeBytes    *int64    `json:"db_size_bytes"`
-	WALSizeBytes   *int64    `json:"wal_size_bytes"`
-	QueueDepth     int       `json:"queue_depth"`
-	EventsReceived int64     `json:"events_received"`
-	EventsDropped  int64     `json:"events_dropped"`
-	LastPushTime   *int64    `json:"last_push_time"`
-	LastPushStatus string    `json:"last_push_status"`
-	UnsyncedCount  *int64    `json:"unsynced_count"`
-	Counters       *snapshot `json:"counters"`
+	Status         string         `json:"status"`
+	UptimeSeconds  float64        `json:"uptime_seconds"`
+	Version        string         `json:"version"`
+	DBStatus       string         `json:"db_status"`
+	DBPath         string         `json:"db_path"` // absolute: report tells its database's daemon by it
+	DBSizeBytes    *int64         `json:"db_size_bytes"`
+	WALSizeBytes   *int64         `json:"wal_size_bytes"`
+	QueueDepth     int            `json:"queue_depth"`
+	EventsReceived int64          `json:"events_received"`
+	EventsDropped  int64          `json:"events_dropped"`
+	LastPushTime   *int64         `json:"last_push_time"`
+	LastPushStatus string         `json:"last_push_status"`
+	UnsyncedCount  *int64         `json:"unsynced_count"`
+	Counters       *snapshot      `json:"counters"`
+	Budgets        *budgetsHealth `json:"budgets"` // null without OCT_BUDGETS
 }
 
 func (m *Main) healthHandler() http.Handler {
@@ -204,6 +205,7 @@ func (m *Main) healthHandler() http.Handler {
 			EventsDropped:  s.Dropped,
 			UnsyncedCount:  s.unsynced,
 			Counters:       s,
+			Budgets:        m.budgetsHealth(),
 		}
 		h.LastPushTime, h.LastPushStatus = m.pushStatus()
 		if !s.dbOK {

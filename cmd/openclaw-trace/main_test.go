@@ -127,7 +127,8 @@ func TestMainInProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := freePort(t)
-	p := newInProcess(t, port, map[string]string{"OCT_PUSH_ENDPOINT": rcv.URL, "OCT_LOG_PATH": logPath})
+	p := newInProcess(t, port, map[string]string{"OCT_PUSH_ENDPOINT": rcv.URL, "OCT_LOG_PATH": logPath,
+		"OCT_BUDGETS": "100usd/day", "OCT_ALERT_WEBHOOK_URL": rcv.URL + "/alerts"})
 
 	var wg sync.WaitGroup
 	wg.Go(func() { pollHealth(p.client, "http://127.0.0.1:"+strconv.Itoa(port)+"/health") })

@@ -24,6 +24,7 @@ func (m *Main) metricsHandler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		fams := snapshotFamilies(s)
 		fams = append(fams, m.costFamily())
+		fams = append(fams, budgetFamilies(m.budgetsHealth())...)
 		for _, f := range fams {
 			f.write(w)
 		}

@@ -12,7 +12,9 @@ import (
 	"github.com/openclaw/openclaw-trace/codec"
 	"github.com/openclaw/openclaw-trace/logtail"
 	"github.com/openclaw/openclaw-trace/push"
+	"github.com/openclaw/openclaw-trace/push/webhook"
 	"github.com/openclaw/openclaw-trace/store"
+	"github.com/openclaw/openclaw-trace/store/budget"
 )
 
 // checkStats: each stat of a list has a unique key, a valid unique family
@@ -63,6 +65,8 @@ func TestStatListsWellFormed(t *testing.T) {
 	checkStats(t, "logtailStats", logtailStats, &logtail.Stats{}, names)
 	checkStats(t, "walStats", walStats, &store.WALMonitor{}, names)
 	checkStats(t, "cleanupStats", cleanupStats, &store.Cleaner{}, names)
+	checkStats(t, "alertStats", alertStats, budget.NewAlerter(nil, nil), names)
+	checkStats(t, "webhookStats", webhookStats, webhook.New(""), names)
 }
 
 // TestPagesAgree: /metrics writes the values /health shows, under the

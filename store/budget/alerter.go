@@ -69,6 +69,9 @@ func (a *Alerter) Alert(al Alert) {
 	}
 }
 
+// Pending is the number of alerts decided and not yet raised.
+func (a *Alerter) Pending() int { return len(a.in) }
+
 // Open raises the queued alerts in the background until Close.
 func (a *Alerter) Open() {
 	ctx, cancel := context.WithCancel(context.Background())
