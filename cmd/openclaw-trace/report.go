@@ -143,6 +143,7 @@ func runReport(args []string, stdout, stderr io.Writer, env reportEnv) int {
 			return 1
 		}
 		sd.Daemon = fetchStatus(ctx, f.url, f.dbPath)
+		sd.Budgets = reportBudgets(ctx, cfg, db, f.url, sd.Daemon, env.now())
 		doc = sd
 		if !f.asJSON {
 			writeReport(stdout, sd, f.wide)

@@ -16,6 +16,7 @@ func writeReport(w io.Writer, doc *summaryDoc, wide bool) {
 	s := doc.Summary
 	writeHeader(w, doc.Window, s.Since, s.Until, &s.Totals, s.Coverage)
 	writeIdleBurn(w, s)
+	writeBudgets(w, doc.Budgets, wide)
 	groups := []struct {
 		title string
 		heads []string

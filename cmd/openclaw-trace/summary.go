@@ -20,10 +20,11 @@ import (
 // the database's summary of a window plus the running daemon's counters,
 // which live in its memory, not in the database.
 type summaryDoc struct {
-	GeneratedAt int64         `json:"generated_at"` // unix ms
-	Window      string        `json:"window"`       // the --since / ?since= value
-	Summary     *view.Summary `json:"summary"`
-	Daemon      *daemonStatus `json:"daemon"`
+	GeneratedAt int64          `json:"generated_at"` // unix ms
+	Window      string         `json:"window"`       // the --since / ?since= value
+	Summary     *view.Summary  `json:"summary"`
+	Daemon      *daemonStatus  `json:"daemon"`
+	Budgets     *budgetsReport `json:"budgets,omitempty"` // none configured: absent
 }
 
 // breakdownDoc is what `report --by … --json` prints and GET

@@ -40,6 +40,9 @@ func (m *Main) handleViews() {
 			return nil, &fieldError{"", "summary: " + err.Error()}
 		}
 		doc.Daemon = m.liveStatus(r.Context())
+		if m.Budgets != nil {
+			doc.Budgets = &budgetsReport{Source: "daemon", Doc: m.Budgets.Tracker.Doc()}
+		}
 		return doc, nil
 	}))
 	m.HTTP.Handle("GET /v1/breakdown", m.scanHandler(turn, func(ctx context.Context, r *http.Request, window string) (any, *fieldError) {
