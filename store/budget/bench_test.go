@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"flag"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,10 +15,18 @@ import (
 var (
 	benchRows = flag.Int("budget.rows", 1_000_000, "calls BenchmarkRestore generates")
 	benchDB   = flag.String("budget.db", "", "write the generated database here and keep it (to time the daemon's start on it); reused when it exists")
+	// With -budget.recent the month ends now, so a daemon started on the
+	// kept file restores its budgets from it.
+	benchRecent = flag.Bool("budget.recent", false, "the generated calls end now instead of on a fixed date")
 )
 
 // benchNow is the end of the generated month: the benchmark's clock.
-var benchNow = time.Date(2026, 3, 30, 12, 0, 0, 0, time.UTC)
+var benchNow = sync.OnceValue(func() time.Time {
+	if *benchRecent {
+		return time.Now()
+	}
+	return time.Date(2026, 3, 30, 12, 0, 0, 0, time.UTC)
+})
 
 // fillCalls inserts n calls over the 30 days before benchNow in one
 // statement (6 models, 5 agents, 3 channels, 4 triggers, 1,000 sessions,
@@ -49,7 +58,7 @@ func fillCalls(tb testing.TB, path string, n int) {
 		'agent-' || (i % 5), CASE i % 3 WHEN 0 THEN 'telegram' WHEN 1 THEN 'slack' ELSE 'web' END,
 		CASE i % 4 WHEN 0 THEN 'heartbeat' WHEN 1 THEN 'cron' ELSE 'user' END,
 		CASE i % 4 WHEN 1 THEN 'job-' || (i % 3) END, 'session-' || (i % 1000)
-	FROM c`, n, benchNow.UnixMilli()-window, window-1, n)
+	FROM c`, n, benchNow().UnixMilli()-window, window-1, n)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -92,7 +101,7 @@ func BenchmarkRestore(b *testing.B) {
 	var rows int
 	for b.Loop() {
 		tr := NewTracker(mustParse(b, specs), []int{80}, nil)
-		tr.Now = func() time.Time { return benchNow }
+		tr.Now = benchNow
 		r, err := tr.Restore(context.Background(), db.Reader())
 		if err != nil {
 			b.Fatal(err)
