@@ -167,7 +167,7 @@ func (t *Tracker) addRollup(day string, tr *codec.Trace, s sums) error {
 
 // sessionSQL sums a session's stored calls of a window, each cost in
 // whole nano-dollars as the writer's rollups round them.
-const sessionSQL = `SELECT count(*), coalesce(sum(cost_usd IS NULL), 0),
+const sessionSQL = `SELECT count(*), coalesce(sum(cost_usd IS NULL AND coalesce(cost_source, '') <> '` + codec.CostNoUsage + `'), 0),
 	coalesce(sum(CAST(round(cost_usd * 1e9) AS INTEGER)), 0)
 	FROM llm_traces WHERE session_key = ? AND created_at >= ? AND created_at < ?`
 
@@ -192,7 +192,7 @@ func (t *Tracker) restoreSessions(ctx context.Context, db *sql.DB, horizon sql.N
 // restoreLaterSession adds a session's calls dated after its window (a
 // sender's clock ahead: a few, if any) to the later windows they are in.
 func (t *Tracker) restoreLaterSession(ctx context.Context, db *sql.DB, b *tracked) error {
-	rows, err := db.QueryContext(ctx, "SELECT created_at, cost_usd FROM llm_traces WHERE session_key = ? AND created_at >= ?",
+	rows, err := db.QueryContext(ctx, "SELECT created_at, cost_usd, coalesce(cost_source, '') FROM llm_traces WHERE session_key = ? AND created_at >= ?",
 		b.spec.Value, b.end)
 	if err != nil {
 		return fmt.Errorf("restore budgets: session %s: %w", b.spec.Value, err)
@@ -200,7 +200,7 @@ func (t *Tracker) restoreLaterSession(ctx context.Context, db *sql.DB, b *tracke
 	defer rows.Close()
 	for rows.Next() {
 		var tr codec.Trace
-		if err := rows.Scan(&tr.CreatedAt, &tr.CostUSD); err != nil {
+		if err := rows.Scan(&tr.CreatedAt, &tr.CostUSD, &tr.CostSource); err != nil {
 			return fmt.Errorf("restore budgets: session %s: %w", b.spec.Value, err)
 		}
 		if a := b.later(tr.CreatedAt, t.loc); a != nil {

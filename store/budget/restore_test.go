@@ -43,7 +43,7 @@ func write(t testing.TB, db *store.DB, hook func([]codec.Event), evs []codec.Eve
 
 // month of calls: one every 5 hours from from to to, rotating through
 // agents, channels, triggers, models, cron jobs and sessions; one in 9
-// unpriced; costs in odd nano-dollars.
+// unpriced, one in 11 failed without usage; costs in odd nano-dollars.
 func monthOfCalls(from, to time.Time) []codec.Event {
 	agents := []string{"main", "ops", ""}
 	channels := []string{"telegram", "slack"}
@@ -61,7 +61,13 @@ func monthOfCalls(from, to time.Time) []codec.Event {
 			a.CronJobID = "digest"
 		}
 		m := models[i%3]
-		evs = append(evs, call(at, cost, a, m[0], m[1]))
+		ev := call(at, cost, a, m[0], m[1])
+		if i%11 == 7 { // a failed call that reported no usage: neither priced nor unpriced
+			ev.Trace.CostUSD, ev.Trace.CostSource, ev.Trace.Status = nil, codec.CostNoUsage, "error"
+		} else if cost == nil {
+			ev.Trace.CostSource = codec.CostUnpriced
+		}
+		evs = append(evs, ev)
 	}
 	return evs
 }

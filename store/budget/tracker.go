@@ -66,14 +66,16 @@ func (t *Tracker) Location() *time.Location { return t.loc }
 type sums struct {
 	spent    int64 // nano-dollars of the priced calls
 	calls    int64
-	unpriced int64 // calls without a cost (unpriced, no_usage): spent is a lower bound
+	unpriced int64 // calls without a price: spent is a lower bound
 }
 
+// add counts t as the rollups do: a failed call that reported no usage
+// (no_usage) is a call, neither priced nor unpriced: nothing was billed.
 func (s *sums) add(t *codec.Trace) {
 	s.calls++
 	if t.CostUSD != nil {
 		s.spent += store.CostNanos(*t.CostUSD)
-	} else {
+	} else if t.CostSource != codec.CostNoUsage {
 		s.unpriced++
 	}
 }

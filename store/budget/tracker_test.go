@@ -111,12 +111,17 @@ func TestAlertsOncePerThreshold(t *testing.T) {
 		{usdp(4.99), nil, StateOK},
 		{usdp(0.01), []string{"agent=main/day@50"}, StateWarn}, // exactly 50%
 		{nil, nil, StateWarn},
+		{nil, nil, StateWarn}, // no usage (below): a call, not unpriced
 		{usdp(1), nil, StateWarn},
 		{usdp(9), []string{"agent=main/day@80", "agent=main/day@100"}, StateOver},
 		{usdp(5), nil, StateOver},
 	}
 	for i, st := range steps {
-		tr.Committed([]codec.Event{call(now, st.cost, main, "openai", "gpt-4o")})
+		ev := call(now, st.cost, main, "openai", "gpt-4o")
+		if i == 3 {
+			ev.Trace.CostSource, ev.Trace.Status = codec.CostNoUsage, "error"
+		}
+		tr.Committed([]codec.Event{ev})
 		if a := got.take(); !slices.Equal(a, st.alerts) {
 			t.Errorf("step %d: alerts %v, want %v", i, a, st.alerts)
 		}
@@ -126,7 +131,7 @@ func TestAlertsOncePerThreshold(t *testing.T) {
 		}
 	}
 	s := tr.Doc().Budgets[0]
-	if s.SpentUSD != 20 || s.UnpricedCalls != 1 || s.Calls != 6 || !s.LowerBound || s.UsedPct != 200 ||
+	if s.SpentUSD != 20 || s.UnpricedCalls != 1 || s.Calls != 7 || !s.LowerBound || s.UsedPct != 200 ||
 		!slices.Equal(s.AlertedPct, []int{50, 80, 100}) {
 		t.Errorf("status = %+v", s)
 	}
