@@ -200,7 +200,10 @@ func TestPrometheusUsageSeriesAndAlerts(t *testing.T) {
 	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(sink.Close)
 	d := startDaemon(t, "", "OCT_UDP_ADDR=127.0.0.1:0", "OCT_PUSH_ENDPOINT="+sink.URL, "OCT_PUSH_INTERVAL=500ms",
-		"OTEL_EXPORTER_OTLP_ENDPOINT="+sink.URL, "OCT_OTLP_INTERVAL=500ms")
+		"OTEL_EXPORTER_OTLP_ENDPOINT="+sink.URL, "OCT_OTLP_INTERVAL=500ms",
+		// The gpt calls below spend $0.75 of agent main's $0.50: over;
+		// 15% of the all-calls budget: quiet.
+		"OCT_BUDGETS=5usd/day; agent=main:0.5usd/day")
 	p := startPrometheus(t, bin, fmt.Sprintf(`
 global:
   scrape_interval: 1s
@@ -235,6 +238,9 @@ scrape_configs:
 	gptSel := `{job="openclaw-trace",provider="openai",model="gpt-4o",agent="main",channel="telegram",trigger="user"`
 	for q, want := range map[string]string{
 		"openclaw_trace_llm_calls_total" + gptSel + "}":                                 "2",
+		`openclaw_trace_budget_spent_usd{budget="agent=main/day"}`:                      "0.75",
+		`openclaw_trace_budget_limit_usd{budget="agent=main/day"}`:                      "0.5",
+		`openclaw_trace_budget_spent_usd{budget="all/day"}`:                             "0.75",
 		"openclaw_trace_llm_tokens_total" + gptSel + `,kind="input"}`:                   "2000",
 		"openclaw_trace_llm_tokens_total" + gptSel + `,kind="output"}`:                  "200",
 		"openclaw_trace_llm_tokens_total" + gptSel + `,kind="cache_read"}`:              "800",
@@ -281,8 +287,17 @@ scrape_configs:
 			t.Errorf("error-rate alert for a model without failures: %v", a)
 		}
 	}
+	waitFor(t, "OpenclawTraceBudgetOver firing for agent main's budget", 30*time.Second, func() bool {
+		alerts = p.firing()
+		return len(alerts["OpenclawTraceBudgetOver"]) > 0
+	})
+	for _, a := range alerts["OpenclawTraceBudgetOver"] {
+		if a["budget"] != "agent=main/day" {
+			t.Errorf("budget alert for a budget within its limit: %v", a)
+		}
+	}
 	for name, a := range alerts {
-		if name != "OpenclawTraceModelErrorRate" {
+		if name != "OpenclawTraceModelErrorRate" && name != "OpenclawTraceBudgetOver" {
 			t.Errorf("alert %s fires on a healthy sidecar: %v", name, a)
 		}
 	}
