@@ -22,7 +22,7 @@ func TestCleanerOpenClose(t *testing.T) {
 
 	c := NewCleaner(db)
 	c.Interval = time.Millisecond
-	c.DiskUsage = func() (float64, error) { return 10, nil }
+	c.Volume = func() (Volume, error) { return percentUsed(10), nil }
 	c.Open()
 	waitFor(t, "two passes", func() bool { return c.Passes.Load() >= 2 })
 	c.Close()

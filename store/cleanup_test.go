@@ -205,15 +205,22 @@ func TestCleanRetentionChunks(t *testing.T) {
 	}
 }
 
+// percentUsed is a volume of 1.6 TiB with p percent in use: room enough
+// that the space left never sizes the Cleaner's steps.
+func percentUsed(p float64) Volume {
+	const unit = 1 << 34 // a hundredth of the volume: whole percents are exact
+	return Volume{Total: 100 * unit, Free: int64((100 - p) * unit)}
+}
+
 // usageByRows reports disk usage as a function of the data rows left, the
 // way a real volume falls as rows are deleted and vacuumed.
-func usageByRows(t *testing.T, db *DB, f func(rows int) float64) func() (float64, error) {
-	return func() (float64, error) {
+func usageByRows(t *testing.T, db *DB, f func(rows int) float64) func() (Volume, error) {
+	return func() (Volume, error) {
 		n := 0
 		for _, table := range DataTables {
 			n += countRows(t, db, table)
 		}
-		return f(n), nil
+		return percentUsed(f(n)), nil
 	}
 }
 
@@ -252,7 +259,7 @@ func TestCleanDiskPressure(t *testing.T) {
 			ids := seed(t, db, rows)
 			c := newTestCleaner(db)
 			c.HighWatermark, c.DeleteChunk = 80, 3
-			c.DiskUsage = usageByRows(t, db, tc.usage)
+			c.Volume = usageByRows(t, db, tc.usage)
 			res, err := c.CleanOnce(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -280,7 +287,7 @@ func TestCleanDiskUsageError(t *testing.T) {
 	seed(t, db, []seedRow{{"llm_traces", time.Hour, false}})
 	c := newTestCleaner(db)
 	c.HighWatermark = 80
-	c.DiskUsage = func() (float64, error) { return 0, errors.New("statfs: boom") }
+	c.Volume = func() (Volume, error) { return Volume{}, errors.New("statfs: boom") }
 	if _, err := c.CleanOnce(context.Background()); err == nil {
 		t.Fatal("CleanOnce hid the disk usage error")
 	}
@@ -448,7 +455,7 @@ func TestCleanupMillion(t *testing.T) {
 	t.Run("disk pressure", func(t *testing.T) {
 		cleanMillion(t, func(c *Cleaner) {
 			c.Retention, c.HighWatermark = 0, 80
-			c.DiskUsage = func() (float64, error) { return 99, nil }
+			c.Volume = func() (Volume, error) { return percentUsed(99), nil }
 		})
 	})
 }

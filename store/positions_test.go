@@ -61,7 +61,7 @@ func TestCleanWaitsForEverySink(t *testing.T) {
 		t.Fatalf("retention left %v; want all but the first (the only row both sinks have)", got)
 	}
 	c.HighWatermark = 80
-	c.DiskUsage = func() (float64, error) { return 99, nil }
+	c.Volume = func() (Volume, error) { return percentUsed(99), nil }
 	res, err := c.CleanOnce(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -2,30 +2,119 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"syscall"
+
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Disk pressure: above the high watermark the Cleaner deletes the oldest
-// delivered rows, then the oldest undelivered ones (evicted).
+// delivered rows, then the oldest undelivered ones (evicted). It deletes
+// in steps sized to the free space, and after each step vacuums the freed
+// pages and truncates the WAL, so the volume gets the space back at once:
+// a delete first writes the pages it changes to the WAL, and one of 5,000
+// rows wrote ~6 MB, enough to fill a small volume it was meant to relieve.
+// A volume already full is the job of pressure_full.go.
 
-// VolumeUsage is the percent of the volume holding dir that is in use, as
-// df(1) computes it: used / (used + available to unprivileged writers).
-func VolumeUsage(dir string) (float64, error) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return 0, fmt.Errorf("statfs %s: %w", dir, err)
-	}
-	used := float64(st.Blocks - st.Bfree)
-	if used+float64(st.Bavail) <= 0 {
-		return 0, nil
-	}
-	return used / (used + float64(st.Bavail)) * 100, nil
+// Volume is the size of the volume holding the database, as df(1) sees
+// it: Total is what is in use plus what is available to unprivileged
+// writers, Free the latter.
+type Volume struct {
+	Total, Free int64
 }
 
-// relieve deletes the oldest delivered rows, a chunk at a time, while the
+// UsedPercent is the percent of the volume in use.
+func (v Volume) UsedPercent() float64 {
+	if v.Total <= 0 {
+		return 0
+	}
+	return float64(v.Total-v.Free) / float64(v.Total) * 100
+}
+
+// StatVolume measures the volume holding dir with one statfs(2).
+func StatVolume(dir string) (Volume, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return Volume{}, fmt.Errorf("statfs %s: %w", dir, err)
+	}
+	bs := int64(st.Bsize)
+	used := int64(st.Blocks-st.Bfree) * bs
+	free := int64(st.Bavail) * bs
+	return Volume{Total: used + free, Free: free}, nil
+}
+
+// Step sizes under pressure. A deleted row costs at most about a page of
+// WAL (the pages that held it are rewritten, freed overflow pages are not),
+// and a vacuumed page one page; a step may use a quarter of the free space.
+const (
+	pressureRowBytes = 4 << 10
+	minPressureChunk = 16
+	minVacuumStep    = 8
+	stepShare        = 4
+)
+
+// IsFull reports whether err is SQLite's "database or disk is full".
+func IsFull(err error) bool {
+	var se interface{ Code() int }
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
+}
+
+// volume measures the volume and remembers what it saw for the gauges.
+func (c *Cleaner) volume() (Volume, error) {
+	v, err := c.Volume()
+	if err != nil {
+		return v, fmt.Errorf("disk usage: %w", err)
+	}
+	c.freeBytes.Store(v.Free)
+	c.totalBytes.Store(v.Total)
+	return v, nil
+}
+
+// over reports whether the volume is above the high watermark, or too
+// full for SQLite to write at all.
+func (c *Cleaner) over() (bool, error) {
+	v, err := c.volume()
+	if err != nil {
+		return false, err
+	}
+	return v.UsedPercent() > c.HighWatermark || c.full(v), nil
+}
+
+// full reports whether v is too full to write: less free than a quarter
+// of the room the Cleaner wants back when it frees a full volume.
+func (c *Cleaner) full(v Volume) bool { return v.Free < c.room(v)/stepShare }
+
+// pressureChunk is the rows of one delete step with free bytes free: at
+// most DeleteChunk, at least minPressureChunk.
+func (c *Cleaner) pressureChunk(free int64) int {
+	return int(min(max(free/stepShare/pressureRowBytes, minPressureChunk), int64(c.chunk())))
+}
+
+// vacuumStep is the pages of one incremental_vacuum step with free bytes
+// free: at most VacuumPages, at least minVacuumStep.
+func (c *Cleaner) vacuumStep(free int64) int {
+	return int(min(max(free/stepShare/c.pageSize(), minVacuumStep), int64(max(c.VacuumPages, 1))))
+}
+
+// pageSize is the database's page size, read once; 4096 (SQLite's
+// default) until it could be read.
+func (c *Cleaner) pageSize() int64 {
+	if n := c.pageBytes.Load(); n > 0 {
+		return n
+	}
+	var n int64
+	if err := c.db.read.QueryRow("PRAGMA page_size").Scan(&n); err != nil || n <= 0 {
+		return 4096
+	}
+	c.pageBytes.Store(n)
+	return n
+}
+
+// relieve deletes the oldest delivered rows, a step at a time, while the
 // volume is above HighWatermark; then, only if still above, the oldest
 // undelivered rows, which are lost to the sinks and counted as evicted.
+// A step that finds the volume full hands over to freeFull.
 func (c *Cleaner) relieve(ctx context.Context, res *Result) error {
 	if c.HighWatermark <= 0 {
 		return nil
@@ -41,37 +130,43 @@ func (c *Cleaner) relieve(ctx context.Context, res *Result) error {
 				"high_watermark", c.HighWatermark)
 		}
 	}()
+	err = c.relieveWith(ctx, turns{c.db}, res, c.over)
+	if IsFull(err) {
+		if err = c.freeFull(ctx, res); err == nil {
+			err = c.relieveWith(ctx, turns{c.db}, res, c.over)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if over, err = c.over(); err == nil && over {
+		c.Logger.Warn("disk above high watermark with no rows left to delete", "high_watermark", c.HighWatermark)
+	}
+	return err
+}
+
+// relieveWith deletes, oldest first, delivered rows and then undelivered
+// ones while still says so, squeezing the space out after every step.
+func (c *Cleaner) relieveWith(ctx context.Context, s steps, res *Result, still func() (bool, error)) error {
 	for _, delivered := range []bool{true, false} {
-		for over {
-			n, err := c.deleteOldest(ctx, delivered, res)
+		for {
+			more, err := still()
+			if err != nil || !more {
+				return err
+			}
+			n, err := c.deleteOldest(ctx, s, delivered, c.pressureChunk(c.freeBytes.Load()), res)
 			if err != nil {
 				return err
 			}
 			if n == 0 {
 				break
 			}
-			// Deleted rows only free pages inside the file; the volume sees
-			// the space once they are vacuumed and checkpointed.
-			if err := c.reclaim(ctx, res); err != nil {
-				return err
-			}
-			if over, err = c.over(); err != nil {
+			if err := c.squeeze(ctx, s, res); err != nil {
 				return err
 			}
 		}
 	}
-	if over {
-		c.Logger.Warn("disk above high watermark with no rows left to delete", "high_watermark", c.HighWatermark)
-	}
 	return nil
-}
-
-func (c *Cleaner) over() (bool, error) {
-	used, err := c.DiskUsage()
-	if err != nil {
-		return false, fmt.Errorf("disk usage: %w", err)
-	}
-	return used > c.HighWatermark, nil
 }
 
 // state is the condition of a row of table delivered (or not) to every
@@ -97,11 +192,11 @@ func (c *Cleaner) oldestSQL(delivered bool) string {
 	return q + " ORDER BY 1 LIMIT ?1)"
 }
 
-// deleteOldest deletes about DeleteChunk rows, delivered or not, the oldest
+// deleteOldest deletes about chunk rows, delivered or not, the oldest
 // across the data tables, and reports how many went.
-func (c *Cleaner) deleteOldest(ctx context.Context, delivered bool, res *Result) (int64, error) {
+func (c *Cleaner) deleteOldest(ctx context.Context, s steps, delivered bool, chunk int, res *Result) (int64, error) {
 	var cutoff *int64
-	if err := c.db.read.QueryRowContext(ctx, c.oldestSQL(delivered), c.chunk()).Scan(&cutoff); err != nil {
+	if err := c.db.read.QueryRowContext(ctx, c.oldestSQL(delivered), chunk).Scan(&cutoff); err != nil {
 		return 0, fmt.Errorf("find oldest rows: %w", err)
 	}
 	if cutoff == nil {
@@ -109,11 +204,11 @@ func (c *Cleaner) deleteOldest(ctx context.Context, delivered bool, res *Result)
 	}
 	var total int64
 	for _, t := range DataTables {
-		left := c.chunk() - int(total)
+		left := chunk - int(total)
 		if left <= 0 {
 			break
 		}
-		n, err := c.deleteChunk(ctx, t, c.state(t, delivered)+" AND created_at <= ?", left, *cutoff)
+		n, err := c.deleteChunk(ctx, s, t, c.state(t, delivered)+" AND created_at <= ?", left, *cutoff)
 		total += n
 		c.countPressure(t, delivered, n, res)
 		if err != nil {

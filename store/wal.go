@@ -199,20 +199,28 @@ func (m *WALMonitor) failed(ctx context.Context, err error) error {
 func (m *WALMonitor) Checkpoint(ctx context.Context, mode string) (busy bool, err error) {
 	start := time.Now()
 	err = m.db.checkpointTurn(ctx, func(ctx context.Context) error {
-		var b, logFrames, done int
-		if err := m.db.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&b, &logFrames, &done); err != nil {
-			return fmt.Errorf("wal checkpoint %s: %w", mode, err)
-		}
-		busy = b != 0
-		return nil
+		busy, err = m.checkpointHeld(ctx, mode)
+		return err
 	})
+	m.LastDuration.Store(int64(time.Since(start))) // the wait for the turn included
+	return busy, err
+}
+
+// checkpointHeld is Checkpoint for a caller that already holds the turn:
+// the Cleaner freeing a full volume (pressure_full.go), which must not let
+// the writer in between its steps.
+func (m *WALMonitor) checkpointHeld(ctx context.Context, mode string) (busy bool, err error) {
+	start := time.Now()
+	var b, logFrames, done int
+	err = m.db.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&b, &logFrames, &done)
 	m.LastDuration.Store(int64(time.Since(start)))
 	if err != nil {
 		if ctx.Err() == nil { // shutting down is not a failure
 			m.Errors.Add(1)
 		}
-		return false, err
+		return false, fmt.Errorf("wal checkpoint %s: %w", mode, err)
 	}
+	busy = b != 0
 	m.Checkpoints.Add(1)
 	if busy {
 		m.Busy.Add(1)

@@ -160,8 +160,8 @@ func (m *Main) volume() (used, high *float64) {
 	if m.Config == nil {
 		return nil, nil
 	}
-	if pct, err := store.VolumeUsage(filepath.Dir(m.Config.DBPath)); err == nil {
-		used = new(pct / 100)
+	if v, err := store.StatVolume(filepath.Dir(m.Config.DBPath)); err == nil {
+		used = new(v.UsedPercent() / 100)
 	}
 	if m.Cleaner != nil && m.Config.DiskHighWater > 0 {
 		high = new(float64(m.Config.DiskHighWater) / 100)

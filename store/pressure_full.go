@@ -1,0 +1,250 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// A full volume. SQLite cannot delete a row without first writing the
+// changed pages to the WAL, nor checkpoint a WAL that holds pages past the
+// end of the database file without growing it: on a volume with no byte
+// left, nothing can be freed, after a restart either. So the Cleaner keeps
+// a reserve, a file beside the database, that it can always delete. When a
+// write fails for lack of space it deletes the reserve and, in one turn
+// (the writer would otherwise take the space back between two steps),
+// checkpoints, deletes and vacuums in small steps until the room it wants
+// is free, then makes the reserve again.
+
+// Reserve defaults.
+const (
+	ReserveSuffix       = "-reserve"
+	DefaultReserveBytes = 4 << 20
+	// reserveShare caps the reserve at a sixteenth of the volume (512 KiB
+	// of an 8 MiB one: enough for the steps below, measured).
+	reserveShare = 16
+	// minRoom is the room wanted back when the reserve is off.
+	minRoom = 1 << 20
+	// Below shortOfSpace times the room free, the writer checkpoints the
+	// WAL itself (capGrowth).
+	shortOfSpace = 16
+)
+
+// CheckPressure is Run's frequent look at the volume: one statfs, and
+// when the volume is over the high watermark or full it relieves it; then
+// it puts the reserve back if it is missing and there is room for it.
+func (c *Cleaner) CheckPressure(ctx context.Context) error {
+	res := newResult()
+	err := c.relieve(ctx, &res)
+	c.keepReserve()
+	if err == nil {
+		err = c.capGrowth(ctx)
+	}
+	if err != nil && ctx.Err() == nil {
+		c.Errors.Add(1)
+		c.Logger.Error("disk pressure relief failed", "err", err)
+	}
+	if Sum(res.Relieved)+Sum(res.Evicted) > 0 {
+		c.logResult(res)
+	}
+	return err
+}
+
+// capGrowth bounds what the database may take of the volume, so that the
+// last of it, room bytes, stays for checkpoints and the Cleaner's steps:
+//
+//   - the database file's growth, to the free space less the room (PRAGMA
+//     max_page_count on the write connection): an insert that would pass
+//     it fails with SQLITE_FULL before it writes anything, as on a full
+//     volume, but the volume is still writable;
+//   - the WAL, while the volume is short of space: the writer's own
+//     commits checkpoint once the WAL holds a quarter of the room (PRAGMA
+//     wal_autocheckpoint). The WAL monitor's checkpoints every 100 ms let
+//     a fast writer put megabytes into the WAL between two of them, pages
+//     the next checkpoint must then find room for in the database file.
+//
+// Both are measured again at every look; SQLite never lowers the page
+// bound below the pages in use.
+func (c *Cleaner) capGrowth(ctx context.Context) error {
+	v, err := c.volume()
+	if err != nil || c.reserveSize(v.Total) == 0 {
+		return err
+	}
+	room := c.room(v)
+	dbBytes, _ := c.db.Sizes()
+	pages := (dbBytes + max(v.Free-room, 0)) / c.pageSize()
+	auto := int64(0) // the WAL monitor checkpoints
+	if c.db.WAL.Interval <= 0 {
+		auto = 1000 // SQLite's default
+	}
+	if v.Free < shortOfSpace*room {
+		auto = max(room/stepShare/c.pageSize(), minVacuumStep)
+	}
+	err = c.db.writeTurn(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		for _, q := range []string{
+			fmt.Sprintf("PRAGMA max_page_count = %d", pages),
+			fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", auto),
+		} {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cap database growth: %w", err)
+	}
+	c.MaxPages.Store(pages)
+	return nil
+}
+
+// reserveSize is the reserve wanted on a volume of total bytes.
+func (c *Cleaner) reserveSize(total int64) int64 {
+	if c.ReserveBytes <= 0 || c.ReservePath == "" {
+		return 0
+	}
+	return min(c.ReserveBytes, total/reserveShare)
+}
+
+// room is the free space the database leaves on the volume (capGrowth):
+// the reserve's size, or when the reserve is off minRoom (at most a
+// sixteenth of the volume).
+func (c *Cleaner) room(v Volume) int64 {
+	if r := c.reserveSize(v.Total); r > 0 {
+		return r
+	}
+	return min(minRoom, v.Total/reserveShare)
+}
+
+// short reports whether the volume has less free than twice the room:
+// freeFull goes on until it has that, so putting the reserve back leaves
+// the room free.
+func (c *Cleaner) short() (bool, error) {
+	v, err := c.volume()
+	if err != nil {
+		return false, err
+	}
+	return v.Free < 2*c.room(v), nil
+}
+
+// freeFull frees a full volume, in one turn: it deletes the reserve,
+// checkpoints the WAL (growing the database file by what the WAL holds
+// past its end), then deletes the oldest rows and vacuums, a small step at
+// a time with the WAL truncated after each, until room is free; then it
+// makes the reserve again. The writer waits meanwhile: its queue fills and
+// intake counts queue_full, as it would count write_error otherwise.
+func (c *Cleaner) freeFull(ctx context.Context, res *Result) error {
+	c.DiskFull.Store(true)
+	err := c.db.writeTurn(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		s := held{c.db, conn}
+		if c.releaseReserve() {
+			c.Logger.Warn("volume full: reserve released to free space", "reserve", c.ReservePath)
+		}
+		if err := s.checkpoint(ctx, Truncate); err != nil {
+			return err
+		}
+		return c.relieveWith(ctx, s, res, c.short)
+	})
+	if err != nil {
+		return fmt.Errorf("free full volume: %w", err)
+	}
+	c.keepReserve()
+	return nil
+}
+
+// keepReserve makes the reserve if it is missing and the volume has room
+// for it, and clears DiskFull once the volume is no longer full.
+func (c *Cleaner) keepReserve() {
+	v, err := c.volume()
+	if err != nil {
+		return
+	}
+	if size := c.reserveSize(v.Total); size > 0 && c.ReserveHeld.Load() < size && !c.adoptReserve(size) {
+		if v.Free < 2*c.room(v) {
+			return // the relief is not done
+		}
+		if err := fillReserve(c.ReservePath, size); err != nil {
+			if !c.reserveWarned {
+				c.Logger.Warn("cannot make the disk reserve", "reserve", c.ReservePath, "bytes", size, "err", err)
+				c.reserveWarned = true
+			}
+			return
+		}
+		c.ReserveHeld.Store(size)
+		c.reserveWarned = false
+		if v, err = c.volume(); err != nil {
+			return
+		}
+	}
+	if !c.full(v) {
+		c.DiskFull.Store(false)
+	}
+}
+
+// adoptReserve reports whether a reserve of at least size bytes is
+// already on disk (left by an earlier run), and adopts it.
+func (c *Cleaner) adoptReserve(size int64) bool {
+	fi, err := os.Stat(c.ReservePath)
+	if err != nil || fi.Size() < size {
+		return false
+	}
+	c.ReserveHeld.Store(fi.Size())
+	return true
+}
+
+// releaseReserve deletes the reserve and reports whether there was one.
+func (c *Cleaner) releaseReserve() bool {
+	if c.ReservePath == "" {
+		return false
+	}
+	err := os.Remove(c.ReservePath)
+	c.ReserveHeld.Store(0)
+	if err != nil {
+		return false
+	}
+	c.ReserveReleases.Add(1)
+	return true
+}
+
+// fillReserve makes a file of size bytes at path that owns its blocks:
+// fallocate where the file system has it, written zeros elsewhere. A file
+// it could not complete is removed.
+func fillReserve(path string, size int64) (err error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, FileMode)
+	if err != nil {
+		return fmt.Errorf("create reserve: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(path)
+		}
+	}()
+	err = syscall.Fallocate(int(f.Fd()), 0, 0, size)
+	if !errors.Is(err, syscall.EOPNOTSUPP) && !errors.Is(err, syscall.ENOSYS) {
+		return err
+	}
+	zeros := make([]byte, 64<<10)
+	for left := size; left > 0; left -= int64(len(zeros)) {
+		if _, err := f.Write(zeros[:min(left, int64(len(zeros)))]); err != nil {
+			return fmt.Errorf("write reserve: %w", err)
+		}
+	}
+	return f.Sync()
+}
+
+// ReleaseReserve deletes the reserve beside the database at dbPath, for a
+// start-up that finds the volume too full to open the database.
+func ReleaseReserve(dbPath string) (bool, error) {
+	err := os.Remove(dbPath + ReserveSuffix)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
