@@ -66,7 +66,7 @@ func (p *Parser) Datagram(b []byte, t Transport) (Batch, error) {
 				continue
 			}
 			batch.Reports++
-			batch.ReportedDrops += n
+			batch.ReportedDrops = sat(batch.ReportedDrops, n) // a report may claim any count
 			continue
 		}
 		ev, ferr := p.event(typ, v, t)

@@ -1,6 +1,9 @@
 package codec
 
-import "sync/atomic"
+import (
+	"math"
+	"sync/atomic"
+)
 
 // Counters is the accounting one component keeps of the events it
 // handles: each producer (a listener, the sampler, the log follower) for
@@ -42,6 +45,27 @@ func (c *Counters) Offer(q *Queue, evs ...Event) error {
 	return err
 }
 
+// Reported counts client_stats reports and the drops they tell of. A
+// report may claim any count, so ClientReportedDrops saturates at
+// math.MaxInt64 instead of wrapping negative.
+func (c *Counters) Reported(reports, drops int64) {
+	c.ClientReports.Add(reports)
+	for {
+		old := c.ClientReportedDrops.Load()
+		if c.ClientReportedDrops.CompareAndSwap(old, sat(old, drops)) {
+			return
+		}
+	}
+}
+
+// sat is a+b for counts >= 0, math.MaxInt64 where it would overflow.
+func sat(a, b int64) int64 {
+	if b > math.MaxInt64-a {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
 // Load reads the counters. Each is read atomically, not all at once: a
 // page built while events flow may be off by the events in between.
 func (c *Counters) Load() Counts {
@@ -72,7 +96,7 @@ func (c *Counts) Add(o Counts) {
 		c.Dropped[r] += o.Dropped[r]
 	}
 	c.ClientReports += o.ClientReports
-	c.ClientReportedDrops += o.ClientReportedDrops
+	c.ClientReportedDrops = sat(c.ClientReportedDrops, o.ClientReportedDrops) // clients claim what they like
 }
 
 // DroppedTotal is Σ dropped over every reason.

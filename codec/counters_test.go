@@ -1,6 +1,8 @@
 package codec
 
 import (
+	"fmt"
+	"math"
 	"sync"
 	"testing"
 )
@@ -107,5 +109,34 @@ func TestCountersConcurrent(t *testing.T) {
 	got := c.Load()
 	if got.Units != 4000 || got.Received != 12000 || got.Dropped[DropInvalid] != 4000 {
 		t.Errorf("counts = %+v", got)
+	}
+}
+
+// Client-reported drops saturate at math.MaxInt64 wherever they add up:
+// in one datagram's reports, in a component's counters and in the sum
+// over components. Two client_stats near int64 max made
+// openclaw_trace_client_reported_drops_total negative.
+func TestReportedDropsSaturate(t *testing.T) {
+	const near = math.MaxInt64 - 1
+	report := fmt.Sprintf(`{"type":"client_stats","client":"node","dropped":%d}`, int64(near))
+	b, err := NewParser().Datagram([]byte("["+report+","+report+"]"), UDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Reports != 2 || b.ReportedDrops != math.MaxInt64 {
+		t.Errorf("one datagram: %d reports, %d drops; want 2 and %d", b.Reports, b.ReportedDrops, int64(math.MaxInt64))
+	}
+	var a, o Counters
+	for range 2 {
+		a.Reported(1, near)
+	}
+	o.Reported(1, near)
+	if got := a.Load(); got.ClientReports != 2 || got.ClientReportedDrops != math.MaxInt64 {
+		t.Errorf("one component: %d reports, %d drops; want 2 and %d", got.ClientReports, got.ClientReportedDrops, int64(math.MaxInt64))
+	}
+	sum := a.Load()
+	sum.Add(o.Load())
+	if sum.ClientReportedDrops != math.MaxInt64 {
+		t.Errorf("summed: %d drops, want %d", sum.ClientReportedDrops, int64(math.MaxInt64))
 	}
 }

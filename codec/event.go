@@ -70,6 +70,9 @@ type Trace struct {
 	ErrorType        *string
 	Attribution      // who and what made the call; "" is absent (NULL)
 	Metadata         map[string]any
+	// Unknown names the top-level fields no trace field reads, sorted:
+	// kept in Metadata, named in the HTTP answer. Not a column.
+	Unknown []string `json:"-"`
 }
 
 // Error is one error event (table error_events).
@@ -81,6 +84,7 @@ type Error struct {
 	StackTrace *string
 	Severity   string
 	Metadata   map[string]any
+	Unknown    []string `json:"-"` // as Trace.Unknown
 }
 
 // Metric is one system sample (table system_metrics).
@@ -108,6 +112,7 @@ type Log struct {
 	Level     string
 	Message   string
 	Metadata  map[string]any
+	Unknown   []string `json:"-"` // as Trace.Unknown; none from the log follower
 	// Cursor, when set, is saved in the same transaction as the row, so a
 	// restart resumes after the last stored line: no loss, no repeat.
 	Cursor *Cursor

@@ -100,6 +100,7 @@ func (p *Parser) Trace(v any) (*Trace, *FieldError) {
 	if t.Metadata, err = o.metadata(); err != nil {
 		return nil, err
 	}
+	t.Unknown = o.unknownFields()
 	p.price(t)
 	return t, nil
 }
@@ -138,6 +139,7 @@ func (p *Parser) Error(v any) (*Error, *FieldError) {
 	if e.Metadata, err = o.metadata(); err != nil {
 		return nil, err
 	}
+	e.Unknown = o.unknownFields()
 	return e, nil
 }
 

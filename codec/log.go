@@ -52,5 +52,6 @@ func (p *Parser) Log(v any) (*Log, *FieldError) {
 	if l.Metadata, err = o.metadata(); err != nil {
 		return nil, err
 	}
+	l.Unknown = o.unknownFields()
 	return l, nil
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // msgpackTimestamp is the extension type msgpack reserves for timestamps.
@@ -171,16 +173,38 @@ func (d *mpDecoder) str(c byte) (s string, ok bool, err error) {
 	switch {
 	case c >= 0xa0 && c <= 0xbf:
 		s, err = d.n(int(c & 0x1f))
-		return s, true, err
+		return validUTF8(s), true, err
 	case c >= 0xd9 && c <= 0xdb:
 		k, err := d.uint(1 << (c - 0xd9))
 		if err != nil {
 			return "", true, err
 		}
 		s, err = d.n(int(k))
-		return s, true, err
+		return validUTF8(s), true, err
 	}
 	return "", false, nil
+}
+
+// validUTF8 replaces each byte of s that is not part of a valid UTF-8
+// sequence with U+FFFD, as encoding/json does with a JSON string, so an
+// event is stored the same whichever encoding carried it. A valid s, the
+// usual case, is returned as is.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 func (d *mpDecoder) arrayOf(k int) (any, error) {

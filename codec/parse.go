@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -31,6 +32,14 @@ type Parser struct {
 	// Unpriced, when set, counts the traces left without a cost.
 	Prices   Pricer
 	Unpriced *Unpriced
+	// MaxMetadataKeys and MaxMetadataBytes cap an event's metadata
+	// (metadata.go); 0 means the default. Unknown, when set, counts the
+	// top-level fields no field of the event's type reads, by name, and
+	// Trimmed the events whose metadata was cut.
+	MaxMetadataKeys  int
+	MaxMetadataBytes int
+	Unknown          *UnknownFields
+	Trimmed          *Trimmed
 }
 
 // NewParser returns a Parser with the default text cap and the wall clock.
@@ -45,6 +54,7 @@ type object struct {
 	used      []string // keys read; a slice, since the known keys are few
 	usedBuf   [32]string
 	truncated map[string]any
+	unknown   []string // top-level keys no field read, sorted (metadata)
 	p         *Parser
 }
 
@@ -162,6 +172,9 @@ func (o *object) optAmount(key string) (*float64, *FieldError) {
 		return nil, nil
 	}
 	f, isNum := toFloat(v)
+	if n, isJSON := v.(json.Number); !isNum && isJSON { // 1e999: a number float64 cannot hold
+		return nil, fieldErr(key, "must be a finite number >= 0, got %s (out of range)", n)
+	}
 	if !isNum {
 		return nil, fieldErr(key, "must be a number, got %s", typeName(v))
 	}
@@ -171,22 +184,46 @@ func (o *object) optAmount(key string) (*float64, *FieldError) {
 	return &f, nil
 }
 
+// Bounds of ts, unix milliseconds. Below minMillis (1973-03-03 in ms; in
+// seconds, the year 5138) a ts was sent in seconds; more than maxAhead of
+// the daemon's clock it is a mistake too (microseconds, a bad clock), and
+// a row dated centuries ahead would outlive every retention pass.
+const (
+	minMillis = 100_000_000_000
+	maxAhead  = 24 * time.Hour
+)
+
 func (o *object) timestamp() (int64, *FieldError) {
-	ts, err := o.optCount("ts")
-	if err != nil {
-		return 0, err
-	}
-	if ts == nil {
+	v, ok := o.get("ts")
+	if !ok {
 		return o.p.Now().UnixMilli(), nil
 	}
-	return *ts, nil
+	ts, reason := toInt(v)
+	if t, isTime := v.(time.Time); isTime { // msgpack's timestamp extension
+		ts, reason = t.UnixMilli(), ""
+	}
+	now := o.p.Now()
+	switch {
+	case reason != "":
+		return 0, fieldErr("ts", "%s", reason)
+	case ts < 0:
+		return 0, fieldErr("ts", "must be >= 0, got %d", ts)
+	case ts < minMillis:
+		return 0, fieldErr("ts", "must be unix milliseconds; %d looks like seconds (%s): send %d",
+			ts, time.Unix(ts, 0).UTC().Format(time.RFC3339), ts*1000)
+	case ts > now.Add(maxAhead).UnixMilli():
+		return 0, fieldErr("ts", "must be unix milliseconds at most a day ahead of the daemon's clock (%d, %s); got %d",
+			now.UnixMilli(), now.UTC().Format(time.RFC3339), ts)
+	}
+	return ts, nil
 }
 
 // metadata returns the metadata object merged with every key no field
-// read, plus the truncation record. Unknown keys never overwrite explicit
-// metadata: on a clash they are kept under "_"+key, or "__"+key when that
-// is taken too, and so on. The truncation record owns "truncated"; an
-// explicit value there moves aside the same way.
+// read, cut to the caps (metadata.go), plus the truncation record. Unknown
+// keys never overwrite explicit metadata: on a clash they are kept under
+// "_"+key, or "__"+key when that is taken too, and so on. The truncation
+// record owns "truncated"; an explicit value there moves aside the same
+// way. The unknown keys are counted and kept, sorted, in o.unknown.
 func (o *object) metadata() (map[string]any, *FieldError) {
 	var md map[string]any
 	if v, ok := o.get("metadata"); ok {
@@ -204,6 +241,8 @@ func (o *object) metadata() (map[string]any, *FieldError) {
 		if slices.Contains(o.used, k) {
 			continue
 		}
+		o.unknown = append(o.unknown, k)
+		o.p.Unknown.Add(k)
 		if md == nil {
 			md = map[string]any{}
 		}
@@ -217,6 +256,14 @@ func (o *object) metadata() (map[string]any, *FieldError) {
 	for _, k := range clashes {
 		md[freeKey(md, k)] = o.m[k]
 	}
+	slices.Sort(o.unknown)
+	md, cut := o.capMetadata(md)
+	if cut != nil {
+		if o.truncated == nil {
+			o.truncated = map[string]any{}
+		}
+		o.truncated["metadata"] = cut
+	}
 	if o.truncated != nil {
 		if md == nil {
 			md = map[string]any{}
@@ -228,6 +275,10 @@ func (o *object) metadata() (map[string]any, *FieldError) {
 	}
 	return md, nil
 }
+
+// unknownFields is the unknown top-level keys, nil when none; release
+// drops o's reference, so the event owns the slice.
+func (o *object) unknownFields() []string { return o.unknown }
 
 // freeKey prefixes k with "_" until it names no key of md.
 func freeKey(md map[string]any, k string) string {

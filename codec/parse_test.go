@@ -149,7 +149,6 @@ func TestParserTraceValid(t *testing.T) {
 		{"status timeout", wire{v: trace("status", "timeout")}, with(func(tr *Trace) { tr.Status, tr.CostSource = "timeout", CostNoUsage })},
 		{"status ok", wire{v: trace("status", "ok")}, &base},
 		{"null is absent", wire{v: trace("input_text", nil, "prompt_tokens", nil, "cost_usd", nil, "status", nil, "ts", nil, "metadata", nil)}, &base},
-		{"ts zero", wire{v: trace("ts", 0)}, with(func(tr *Trace) { tr.CreatedAt = 0 })},
 		{"empty texts", wire{v: trace("input_text", "", "output_text", "")},
 			with(func(tr *Trace) { tr.InputText, tr.OutputText = ptr(""), ptr("") })},
 		{"no type field", wire{v: obj("provider", "openai", "model", "gpt-4o")}, &base},
@@ -186,7 +185,7 @@ func TestParserTraceValid(t *testing.T) {
 // from msgpack and wants the same Trace.
 func TestParserTraceSameForBothEncodings(t *testing.T) {
 	in := trace("input_text", "héllo 😀", "prompt_tokens", 3, "completion_tokens", 4, "cost_usd", 1.25,
-		"status", "timeout", "ts", 42, "metadata", obj("a", []any{1, "b"}), "unknown", obj("z", 1.5))
+		"status", "timeout", "ts", 1_690_000_000_042, "metadata", obj("a", []any{1, "b"}), "unknown", obj("z", 1.5))
 	var got []string
 	for _, e := range encodings {
 		tr, ferr := testParser().Trace(decodeOne(t, e.encode(t, in)))
@@ -302,15 +301,15 @@ func TestParserErrorValid(t *testing.T) {
 	}{
 		{"minimal", wire{v: errorEvent()}, &base},
 		{"all fields", wire{v: errorEvent("error_type", "llm_error", "message", "429 from upstream",
-			"code", "rate_limit", "stack_trace", "at x\nat y", "severity", "critical", "ts", 5, "metadata", obj("a", 1))},
-			&Error{CreatedAt: 5, ErrorType: "llm_error", Message: "429 from upstream", Code: ptr("rate_limit"),
+			"code", "rate_limit", "stack_trace", "at x\nat y", "severity", "critical", "ts", 1_690_000_000_005, "metadata", obj("a", 1))},
+			&Error{CreatedAt: 1_690_000_000_005, ErrorType: "llm_error", Message: "429 from upstream", Code: ptr("rate_limit"),
 				StackTrace: ptr("at x\nat y"), Severity: "critical", Metadata: obj("a", 1)}},
 		{"system_error warning", wire{v: errorEvent("error_type", "system_error", "severity", "warning")},
 			with(func(e *Error) { e.ErrorType, e.Severity = "system_error", "warning" })},
 		{"code of our own", wire{v: errorEvent("code", "gpu_melted")}, with(func(e *Error) { e.Code = ptr("gpu_melted") })},
 		{"unknown fields kept", wire{v: errorEvent("pid", 42, "metadata", obj("pid", 1))},
 			with(func(e *Error) { e.Metadata = obj("pid", 1, "_pid", 42) })},
-		{"integral float ts", wire{v: errorEvent("ts", 7.0)}, with(func(e *Error) { e.CreatedAt = 7 })},
+		{"integral float ts", wire{v: errorEvent("ts", 1_690_000_000_007.0)}, with(func(e *Error) { e.CreatedAt = 1_690_000_000_007 })},
 	}
 	for _, tt := range tests {
 		for format, in := range tt.in.inputs(t) {

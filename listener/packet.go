@@ -39,8 +39,7 @@ func (p *Packets) HandlePacket(b []byte) {
 	if n := len(batch.Refused); n > 0 {
 		c.Drop(codec.DropInvalid, int64(n))
 	}
-	c.ClientReports.Add(batch.Reports)
-	c.ClientReportedDrops.Add(batch.ReportedDrops)
+	c.Reported(batch.Reports, batch.ReportedDrops)
 	if len(batch.Events) > 0 {
 		c.Offer(p.Queue, batch.Events...)
 	}

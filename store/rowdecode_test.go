@@ -12,6 +12,11 @@ import (
 // notColumns are payload fields that are not columns of their table.
 var notColumns = map[string]bool{
 	"Log.Cursor": true, // saved in log_cursors, with the row's batch
+	// Unknown top-level fields are kept in metadata; their names go in the
+	// HTTP answer only.
+	"Trace.Unknown": true,
+	"Error.Unknown": true,
+	"Log.Unknown":   true,
 }
 
 // fill sets every exported field of the payload v points at to a value no

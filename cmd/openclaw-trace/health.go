@@ -32,6 +32,7 @@ type snapshot struct {
 	WriterError         *string               `json:"writer_error"` // null while the writer writes
 	WAL                 group                 `json:"wal"`          // walStats
 	Cleanup             group                 `json:"cleanup"`      // cleanupStats
+	DiskFull            bool                  `json:"disk_full"`
 
 	counts            [codec.NumTransports]codec.Counts
 	dbOK              bool
@@ -211,7 +212,7 @@ func (m *Main) healthHandler() http.Handler {
 		if !s.dbOK {
 			h.Status, h.DBStatus = "degraded", "error"
 		}
-		if s.WriterError != nil { // events are received but not stored
+		if s.WriterError != nil || s.DiskFull { // events are received but not stored
 			h.Status = "degraded"
 		}
 		listener.WriteJSON(w, http.StatusOK, h)
