@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,13 +33,32 @@ type HTTP struct {
 	Logger       *slog.Logger
 	Counters     codec.Counters
 
-	queue    *codec.Queue
-	parser   *codec.Parser
-	mux      *http.ServeMux
-	srv      *http.Server
-	ln       net.Listener
-	draining atomic.Bool
-	served   chan error
+	// Limits (limits.go), set before Open. MaxConns bounds the connections
+	// served at once (0: no bound); MaxInflightBytes the request bodies read
+	// and decoded at once (0: twice MaxBodyBytes), waited for up to BodyWait. ConnWaits counts accepts
+	// that waited for a connection to close, Busy the requests answered 429
+	// because the bodies in flight took their share (also queue_full drops).
+	MaxConns         int
+	MaxInflightBytes int64
+	BodyWait         time.Duration // the longest a request waits for its share
+	ConnWaits        atomic.Int64
+	Busy             atomic.Int64
+	// Doors (doors.go), set before Open: names besides this daemon's own
+	// that Host may be ("*": any), and the token every request must carry
+	// ("": none). Refused counts the requests they turned away.
+	AllowedHosts []string
+	Token        string
+	Refused      Refusals
+
+	queue      *codec.Queue
+	parser     *codec.Parser
+	inflight   *budget // made on first use, from the tunables above
+	budgetOnce sync.Once
+	mux        *http.ServeMux
+	srv        *http.Server
+	ln         net.Listener
+	draining   atomic.Bool
+	served     chan error
 }
 
 // NewHTTP returns an HTTP intake feeding q.
@@ -47,6 +66,8 @@ func NewHTTP(addr string, q *codec.Queue, p *codec.Parser) *HTTP {
 	h := &HTTP{
 		Addr:         addr,
 		MaxBodyBytes: DefaultMaxBodyBytes,
+		MaxConns:     DefaultMaxConns,
+		BodyWait:     DefaultBodyWait,
 		Logger:       slog.New(slog.DiscardHandler),
 		queue:        q,
 		parser:       p,
@@ -61,7 +82,8 @@ func NewHTTP(addr string, q *codec.Queue, p *codec.Parser) *HTTP {
 // Handle mounts another route on the same server.
 func (h *HTTP) Handle(pattern string, handler http.Handler) { h.mux.Handle(pattern, handler) }
 
-// Handler is the whole route table, for tests that use httptest.
+// Handler is the whole route table, for tests that use httptest; Open
+// serves it behind the doors (doors.go).
 func (h *HTTP) Handler() http.Handler { return h.mux }
 
 // Open listens on Addr and serves in the background.
@@ -70,9 +92,13 @@ func (h *HTTP) Open() error {
 	if err != nil {
 		return fmt.Errorf("listen http %s: %w", h.Addr, err)
 	}
+	if h.MaxConns > 0 {
+		ln = newLimitListener(ln, h.MaxConns, &h.ConnWaits)
+	}
 	h.ln = ln
 	h.srv = &http.Server{
-		Handler:           h.mux,
+		Handler:           h.guard(h.mux),
+		ErrorLog:          slog.NewLogLogger(h.Logger.Handler(), slog.LevelWarn), // JSON, like every other line
 		ReadHeaderTimeout: DefaultReadHeaderTimeout,
 		ReadTimeout:       DefaultReadTimeout,
 		WriteTimeout:      DefaultWriteTimeout,
@@ -111,6 +137,9 @@ func (h *HTTP) Close(ctx context.Context) error {
 type accepted struct {
 	Accepted int      `json:"accepted"`
 	TraceIDs []string `json:"trace_ids"`
+	// UnknownFields names the top-level fields no field of the type reads
+	// (kept in metadata), so a misspelt field is seen at once.
+	UnknownFields []string `json:"unknown_fields,omitempty"`
 }
 
 type problem struct {
@@ -135,7 +164,16 @@ func (h *HTTP) ingest(typ string) http.HandlerFunc {
 				Error: "Content-Type must be application/json or application/msgpack", Field: "Content-Type"})
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes))
+		weight := h.bodyWeight(r)
+		if !h.acquireBody(r, weight) {
+			h.Busy.Add(1)
+			c.Drop(codec.DropQueueFull, 1)
+			w.Header().Set("Retry-After", "1")
+			WriteJSON(w, http.StatusTooManyRequests, problem{Error: "too many request bodies in flight, retry later"})
+			return
+		}
+		defer h.bodies().release(weight)
+		body, err := readBody(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes), r.ContentLength)
 		c.Bytes.Add(int64(len(body)))
 		if err != nil {
 			var tooBig *http.MaxBytesError
@@ -168,6 +206,12 @@ func (h *HTTP) accept(w http.ResponseWriter, typ string, format codec.Format, bo
 		WriteJSON(w, http.StatusBadRequest, problem{Error: "decode " + format.String() + " body: " + err.Error()})
 		return
 	}
+	if n, room := batch.Elements, h.queue.Cap(); n > room { // it could never fit: 429 would be forever
+		c.Drop(codec.DropOversize, int64(n))
+		WriteJSON(w, http.StatusRequestEntityTooLarge, problem{Error: fmt.Sprintf(
+			"batch of %d events is larger than the ingest queue (%d events, OCT_QUEUE_SIZE): send at most %d per request", n, room, room)})
+		return
+	}
 	if len(batch.Refused) > 0 {
 		r := batch.Refused[0]
 		c.Drop(codec.DropInvalid, int64(batch.Elements))
@@ -184,10 +228,12 @@ func (h *HTTP) accept(w http.ResponseWriter, typ string, format codec.Format, bo
 		return
 	}
 	ids := make([]string, len(batch.Events))
+	var unknown []string
 	for i := range batch.Events {
 		ids[i] = batch.Events[i].TraceID
+		unknown = appendUnknown(unknown, &batch.Events[i])
 	}
-	WriteJSON(w, http.StatusAccepted, accepted{Accepted: len(ids), TraceIDs: ids})
+	WriteJSON(w, http.StatusAccepted, accepted{Accepted: len(ids), TraceIDs: ids, UnknownFields: unknown})
 }
 
 func contentFormat(ct string) (codec.Format, bool) {

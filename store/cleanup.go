@@ -15,6 +15,8 @@ import (
 const (
 	DefaultRetention     = 3 * 24 * time.Hour // OCT_RETENTION_DAYS=3
 	DefaultHighWatermark = 80.0               // percent of the DB volume
+	DefaultHysteresis    = 5.0                // points below it that relief goes down to
+	DefaultReliefSlice   = 100 * time.Millisecond
 	DefaultCleanInterval = 10 * time.Minute
 	DefaultDeleteChunk   = 5000 // rows per delete transaction
 	DefaultVacuumPages   = 500  // pages per incremental_vacuum step
@@ -39,8 +41,12 @@ type Cleaner struct {
 	// deleted (cleanup_rollup.go); 0 is DefaultRollupRetention.
 	RollupRetention time.Duration
 	// Above HighWatermark percent used (of Volume) the oldest delivered
-	// rows are deleted, then the oldest undelivered ones. 0 turns this off.
+	// rows are deleted, then the oldest undelivered ones, until the volume
+	// is Hysteresis points below it. 0 turns this off. Relief holds the
+	// writer's turn for ReliefSlice at a time (pressure.go).
 	HighWatermark float64
+	Hysteresis    float64
+	ReliefSlice   time.Duration
 	Volume        func() (Volume, error)
 	// Interval between passes of Run; 0 turns the loop off.
 	// PressureInterval between Run's looks at the volume (CheckPressure).
@@ -82,8 +88,10 @@ type Cleaner struct {
 	db                    *DB
 	cancel                context.CancelFunc // stops the loop Open started
 	wg                    sync.WaitGroup
-	freeBytes, totalBytes atomic.Int64 // as last measured
-	pageBytes             atomic.Int64 // the database's page size, read once
+	wake                  chan struct{} // poke asks Run for a look now
+	lastPoke              atomic.Int64  // unix ns
+	freeBytes, totalBytes atomic.Int64  // as last measured
+	pageBytes             atomic.Int64  // the database's page size, read once
 	reserveWarned         bool
 }
 
@@ -94,6 +102,8 @@ func NewCleaner(db *DB) *Cleaner {
 		Retention:        DefaultRetention,
 		PushEnabled:      true,
 		HighWatermark:    DefaultHighWatermark,
+		Hysteresis:       DefaultHysteresis,
+		ReliefSlice:      DefaultReliefSlice,
 		Interval:         DefaultCleanInterval,
 		PressureInterval: DefaultPressureInterval,
 		ReservePath:      db.Path + ReserveSuffix,
@@ -103,6 +113,7 @@ func NewCleaner(db *DB) *Cleaner {
 		Now:              time.Now,
 		Logger:           slog.New(slog.DiscardHandler),
 		db:               db,
+		wake:             make(chan struct{}, 1),
 	}
 	c.Volume = func() (Volume, error) { return StatVolume(filepath.Dir(db.Path)) }
 	return c
@@ -131,8 +142,8 @@ func Sum(m map[string]int64) int64 {
 }
 
 // Run puts the reserve in place, cleans once at start and then every
-// Interval, and looks at the volume every PressureInterval, until ctx is
-// done.
+// Interval, and looks at the volume every PressureInterval and whenever a
+// write finds it over the high watermark (poke), until ctx is done.
 func (c *Cleaner) Run(ctx context.Context) {
 	if c.Interval <= 0 {
 		return
@@ -145,6 +156,9 @@ func (c *Cleaner) Run(ctx context.Context) {
 		pt := time.NewTicker(c.PressureInterval)
 		defer pt.Stop()
 		pressure = pt.C
+		poke := c.poke
+		c.db.afterWrite.Store(&poke)
+		defer c.db.afterWrite.Store(nil)
 	}
 	for {
 		if _, err := c.CleanOnce(ctx); err != nil && ctx.Err() == nil {
@@ -157,6 +171,8 @@ func (c *Cleaner) Run(ctx context.Context) {
 			case <-t.C:
 				waiting = false
 			case <-pressure:
+				c.CheckPressure(ctx)
+			case <-c.wake:
 				c.CheckPressure(ctx)
 			}
 		}

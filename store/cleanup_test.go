@@ -244,21 +244,24 @@ func TestCleanDiskPressure(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		usage    func(rows int) float64
+		hyst     float64
 		relieved int
 		evicted  int
 	}{
-		{"below watermark deletes nothing", func(int) float64 { return 80 }, 0, 0},
+		{"below watermark deletes nothing", func(int) float64 { return 80 }, 0, 0, 0},
 		// 50+n% is above 80 until n <= 30: chunks of 3 take 12 synced rows.
-		{"synced rows suffice", func(n int) float64 { return 50 + float64(n) }, 12, 0},
+		{"synced rows suffice", func(n int) float64 { return 50 + float64(n) }, 0, 12, 0},
+		// Down to 75 (5 points below): n <= 25, 15 rows.
+		{"relief goes below the watermark", func(n int) float64 { return 50 + float64(n) }, 5, 15, 0},
 		// 50+2n% needs n <= 15: all 20 synced go, then 6 unsynced.
-		{"unsynced only after synced", func(n int) float64 { return 50 + 2*float64(n) }, 20, 6},
-		{"never relieved deletes all", func(int) float64 { return 99 }, 20, 20},
+		{"unsynced only after synced", func(n int) float64 { return 50 + 2*float64(n) }, 0, 20, 6},
+		{"never relieved deletes all", func(int) float64 { return 99 }, 0, 20, 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := MustOpenDB(t)
 			ids := seed(t, db, rows)
 			c := newTestCleaner(db)
-			c.HighWatermark, c.DeleteChunk = 80, 3
+			c.HighWatermark, c.Hysteresis, c.DeleteChunk = 80, tc.hyst, 3
 			c.Volume = usageByRows(t, db, tc.usage)
 			res, err := c.CleanOnce(context.Background())
 			if err != nil {

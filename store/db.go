@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go)
@@ -51,6 +52,9 @@ type DB struct {
 	// writeMu is held for each write turn: a writer transaction, any other
 	// write, a checkpoint.
 	writeMu sync.Mutex
+	// afterWrite, when set (by a running Cleaner), is called after every
+	// write turn: a cheap look at the volume (pressure.go).
+	afterWrite atomic.Pointer[func()]
 
 	lock *os.File // <Path>.lock, locked while open (lock.go)
 }

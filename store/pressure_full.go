@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+	"time"
 )
 
 // A full volume. SQLite cannot delete a row without first writing the
@@ -38,8 +39,10 @@ const (
 // when the volume is over the high watermark or full it relieves it; then
 // it puts the reserve back if it is missing and there is room for it.
 func (c *Cleaner) CheckPressure(ctx context.Context) error {
+	start := time.Now()
 	res := newResult()
 	err := c.relieve(ctx, &res)
+	res.Duration = time.Since(start)
 	c.keepReserve()
 	if err == nil {
 		err = c.capGrowth(ctx)
@@ -247,4 +250,17 @@ func ReleaseReserve(dbPath string) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// Full reports whether nothing can be written for lack of space: a write
+// of the Cleaner failed so (DiskFull), or writeErr, the writer's last, did
+// and the volume has not had room since, as last measured. (The writer's
+// error stays until its next commit, which may be long after the room is
+// back when no event comes.)
+func (c *Cleaner) Full(writeErr error) bool {
+	if c.DiskFull.Load() {
+		return true
+	}
+	v := Volume{Total: c.totalBytes.Load(), Free: c.freeBytes.Load()}
+	return IsFull(writeErr) && v.Free < 2*c.room(v)
 }

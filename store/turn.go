@@ -15,6 +15,9 @@ import (
 // writeTurn runs f on the write connection in its turn: after the
 // writer's transaction or the checkpoint in progress, before the next.
 func (db *DB) writeTurn(ctx context.Context, f func(ctx context.Context, conn *sql.Conn) error) error {
+	if after := db.afterWrite.Load(); after != nil {
+		defer (*after)()
+	}
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
 	conn, err := db.write.Conn(ctx)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -37,11 +38,11 @@ type Config struct {
 	BudgetTZ        Zone          `env:"OCT_BUDGET_TZ, default=UTC" help:"IANA time zone whose days key daily rollups and budget windows (e.g. Europe/Berlin)"`
 	Budgets         BudgetSpecs   `env:"OCT_BUDGETS" help:"spend limits, ;-separated [SCOPE=VALUE:]AMOUNTusd/WINDOW (see Budgets below); empty: none"`
 	BudgetWarn      Percents      `env:"OCT_BUDGET_WARN, default=80%" help:"budget thresholds that alert before 100%, e.g. 50%,80%; none: only 100%"`
-	AlertWebhookURL string        `env:"OCT_ALERT_WEBHOOK_URL" help:"budget alerts are POSTed here as JSON with a text field (Slack, Mattermost, Discord); a secret: never logged"`
+	AlertWebhookURL string        `env:"OCT_ALERT_WEBHOOK_URL" secret:"true" help:"budget alerts are POSTed here as JSON with a text field (Slack, Mattermost, Discord); a secret: never logged"`
 	DiskHighWater   int           `env:"OCT_DISK_HIGH_WATERMARK, default=80" help:"percent of the DB volume above which old rows are evicted"`
 	PushEndpoint    string        `env:"OCT_PUSH_ENDPOINT" help:"remote URL; empty disables push"`
 	PushInterval    time.Duration `env:"OCT_PUSH_INTERVAL, default=5m" help:"push cycle"`
-	PushToken       string        `env:"OCT_PUSH_TOKEN" help:"sent as Authorization: Bearer <token>; never logged"`
+	PushToken       string        `env:"OCT_PUSH_TOKEN" secret:"true" help:"sent as Authorization: Bearer <token>; never logged"`
 	PushMaxBytes    int           `env:"OCT_PUSH_MAX_BYTES, default=1048576" help:"cap on one push body before compression; larger batches are split"`
 	PushGzip        bool          `env:"OCT_PUSH_GZIP, default=true" help:"gzip push bodies"`
 	AgentID         string        `env:"OCT_AGENT_ID" help:"identifies this instance in every push (default: hostname)"`
@@ -50,12 +51,21 @@ type Config struct {
 	ShutdownTimeout time.Duration `env:"OCT_SHUTDOWN_TIMEOUT, default=25s" help:"bound on drain + final push at SIGTERM"`
 	PricesFile      string        `env:"OCT_PRICES_FILE" help:"JSON prices (USD per million tokens) that add to or override the embedded table; empty: table only"`
 
+	// Doors and bounds (doors.go).
+	Token                string `env:"OCT_TOKEN" secret:"true" help:"every HTTP request (ingest, /ui, JSON endpoints, /metrics) must carry Authorization: Bearer <token>, or Basic with it as password; required when OCT_BIND is not loopback; never logged"`
+	AllowUnauthenticated bool   `env:"OCT_ALLOW_UNAUTHENTICATED, default=false" help:"serve a non-loopback OCT_BIND without OCT_TOKEN (anyone who reaches it can post events and read the data)"`
+	AllowedHosts         string `env:"OCT_ALLOWED_HOSTS" help:"comma-separated host names a request's Host may name besides loopback and OCT_BIND (guards against DNS rebinding); * allows any"`
+	MaxConnections       int    `env:"OCT_MAX_CONNECTIONS, default=256" help:"HTTP connections served at once; more wait for one to close"`
+	MaxMetadataKeys      int    `env:"OCT_MAX_METADATA_KEYS, default=128" help:"cap on an event's metadata keys (unknown top-level fields included); the rest is dropped, noted in metadata.truncated"`
+	MaxMetadataBytes     int    `env:"OCT_MAX_METADATA_BYTES, default=16384" help:"cap on an event's metadata as JSON, bytes; keys past it are dropped the same way"`
+	DiskReserveBytes     int64  `env:"OCT_DISK_RESERVE_BYTES, default=4194304" help:"a file this size (at most 1/16 of the volume) beside the DB, released to free a full volume; the DB also leaves this much free; 0 disables both"`
+
 	// The OTLP exporter: the standard OpenTelemetry variables (otlpconfig.go).
 	OTLPEndpoint        string        `env:"OTEL_EXPORTER_OTLP_ENDPOINT" help:"OTLP/HTTP base URL; /v1/traces, /v1/logs, /v1/metrics are appended; empty (and no per-signal URL) disables the exporter"`
 	OTLPTracesEndpoint  string        `env:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" help:"URL for spans, used as given"`
 	OTLPLogsEndpoint    string        `env:"OTEL_EXPORTER_OTLP_LOGS_ENDPOINT" help:"URL for log records, used as given"`
 	OTLPMetricsEndpoint string        `env:"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT" help:"URL for metrics, used as given"`
-	OTLPHeaders         Headers       `env:"OTEL_EXPORTER_OTLP_HEADERS" help:"key=value,... (values percent-encoded) sent on every OTLP request; never logged"`
+	OTLPHeaders         Headers       `env:"OTEL_EXPORTER_OTLP_HEADERS" secret:"true" help:"key=value,... (values percent-encoded) sent on every OTLP request; never logged"`
 	OTLPProtocol        Protocol      `env:"OTEL_EXPORTER_OTLP_PROTOCOL, default=http/protobuf" help:"http/protobuf or http/json"`
 	OTLPCompression     Compression   `env:"OTEL_EXPORTER_OTLP_COMPRESSION" help:"gzip, or none (empty)"`
 	OTLPTimeout         Millis        `env:"OTEL_EXPORTER_OTLP_TIMEOUT, default=10000" help:"milliseconds per OTLP request"`
@@ -78,17 +88,25 @@ func LoadConfig(ctx context.Context, lookup envconfig.Lookuper) (*Config, error)
 }
 
 // nameVariable rewrites envconfig's "Field: reason" into "OCT_VAR: invalid
-// value "x": reason", so the operator sees the name they set.
+// value "x": reason", so the operator sees the name they set. The value of
+// a variable that may hold a secret is never shown.
 func nameVariable(err error, lookup envconfig.Lookuper) error {
 	msg := err.Error()
 	var out error = err
-	eachVar(func(name, _, _ string, _ reflect.Value, field string) {
+	eachVar(func(name, _, _ string, v reflect.Value, field string) {
 		if reason, ok := strings.CutPrefix(msg, field+": "); ok {
 			val, _ := lookup.Lookup(name)
 			reason = strings.TrimPrefix(reason, fmt.Sprintf("invalid value %q: ", val))
-			out = fmt.Errorf("%s: invalid value %q: %s", name, val, reason)
+			if isSecret(name) {
+				reason = strings.ReplaceAll(reason, val, "***")
+			}
+			out = fmt.Errorf("%s: invalid value %s: %s", name, shown(name, val), reason)
 		}
 	}, &Config{})
+	if out == err { // not a variable's: still never print a secret in it
+		msg = hideSecrets(msg, lookup)
+		out = errors.New(msg)
+	}
 	return out
 }
 
@@ -114,6 +132,10 @@ func (c *Config) validate() error {
 		{"OCT_PUSH_MAX_BYTES", c.PushMaxBytes < 1024, c.PushMaxBytes, ">= 1024"},
 		{"OCT_SHUTDOWN_TIMEOUT", c.ShutdownTimeout <= 0, c.ShutdownTimeout, "> 0"},
 		{"OCT_DB_PATH", c.DBPath == "", `""`, "a file path"},
+		{"OCT_MAX_CONNECTIONS", c.MaxConnections < 1, c.MaxConnections, ">= 1"},
+		{"OCT_MAX_METADATA_KEYS", c.MaxMetadataKeys < 1, c.MaxMetadataKeys, ">= 1"},
+		{"OCT_MAX_METADATA_BYTES", c.MaxMetadataBytes < 64, c.MaxMetadataBytes, ">= 64"},
+		{"OCT_DISK_RESERVE_BYTES", c.DiskReserveBytes < 0, c.DiskReserveBytes, ">= 0"},
 	}
 	for _, ch := range checks {
 		if ch.bad {
@@ -124,7 +146,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("OCT_PRICES_FILE: invalid file %q: %v", c.PricesFile, err)
 	}
 	if c.PushEndpoint != "" && !strings.HasPrefix(c.PushEndpoint, "http://") && !strings.HasPrefix(c.PushEndpoint, "https://") {
-		return fmt.Errorf("OCT_PUSH_ENDPOINT: invalid value %q: must be an http:// or https:// URL", c.PushEndpoint)
+		return fmt.Errorf("OCT_PUSH_ENDPOINT: invalid value %s: must be an http:// or https:// URL", shownURL(c.PushEndpoint))
+	}
+	if err := c.validateDoors(); err != nil {
+		return err
 	}
 	if err := c.validateBudgets(); err != nil {
 		return err
@@ -132,13 +157,18 @@ func (c *Config) validate() error {
 	return c.validateOTLP()
 }
 
-// LogValue is what the startup log shows: everything, the token masked.
+// LogValue is what the startup log shows: everything, secrets masked and
+// URLs without their passwords.
 func (c *Config) LogValue() slog.Value {
 	var attrs []slog.Attr
 	eachVar(func(name, _, _ string, v reflect.Value, _ string) {
 		val := fmt.Sprint(v.Interface())
-		if (name == "OCT_PUSH_TOKEN" || name == "OCT_ALERT_WEBHOOK_URL") && val != "" {
+		switch {
+		case name == "OTEL_EXPORTER_OTLP_HEADERS": // prints its keys only
+		case isSecret(name) && val != "":
 			val = "***"
+		case strings.Contains(val, "://"):
+			val = redactURL(val)
 		}
 		attrs = append(attrs, slog.String(name, val))
 	}, c)

@@ -30,6 +30,7 @@ func TestConfigDefaults(t *testing.T) {
 		PushInterval: 5 * time.Minute, PushMaxBytes: 1048576, PushGzip: true, AgentID: host,
 		LogMinLevel: LogLevel(slog.LevelInfo), ShutdownTimeout: 25 * time.Second,
 		OTLPProtocol: "http/protobuf", OTLPTimeout: Millis(10 * time.Second), OTLPInterval: 10 * time.Second,
+		MaxConnections: 256, MaxMetadataKeys: 128, MaxMetadataBytes: 16384, DiskReserveBytes: 4 << 20,
 	}
 	if *c != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
@@ -80,6 +81,9 @@ func TestConfigBadValues(t *testing.T) {
 		{"OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"}, {"OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"},
 		{"OTEL_EXPORTER_OTLP_TIMEOUT", "10s"}, {"OTEL_EXPORTER_OTLP_TIMEOUT", "0"},
 		{"OTEL_RESOURCE_ATTRIBUTES", "=x"}, {"OCT_OTLP_INTERVAL", "0s"}, {"OCT_OTLP_INTERVAL", "often"},
+		{"OCT_MAX_CONNECTIONS", "0"}, {"OCT_MAX_METADATA_KEYS", "0"}, {"OCT_MAX_METADATA_BYTES", "10"},
+		{"OCT_DISK_RESERVE_BYTES", "-1"}, {"OCT_ALLOW_UNAUTHENTICATED", "perhaps"}, {"OCT_BIND", "0.0.0.0"},
+		{"OCT_ALLOWED_HOSTS", "a.example,http://b"},
 	}
 	for _, tc := range cases {
 		_, err := LoadConfig(context.Background(), envconfig.MapLookuper(map[string]string{tc.name: tc.value}))
@@ -91,8 +95,9 @@ func TestConfigBadValues(t *testing.T) {
 		if !strings.HasPrefix(msg, tc.name+": ") || strings.Contains(msg, "\n") {
 			t.Errorf("%s=%q: error %q does not start with the variable's name on one line", tc.name, tc.value, msg)
 		}
-		if tc.value != "" && !strings.Contains(msg, tc.value) {
-			t.Errorf("%s=%q: error %q does not show the bad value", tc.name, tc.value, msg)
+		if secret := isSecret(tc.name); tc.value != "" && strings.Contains(msg, tc.value) == secret {
+			t.Errorf("%s=%q: error %q shows the bad value: %v; want %v (secret: %v)", tc.name, tc.value, msg,
+				strings.Contains(msg, tc.value), !secret, secret)
 		}
 	}
 }
@@ -143,5 +148,66 @@ func TestConfigLogMasksToken(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&b, nil)).Info("configuration", "config", c)
 	if strings.Contains(b.String(), "s3cr3t") || !strings.Contains(b.String(), `"OCT_PUSH_TOKEN":"***"`) {
 		t.Errorf("log line: %s", b.String())
+	}
+}
+
+// No value that may hold a secret is printed, in the start-up log or in a
+// configuration error: OTEL_EXPORTER_OTLP_HEADERS='Authorization=Basic%20SECRET,bad'
+// printed its whole value in the exit-2 line.
+func TestConfigNeverPrintsSecrets(t *testing.T) {
+	const secret = "SECRET-c2VjcmV0"
+	for _, env := range []map[string]string{
+		{"OTEL_EXPORTER_OTLP_HEADERS": "Authorization=Basic%20" + secret + ",bad"},
+		{"OTEL_EXPORTER_OTLP_HEADERS": "Authorization=" + secret + "%zz"},
+		{"OCT_PUSH_ENDPOINT": "ftp://user:" + secret + "@example.com/x"},
+		{"OCT_PUSH_ENDPOINT": "user:" + secret + "@example.com"},
+		{"OTEL_EXPORTER_OTLP_ENDPOINT": "grpc://u:" + secret + "@collector:4317"},
+		{"OCT_TOKEN": secret, "OCT_PORT": "nope"},
+	} {
+		_, err := LoadConfig(context.Background(), envconfig.MapLookuper(env))
+		if err == nil {
+			t.Errorf("%v accepted", env)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("%v: error %q shows the secret", env, err)
+		}
+	}
+	c, err := LoadConfig(context.Background(), envconfig.MapLookuper(map[string]string{
+		"OCT_TOKEN": secret, "OCT_PUSH_ENDPOINT": "https://user:" + secret + "@example.com/in?key=" + secret,
+		"OTEL_EXPORTER_OTLP_HEADERS": "Authorization=" + secret,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("configuration", "config", c)
+	if strings.Contains(b.String(), secret) || !strings.Contains(b.String(), `"OCT_TOKEN":"***"`) {
+		t.Errorf("log line: %s", b.String())
+	}
+}
+
+// A non-loopback OCT_BIND needs OCT_TOKEN, or OCT_ALLOW_UNAUTHENTICATED.
+func TestConfigNonLoopbackBind(t *testing.T) {
+	for _, tc := range []struct {
+		env map[string]string
+		ok  bool
+	}{
+		{map[string]string{"OCT_BIND": "127.0.0.1"}, true},
+		{map[string]string{"OCT_BIND": "::1"}, true},
+		{map[string]string{"OCT_BIND": "localhost"}, true},
+		{map[string]string{"OCT_BIND": "0.0.0.0"}, false},
+		{map[string]string{"OCT_BIND": ""}, false},
+		{map[string]string{"OCT_BIND": "10.1.2.3"}, false},
+		{map[string]string{"OCT_BIND": "0.0.0.0", "OCT_TOKEN": "t"}, true},
+		{map[string]string{"OCT_BIND": "0.0.0.0", "OCT_ALLOW_UNAUTHENTICATED": "true"}, true},
+	} {
+		_, err := LoadConfig(context.Background(), envconfig.MapLookuper(tc.env))
+		if (err == nil) != tc.ok {
+			t.Errorf("%v: err = %v, want ok %v", tc.env, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "OCT_TOKEN") {
+			t.Errorf("%v: error %q does not name OCT_TOKEN", tc.env, err)
+		}
 	}
 }

@@ -44,6 +44,8 @@ type Main struct {
 	Prices   *price.Lazy     // embedded table + OCT_PRICES_FILE
 	Unpriced *codec.Unpriced // traces left without a cost, per model
 	Budgets  *budgets        // nil without OCT_BUDGETS (budgets.go)
+	Unknown  *codec.UnknownFields
+	Trimmed  *codec.Trimmed // events whose metadata was cut to the caps
 
 	// Usage is the LLM usage series of committed calls, on /metrics.
 	Usage *llmusage.Series
@@ -72,6 +74,7 @@ func (m *Main) Run(ctx context.Context) error {
 	cfg := m.Config
 	m.Logger.Info("openclaw-trace starting", "version", version, "commit", commit, "pid", os.Getpid())
 	m.Logger.Info("configuration", "config", cfg)
+	m.warnDoors()
 
 	if err := m.openDB(); err != nil {
 		return err
@@ -93,10 +96,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("load OCT_PRICES_FILE: %w", err)
 	}
 	m.Prices = prices
-	m.Unpriced = &codec.Unpriced{}
-	parser := &codec.Parser{MaxTextBytes: cfg.MaxTextBytes, Now: time.Now, Prices: m.Prices, Unpriced: m.Unpriced}
+	m.Unpriced, m.Unknown, m.Trimmed = &codec.Unpriced{}, &codec.UnknownFields{}, &codec.Trimmed{}
+	parser := &codec.Parser{MaxTextBytes: cfg.MaxTextBytes, Now: time.Now, Prices: m.Prices, Unpriced: m.Unpriced,
+		MaxMetadataKeys: cfg.MaxMetadataKeys, MaxMetadataBytes: cfg.MaxMetadataBytes, Unknown: m.Unknown, Trimmed: m.Trimmed}
 	m.HTTP = listener.NewHTTP(net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.Port)), m.Queue, parser)
 	m.HTTP.MaxBodyBytes = cfg.MaxBodyBytes
+	m.HTTP.MaxConns, m.HTTP.AllowedHosts, m.HTTP.Token = cfg.MaxConnections, cfg.allowedHosts(), cfg.Token
 	m.HTTP.Logger = m.Logger.With("component", "http")
 	m.account(codec.HTTP, &m.HTTP.Counters)
 	m.HTTP.Handle("GET /health", m.healthHandler())
@@ -157,6 +162,7 @@ func (m *Main) openUpkeep() {
 	m.Cleaner.Retention = time.Duration(cfg.RetentionDays) * 24 * time.Hour
 	m.Cleaner.RollupRetention = cfg.RollupRetention.Duration()
 	m.Cleaner.HighWatermark = float64(cfg.DiskHighWater)
+	m.Cleaner.ReserveBytes = cfg.DiskReserveBytes
 	m.Cleaner.PushEnabled = cfg.PushEndpoint != ""
 	m.Cleaner.Streams = exportStreams(m.Export)
 	m.Cleaner.Logger = m.Logger.With("component", "cleanup")
@@ -188,7 +194,12 @@ func (m *Main) openDB() error {
 	m.DB = store.NewDB(path)
 	m.DB.WAL.Logger = m.Logger.With("component", "wal")
 	m.DB.Location = m.Config.BudgetTZ.Location()
-	if err := m.DB.Open(); err != nil {
+	err := m.DB.Open()
+	var locked *store.LockedError
+	if err != nil && !errors.As(err, &locked) && releaseReserve(path, m.Logger) { // a full volume: the cleaner frees it once open
+		err = m.DB.Open()
+	}
+	if err != nil {
 		m.DB = nil
 		return fmt.Errorf("%w (set OCT_DB_PATH to a writable location)", err)
 	}

@@ -33,6 +33,8 @@ type snapshot struct {
 	WAL                 group                 `json:"wal"`          // walStats
 	Cleanup             group                 `json:"cleanup"`      // cleanupStats
 	DiskFull            bool                  `json:"disk_full"`
+	HTTP                group                 `json:"http"`   // httpStats
+	Fields              group                 `json:"fields"` // fieldStats
 
 	counts            [codec.NumTransports]codec.Counts
 	dbOK              bool
@@ -89,6 +91,16 @@ var topStats = []stat[*snapshot]{
 		get: func(s *snapshot) any { return s.volumeUsed }},
 	{name: "volume_high_watermark_ratio", typ: gauge, help: "OCT_DISK_HIGH_WATERMARK as a ratio: above it the cleaner deletes the oldest rows, delivered ones first, then undelivered ones (evicted).",
 		get: func(s *snapshot) any { return s.highWatermark }},
+	{name: "disk_full", typ: gauge, help: "1 while nothing can be written for lack of space on the DB volume (the writer or the cleaner got \"database or disk is full\"), else 0.",
+		get: func(s *snapshot) any { return boolValue(s.DiskFull) }},
+}
+
+// boolValue is a gauge's value of b: 1 or 0.
+func boolValue(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // account adds c to the counters of transport t: each component that
@@ -141,6 +153,8 @@ func (m *Main) snapshot(ctx context.Context, withDB bool) *snapshot {
 	}
 	m.components(s)
 	m.upkeepStats(s)
+	m.guardStats(s)
+	m.guardStats(s)
 	if withDB && m.DB != nil {
 		s.dbBytes, s.walBytes = m.DB.Sizes()
 		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)

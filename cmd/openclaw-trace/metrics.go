@@ -182,6 +182,8 @@ func snapshotFamilies(s *snapshot) []*family {
 	fams = append(fams, groupFamilies(cleanupStats, "", map[string]group{"": s.Cleanup})...)
 	fams = append(fams, groupFamilies(pushStats, "", map[string]group{"": s.Push})...)
 	fams = append(fams, groupFamilies(logtailStats, "", map[string]group{"": s.Logtail})...)
+	fams = append(fams, groupFamilies(httpStats, "", map[string]group{"": s.HTTP})...)
+	fams = append(fams, groupFamilies(fieldStats, "", map[string]group{"": s.Fields})...)
 	return fams
 }
 

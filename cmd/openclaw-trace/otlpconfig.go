@@ -150,7 +150,7 @@ func (c *Config) validateOTLP() error {
 		}
 		u, err := url.Parse(v.val)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("%s: invalid value %q: must be an http:// or https:// URL", v.name, v.val)
+			return fmt.Errorf("%s: invalid value %s: must be an http:// or https:// URL", v.name, shownURL(v.val))
 		}
 	}
 	if c.OTLPInterval <= 0 {

@@ -17,8 +17,9 @@ var uiPage []byte
 // uiCSP lets the page run its own inline script (by its hash, so a handler
 // attribute smuggled in through a model name or error message cannot run
 // even if escaping missed it) and style, and fetch from this daemon only:
-// no CDN, font or image from anywhere else.
-var uiCSP = "default-src 'none'; script-src '" + scriptHash(uiPage) + "'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'"
+// no CDN, font or image from anywhere else. No other page may frame it
+// (clickjacking).
+var uiCSP = "default-src 'none'; script-src '" + scriptHash(uiPage) + "'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 // scriptHash is the CSP source of page's one inline <script>.
 func scriptHash(page []byte) string {
@@ -37,6 +38,7 @@ func uiHandler() http.Handler {
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Content-Security-Policy", uiCSP)
 		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY") // and frame-ancestors: no page may frame the dashboard
 		h.Set("Cache-Control", "no-cache")
 		w.Write(uiPage)
 	})

@@ -1,6 +1,10 @@
 package main
 
-import "github.com/openclaw/openclaw-trace/store"
+import (
+	"log/slog"
+
+	"github.com/openclaw/openclaw-trace/store"
+)
 
 // The counters of the database's upkeep: the WAL monitor and the Cleaner,
 // as /health's counters and /metrics show them.
@@ -30,6 +34,21 @@ var cleanupStats = []stat[*store.Cleaner]{
 		get: func(c *store.Cleaner) any { return c.Relieved.Load() }},
 	{key: "pages_freed", name: "vacuum_pages_freed_total", typ: counter, help: "Pages incremental_vacuum handed back to the file system.",
 		get: func(c *store.Cleaner) any { return c.PagesFreed.Load() }},
+	{key: "reserve_bytes", name: "disk_reserve_bytes", typ: gauge, help: "Size of the reserve file kept beside the DB to free a full volume (0 while released).",
+		get: func(c *store.Cleaner) any { return c.ReserveHeld.Load() }},
+	{key: "reserve_releases", name: "disk_reserve_releases_total", typ: counter, help: "Times the reserve was released to free a full volume.",
+		get: func(c *store.Cleaner) any { return c.ReserveReleases.Load() }},
+}
+
+// diskFull is true while nothing can be written for lack of space: the
+// writer's last transaction, or a step of the Cleaner, failed with SQLite's
+// "database or disk is full", and the room has not come back since. It
+// clears by itself.
+func (m *Main) diskFull() bool {
+	if m.Cleaner == nil || m.Writer == nil {
+		return false
+	}
+	return m.Cleaner.Full(m.Writer.Err())
 }
 
 func (m *Main) upkeepStats(s *snapshot) {
@@ -39,4 +58,18 @@ func (m *Main) upkeepStats(s *snapshot) {
 	if m.Cleaner != nil {
 		s.Cleanup = readGroup(cleanupStats, m.Cleaner)
 	}
+	s.DiskFull = m.diskFull()
+}
+
+// releaseReserve deletes the disk reserve beside the database at path,
+// for an open that failed, and reports whether there was one to delete:
+// on a full volume SQLite cannot even make its shared-memory file.
+func releaseReserve(path string, logger *slog.Logger) bool {
+	released, err := store.ReleaseReserve(path)
+	if released {
+		logger.Warn("database did not open: disk reserve released, trying again", "reserve", path+store.ReserveSuffix)
+	} else if err != nil {
+		logger.Warn("release disk reserve", "err", err)
+	}
+	return released
 }
