@@ -35,7 +35,7 @@ type HTTP struct {
 
 	// Limits (limits.go), set before Open. MaxConns bounds the connections
 	// served at once (0: no bound); MaxInflightBytes the request bodies read
-	// and decoded at once (0: twice MaxBodyBytes), waited for up to BodyWait. ConnWaits counts accepts
+	// and decoded at once (0: MaxBodyBytes), waited for up to BodyWait. ConnWaits counts accepts
 	// that waited for a connection to close, Busy the requests answered 429
 	// because the bodies in flight took their share (also queue_full drops).
 	MaxConns         int

@@ -161,13 +161,16 @@ func (h *HTTP) acquireBody(r *http.Request, weight int64) bool {
 	return h.bodies().acquire(ctx, weight)
 }
 
-// bodies is the in-flight budget: MaxInflightBytes, or twice the body
-// cap, and never less than one body.
+// bodies is the in-flight budget: MaxInflightBytes, or one body cap (one
+// large body decoded at a time, many small ones side by side). Measured
+// with 8 clients posting 839 KB traces of 50,000 metadata keys for 20 s:
+// twice the cap peaked at 46-47 MB RSS, once the cap at 33-43 MB with more
+// bodies accepted (less garbage collected at once).
 func (h *HTTP) bodies() *budget {
 	h.budgetOnce.Do(func() {
 		total := h.MaxInflightBytes
 		if total <= 0 {
-			total = 2 * h.MaxBodyBytes
+			total = h.MaxBodyBytes
 		}
 		h.inflight = newBudget(max(total, h.MaxBodyBytes))
 	})

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"reflect"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -202,7 +203,8 @@ Configuration is read from the environment only:
 	}, &Config{})
 	tw.Flush()
 	fmt.Fprint(w, budgetHelp)
-	fmt.Fprintln(w, "\nA bad value stops start-up with exit status 2 and a line naming the variable.")
+	fmt.Fprintf(w, "\nGOMEMLIMIT (Go's soft memory limit) is %dMiB unless set.\n", DefaultMemoryLimit>>20)
+	fmt.Fprintln(w, "A bad value stops start-up with exit status 2 and a line naming the variable.")
 }
 
 // eachVar calls fn for every variable: its name, default, help, the field's
@@ -298,4 +300,19 @@ func (z Zone) Location() *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+// DefaultMemoryLimit is the Go runtime's soft memory limit unless
+// GOMEMLIMIT is set. Measured with 8 clients posting 839 KB traces of
+// 50,000 metadata keys for 20 s (scripts/faults.sh): peak RSS 33-47 MB
+// without a limit, 30.0 MB at 20 MiB, 28.6 MB at 18 MiB, 25.9 MB at
+// 16 MiB (which accepted a third fewer bodies). Idle and ordinary load
+// keep the heap well under it, where it costs nothing.
+const DefaultMemoryLimit = 18 << 20
+
+// applyMemoryLimit sets DefaultMemoryLimit unless GOMEMLIMIT is set.
+func applyMemoryLimit(getenv func(string) string) {
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(DefaultMemoryLimit)
+	}
 }
