@@ -7,7 +7,9 @@
   faults.py bigmeta URL CLIENTS SECONDS KEYS
                                           CLIENTS threads post one trace with KEYS metadata
                                           keys (~777 KB at 50,000) again and again for SECONDS
-  faults.py post URL PATH BODYFILE        one POST, prints status and body
+  faults.py counters URL                  the daemon's accounting (/health) in one line
+  faults.py receiver URL                  the mock receiver's figures (/stats) in one line
+  faults.py field URL KEY...              one field of a JSON document (KEY per level)
 
 Prints one JSON line of figures. Standard library only.
 """
@@ -91,16 +93,30 @@ def bigmeta(url, clients, seconds, keys):
     print(json.dumps({"body_bytes": len(body), "statuses": {str(k): v for k, v in statuses.items()}}))
 
 
-def post(url, path, bodyfile):
-    with open(bodyfile, "rb") as f:
-        body = f.read()
-    req = urllib.request.Request(url + path, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as r:
-            code, out = r.status, r.read()
-    except urllib.error.HTTPError as e:
-        code, out = e.code, e.read()
-    print(code, out.decode()[:300])
+def fetch(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.load(r)
+
+
+def counters(url):
+    c = fetch(url + "/health")["counters"]
+    dropped = {k: v for k, v in c["dropped_by_reason"].items() if v} or 0
+    cl = c.get("cleanup") or {}
+    print(f"received {c['received']}, written {c['written']}, dropped {dropped}, evicted {c['evicted']}, "
+          f"relieved {cl.get('relieved')}, disk_full {c.get('disk_full')}")
+
+
+def receiver(url):
+    s = fetch(url + "/stats")
+    print(f"delivered {s['rows']} rows in {s['bodies']} bodies, duplicates {s['duplicates']}, "
+          f"refused {s['rejected_bodies']} bodies ({s['rejected_rows']} rows), answers {s['statuses']}")
+
+
+def field(url, keys):
+    v = fetch(url)
+    for k in keys:
+        v = v[k]
+    print(v)
 
 
 def main():
@@ -109,8 +125,12 @@ def main():
         conns(args[0], int(args[1]), float(args[2]), len(args) > 3 and args[3] == "slow")
     elif cmd == "bigmeta":
         bigmeta(args[0], int(args[1]), float(args[2]), int(args[3]))
-    elif cmd == "post":
-        post(args[0], args[1], args[2])
+    elif cmd == "counters":
+        counters(args[0])
+    elif cmd == "receiver":
+        receiver(args[0])
+    elif cmd == "field":
+        field(args[0], args[1:])
     else:
         sys.exit(__doc__)
 

@@ -22,9 +22,10 @@ build() {
 	echo "binary: $(stat -c %s "$WORK/openclaw-trace") bytes"
 }
 
-# start_receiver: the mock push API; sets RECEIVER (base URL).
+# start_receiver [--reject-model NAME]: the mock push API; sets RECEIVER (base URL).
 start_receiver() {
-	python3 "$ROOT/scripts/receiver.py" "$WORK/receiver.port" &
+	rm -f "$WORK/receiver.port"
+	python3 "$ROOT/scripts/receiver.py" "$WORK/receiver.port" "$@" &
 	PIDS+=($!)
 	for _ in $(seq 100); do [ -s "$WORK/receiver.port" ] && break; sleep 0.05; done
 	RECEIVER="http://127.0.0.1:$(cat "$WORK/receiver.port")"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -40,14 +41,19 @@ func get(t *testing.T, url, host string, header ...string) (int, http.Header, st
 	return resp.StatusCode, resp.Header, string(b)
 }
 
-// runExit runs the binary with env until it exits and returns its status
-// and output.
+// runExit runs the binary with env until it exits, at most 10 s, and
+// returns its status (-1 when it was still running) and output.
 func runExit(t *testing.T, env ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(binPath)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "OCT_DB_PATH=" + filepath.Join(t.TempDir(), "t.db"),
 		"OCT_PORT=0", "OCT_SOCKET_PATH=", "OCT_UDP_ADDR="}, env...)
 	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		return -1, string(out)
+	}
 	if ee, ok := err.(*exec.ExitError); ok {
 		return ee.ExitCode(), string(out)
 	}
