@@ -25,12 +25,6 @@ const (
 	dashboardPath = "../../deploy/grafana/openclaw-trace.json"
 )
 
-// notYetExposed are the series the deploy files read that other work
-// adds to /metrics. Empty it once they are merged; the test fails when
-// one of them is on the page.
-var notYetExposed = map[string]string{
-}
-
 // seriesRef is a series name in PromQL: ours, the library's process_*
 // and go_*, or Prometheus's own up.
 var seriesRef = regexp.MustCompile(`\b(?:openclaw_trace|process|go)_[a-z0-9_]+\b|\bup\{`)
@@ -138,7 +132,7 @@ func liveNames(t *testing.T) map[string]bool {
 
 // TestDeployFilesNameLiveSeries: every expression of the dashboard and
 // of the alert rules names series, and each is on the real binary's
-// /metrics (or in notYetExposed); the dashboard shows every usage family
+// /metrics; the dashboard shows every usage family
 // and picks its Prometheus with a datasource variable; every rule has a
 // unit test.
 func TestDeployFilesNameLiveSeries(t *testing.T) {
@@ -160,7 +154,7 @@ func TestDeployFilesNameLiveSeries(t *testing.T) {
 			if r == "up{" {
 				continue // Prometheus's own
 			}
-			if !live[r] && notYetExposed[r] == "" {
+			if !live[r] {
 				t.Errorf("%s: %s is not on /metrics (expression %q)", where, r, expr)
 			}
 		}
@@ -171,11 +165,6 @@ func TestDeployFilesNameLiveSeries(t *testing.T) {
 	all := strings.Join(exprs, "\n")
 	for _, e := range exprs {
 		check("dashboard", e)
-	}
-	for name, by := range notYetExposed {
-		if live[name] {
-			t.Errorf("%s is on /metrics now (%s): remove it from notYetExposed", name, by)
-		}
 	}
 	for _, f := range llmusage.Families {
 		if f.Name != llmusage.LabelLimitName && !strings.Contains(all, f.Name) {
