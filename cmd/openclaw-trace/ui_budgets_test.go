@@ -78,8 +78,8 @@ func TestDashboardBudgetsInChromium(t *testing.T) {
 	// the time now, checked for the one reset set a known time ahead.
 	want := []struct{ ID, Scope, Pill, Spent, Limit, Lower, Meter, Class string }{
 		{"all:5usd/day", "all calls", "ok", "$1.2500", "$5.0000", "", "25%", "ok"},
-		{"agent=main:2usd/day", "agent=main", "warn", "$1.7000", "$2.0000", "lower bound: 3 unpriced calls not counted", "85%", "warn"},
-		{"trigger=heartbeat:0.5usd/day", "trigger=heartbeat", "ok", "$0.00004", "$0.5000", "lower bound: unpriced calls not counted", "0%", "ok"},
+		{"agent=main:2usd/day", "agent=main", "warn", "$1.7000", "$2.0000", "lower bound: 3 unpriced calls are not counted", "85%", "warn"},
+		{"trigger=heartbeat:0.5usd/day", "trigger=heartbeat", "ok", "$0.00004", "$0.5000", "lower bound: unpriced calls are not counted", "0%", "ok"},
 		{hostile, hostile, "over", "$0.0125", "$0.0100", "", "100%", "over"},
 	}
 	if len(items) != len(want) {
@@ -106,5 +106,41 @@ func TestDashboardBudgetsInChromium(t *testing.T) {
 	loadUI(t, p, srv.URL+"/ui")
 	if p.Bool(`document.getElementById("budgets").checkVisibility()`) {
 		t.Error("budgets panel shown with no budget")
+	}
+}
+
+// TestDashboardBudgetsFromDaemon: the page reads the real daemon's
+// GET /v1/budgets: a budget spent past its limit shows over, another
+// within its limit ok, each with the spend the daemon counted from the
+// stored calls; an unpriced call makes the all-calls spend a lower bound.
+func TestDashboardBudgetsFromDaemon(t *testing.T) {
+	bin := chromiumPath(t)
+	d := startDaemon(t, "", "OCT_BUDGETS=5usd/day; agent=main:0.5usd/day")
+	sendCalls(t, d, false,
+		map[string]any{"provider": "openai", "model": "gpt-4o", "agent_id": "main", "prompt_tokens": 1000, "cost_usd": 0.5},
+		map[string]any{"provider": "openai", "model": "gpt-4o", "agent_id": "main", "prompt_tokens": 1000, "cost_usd": 0.25},
+		map[string]any{"provider": "openai", "model": "gpt-4o", "agent_id": "ops", "prompt_tokens": 1000, "cost_usd": 0.1},
+		map[string]any{"provider": "acme", "model": "unknown-1", "agent_id": "ops", "prompt_tokens": 1000})
+	waitWritten(t, d, 4)
+	p := openPage(t, bin, 1280, 900)
+	loadUI(t, p, d.URL("/ui"))
+	if !p.Bool(`document.getElementById("budgets").checkVisibility()`) {
+		t.Fatal("budgets panel hidden with two budgets configured")
+	}
+	var items []struct{ ID, Pill, Spent, Limit, Lower string }
+	p.Eval(`[...document.querySelectorAll("#budget-list li")].map((li) => ({id: li.dataset.id,
+		pill: li.querySelector(".pill").textContent, spent: li.querySelector(".spent").textContent,
+		limit: li.querySelector(".limit").textContent, lower: li.querySelector(".lower")?.textContent ?? ""}))`, &items)
+	want := []struct{ ID, Pill, Spent, Limit, Lower string }{
+		{"all/day", "ok", "$0.8500", "$5.0000", "lower bound: 1 unpriced call is not counted"},
+		{"agent=main/day", "over", "$0.7500", "$0.5000", ""},
+	}
+	if len(items) != len(want) {
+		t.Fatalf("%d budgets shown, want %d: %+v", len(items), len(want), items)
+	}
+	for i, w := range want {
+		if items[i] != w {
+			t.Errorf("budget %d\n got %+v\nwant %+v", i, items[i], w)
+		}
 	}
 }
