@@ -73,6 +73,16 @@ type Table struct {
 	payload func(ev *Event)
 }
 
+// The tables the store keeps beside the data tables: the daily rollups
+// of the calls, their one state row (zone, backfill, raw horizon), and
+// the budget alerts raised. Their columns belong to the store; their
+// names, like every table name, are spelled here only.
+const (
+	RollupsTable      = "llm_rollups"
+	RollupStateTable  = "rollup_state"
+	BudgetAlertsTable = "budget_alerts"
+)
+
 // NumDataTables is the number of data tables.
 const NumDataTables = 4
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/codec"
 )
 
 // DefaultRollupRetention keeps daily rollups for OCT_ROLLUP_RETENTION's
@@ -22,7 +24,7 @@ func (c *Cleaner) expireRollups(ctx context.Context, res *Result) error {
 	// The day that held the cutoff ended after it: kept.
 	cutoff, _, _ := days.Day(c.Now().Add(-keep).UnixMilli())
 	for {
-		r, err := c.db.writeExec(ctx, "DELETE FROM "+RollupTable+" WHERE day = (SELECT min(day) FROM "+RollupTable+") AND day < ?", cutoff)
+		r, err := c.db.writeExec(ctx, "DELETE FROM "+codec.RollupsTable+" WHERE day = (SELECT min(day) FROM "+codec.RollupsTable+") AND day < ?", cutoff)
 		if err != nil {
 			return fmt.Errorf("expire rollups: %w", err)
 		}
@@ -30,7 +32,7 @@ func (c *Cleaner) expireRollups(ctx context.Context, res *Result) error {
 		if err != nil {
 			return fmt.Errorf("expire rollups: %w", err)
 		}
-		res.Expired[RollupTable] += n
+		res.Expired[codec.RollupsTable] += n
 		if n == 0 {
 			return nil
 		}

@@ -32,9 +32,6 @@ const DefaultRollupKeysPerDay = 2000
 // RollupOther is every name of a day's overflow row.
 const RollupOther = "(other)"
 
-// RollupTable is the rollups' table.
-const RollupTable = "llm_rollups"
-
 // RollupKeyColumns are the rollup key's columns, in rollupKey's order;
 // RollupSumColumns the counters, in rollupRow.sums' order.
 var (
@@ -181,7 +178,7 @@ var upsertRollupSQL = func() string {
 			sets = append(sets, c+" = "+c+" + excluded."+c)
 		}
 	}
-	return "INSERT INTO " + RollupTable + " (" + strings.Join(cols, ", ") + ") VALUES (?" +
+	return "INSERT INTO " + codec.RollupsTable + " (" + strings.Join(cols, ", ") + ") VALUES (?" +
 		strings.Repeat(", ?", len(cols)-1) + ") ON CONFLICT (" + strings.Join(RollupKeyColumns, ", ") +
 		") DO UPDATE SET " + strings.Join(sets, ", ")
 }()
@@ -217,7 +214,7 @@ func (r *rollups) flush(exec func(args []driver.NamedValue) error) error {
 
 // rollupKeys loads the keys stored for day.
 func (db *DB) rollupKeys(ctx context.Context, day string) (map[rollupKey]bool, error) {
-	rows, err := db.read.QueryContext(ctx, "SELECT "+strings.Join(RollupKeyColumns, ", ")+" FROM "+RollupTable+" WHERE day = ?", day)
+	rows, err := db.read.QueryContext(ctx, "SELECT "+strings.Join(RollupKeyColumns, ", ")+" FROM "+codec.RollupsTable+" WHERE day = ?", day)
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func (db *DB) openRollups(ctx context.Context) error {
 	return db.writeTurn(ctx, func(ctx context.Context, conn *sql.Conn) error {
 		var zone string
 		var backfill bool
-		if err := conn.QueryRowContext(ctx, "SELECT zone, backfill FROM rollup_state WHERE id = 1").Scan(&zone, &backfill); err != nil {
+		if err := conn.QueryRowContext(ctx, "SELECT zone, backfill FROM "+codec.RollupStateTable+" WHERE id = 1").Scan(&zone, &backfill); err != nil {
 			return fmt.Errorf("read rollup state: %w", err)
 		}
 		if backfill {
@@ -41,7 +41,7 @@ func (db *DB) openRollups(ctx context.Context) error {
 		if zone == db.zone().String() {
 			return nil
 		}
-		if _, err := conn.ExecContext(ctx, "UPDATE rollup_state SET zone = ? WHERE id = 1", db.zone().String()); err != nil {
+		if _, err := conn.ExecContext(ctx, "UPDATE "+codec.RollupStateTable+" SET zone = ? WHERE id = 1", db.zone().String()); err != nil {
 			return fmt.Errorf("record rollup zone: %w", err)
 		}
 		db.PreviousZone = zone
@@ -86,7 +86,7 @@ func (db *DB) backfillRollups(ctx context.Context, conn *sql.Conn) error {
 	if err != nil {
 		return fmt.Errorf("backfill rollups: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE rollup_state SET backfill = 0, zone = ? WHERE id = 1", db.zone().String()); err != nil {
+	if _, err := tx.ExecContext(ctx, "UPDATE "+codec.RollupStateTable+" SET backfill = 0, zone = ? WHERE id = 1", db.zone().String()); err != nil {
 		return fmt.Errorf("backfill rollups: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

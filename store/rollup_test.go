@@ -217,8 +217,8 @@ func TestRollupRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"2024-04-27 openai m    : 1 0 1 0 1", "2025-06-01 openai m    : 1 0 1 0 1"}
-	if got := rollupRows(t, db); !reflect.DeepEqual(got, want) || res.Expired[RollupTable] != 2 {
-		t.Errorf("rollups %q (expired %d), want %q (2)", got, res.Expired[RollupTable], want)
+	if got := rollupRows(t, db); !reflect.DeepEqual(got, want) || res.Expired[codec.RollupsTable] != 2 {
+		t.Errorf("rollups %q (expired %d), want %q (2)", got, res.Expired[codec.RollupsTable], want)
 	}
 }
 

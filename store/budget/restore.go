@@ -74,19 +74,20 @@ type fileState struct {
 
 func readState(ctx context.Context, db *sql.DB) (*fileState, error) {
 	var n int
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, 'rollup_state')",
-		store.RollupTable).Scan(&n); err != nil {
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
+		codec.RollupStateTable,
+		codec.RollupsTable).Scan(&n); err != nil {
 		return nil, fmt.Errorf("restore budgets: %w", err)
 	}
 	if n != 2 {
 		return nil, errors.New("restore budgets: the database has no daily rollups (a file from before them: open it with the daemon once)")
 	}
 	st := &fileState{}
-	if err := db.QueryRowContext(ctx, "SELECT backfill, raw_horizon FROM rollup_state WHERE id = 1").Scan(&st.backfill, &st.horizon); err != nil {
+	if err := db.QueryRowContext(ctx, "SELECT backfill, raw_horizon FROM "+codec.RollupStateTable+" WHERE id = 1").Scan(&st.backfill, &st.horizon); err != nil {
 		return nil, fmt.Errorf("restore budgets: rollup state: %w", err)
 	}
 	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
-		store.BudgetAlertsTable).Scan(&n); err != nil {
+		codec.BudgetAlertsTable).Scan(&n); err != nil {
 		return nil, fmt.Errorf("restore budgets: %w", err)
 	}
 	st.alerts = n == 1
@@ -96,7 +97,7 @@ func readState(ctx context.Context, db *sql.DB) (*fileState, error) {
 // rollupSQL reads what budgets need of the rollups from a day on: the
 // primary key's first column bounds it.
 var rollupSQL = "SELECT day, provider, model, agent_id, channel, trigger, cron_job_id, calls, cost_nanos, unpriced_calls FROM " +
-	store.RollupTable + " WHERE day >= ?"
+	codec.RollupsTable + " WHERE day >= ?"
 
 func (t *Tracker) restoreRollups(ctx context.Context, db *sql.DB) (int, error) {
 	from := ""
@@ -167,9 +168,9 @@ func (t *Tracker) addRollup(day string, tr *codec.Trace, s sums) error {
 
 // sessionSQL sums a session's stored calls of a window, each cost in
 // whole nano-dollars as the writer's rollups round them.
-const sessionSQL = `SELECT count(*), coalesce(sum(cost_usd IS NULL AND coalesce(cost_source, '') <> '` + codec.CostNoUsage + `'), 0),
+var sessionSQL = `SELECT count(*), coalesce(sum(cost_usd IS NULL AND coalesce(cost_source, '') <> '` + codec.CostNoUsage + `'), 0),
 	coalesce(sum(CAST(round(cost_usd * 1e9) AS INTEGER)), 0)
-	FROM llm_traces WHERE session_key = ? AND created_at >= ? AND created_at < ?`
+	FROM ` + codec.LLMTraces.Name + ` WHERE session_key = ? AND created_at >= ? AND created_at < ?`
 
 func (t *Tracker) restoreSessions(ctx context.Context, db *sql.DB, horizon sql.NullInt64) error {
 	for _, b := range t.budgets {
@@ -192,7 +193,7 @@ func (t *Tracker) restoreSessions(ctx context.Context, db *sql.DB, horizon sql.N
 // restoreLaterSession adds a session's calls dated after its window (a
 // sender's clock ahead: a few, if any) to the later windows they are in.
 func (t *Tracker) restoreLaterSession(ctx context.Context, db *sql.DB, b *tracked) error {
-	rows, err := db.QueryContext(ctx, "SELECT created_at, cost_usd, coalesce(cost_source, '') FROM llm_traces WHERE session_key = ? AND created_at >= ?",
+	rows, err := db.QueryContext(ctx, "SELECT created_at, cost_usd, coalesce(cost_source, '') FROM "+codec.LLMTraces.Name+" WHERE session_key = ? AND created_at >= ?",
 		b.spec.Value, b.end)
 	if err != nil {
 		return fmt.Errorf("restore budgets: session %s: %w", b.spec.Value, err)
@@ -216,7 +217,7 @@ func (t *Tracker) restoreLaterSession(ctx context.Context, db *sql.DB, b *tracke
 // alerted, and returns those the webhook has not taken.
 func (t *Tracker) restoreAlerts(ctx context.Context, db *sql.DB, now int64) ([]Alert, error) {
 	rows, err := db.QueryContext(ctx, "SELECT budget_id, limit_nanos, window_start, threshold_pct, created_at, webhook_at IS NULL FROM "+
-		store.BudgetAlertsTable+" WHERE window_end > ?", now)
+		codec.BudgetAlertsTable+" WHERE window_end > ?", now)
 	if err != nil {
 		return nil, fmt.Errorf("restore budgets: alerts: %w", err)
 	}
@@ -251,7 +252,7 @@ func (t *Tracker) restoreAlerts(ctx context.Context, db *sql.DB, now int64) ([]A
 // last recorded it: what report computes windows in.
 func Zone(ctx context.Context, db *sql.DB) (*time.Location, error) {
 	var zone string
-	if err := db.QueryRowContext(ctx, "SELECT zone FROM rollup_state WHERE id = 1").Scan(&zone); err != nil {
+	if err := db.QueryRowContext(ctx, "SELECT zone FROM "+codec.RollupStateTable+" WHERE id = 1").Scan(&zone); err != nil {
 		return nil, fmt.Errorf("rollup zone: %w", err)
 	}
 	return time.LoadLocation(strings.TrimSpace(zone))

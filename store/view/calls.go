@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/openclaw/openclaw-trace/codec"
 )
 
 // Call is one LLM call as a session's list shows it.
@@ -59,12 +61,12 @@ func (v *View) SessionCalls(ctx context.Context, key string, limit int) (*Sessio
 		cols = "NULL, NULL, NULL, NULL, NULL, NULL"
 	}
 	sc := &SessionCalls{SessionKey: key, Calls: []Call{}}
-	if err := v.db.QueryRowContext(ctx, "SELECT count(*) FROM llm_traces WHERE "+where, key).Scan(&sc.Total); err != nil {
+	if err := v.db.QueryRowContext(ctx, "SELECT count(*) FROM "+codec.LLMTraces.Name+" WHERE "+where, key).Scan(&sc.Total); err != nil {
 		return nil, fmt.Errorf("session calls: %w", err)
 	}
 	rows, err := v.db.QueryContext(ctx, `SELECT * FROM (SELECT trace_id, created_at, provider, model, prompt_tokens,
 		completion_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, cost_source, latency_ms,
-		ttft_ms, status, error_type, `+cols+` FROM llm_traces WHERE `+where+`
+		ttft_ms, status, error_type, `+cols+` FROM `+codec.LLMTraces.Name+` WHERE `+where+`
 		ORDER BY created_at DESC, id DESC LIMIT ?) ORDER BY created_at, trace_id`, key, limit)
 	if err != nil {
 		return nil, fmt.Errorf("session calls: %w", err)
@@ -91,7 +93,7 @@ var ErrNotFound = errors.New("not found")
 // CallRow returns every column of the stored call with trace id id, by
 // column name; metadata is an object when it holds JSON.
 func (v *View) CallRow(ctx context.Context, id string) (map[string]any, error) {
-	rows, err := v.db.QueryContext(ctx, "SELECT * FROM llm_traces WHERE trace_id = ?", id)
+	rows, err := v.db.QueryContext(ctx, "SELECT * FROM "+codec.LLMTraces.Name+" WHERE trace_id = ?", id)
 	if err != nil {
 		return nil, fmt.Errorf("call: %w", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/openclaw/openclaw-trace/store"
+
+	"github.com/openclaw/openclaw-trace/codec"
 )
 
 // rollupRow is one row of the daily rollups.
@@ -22,7 +24,7 @@ type rollupRow struct {
 // rollupSQL reads the rollups of the days [?, ?].
 var rollupSQL = "SELECT " + strings.Join(store.RollupKeyColumns, ", ") + ", " + strings.Join(store.RollupSumColumns, ", ") +
 	", first_at, " + strings.Join(store.RollupLatencyColumns, ", ") + ", " + strings.Join(store.RollupTTFTColumns, ", ") +
-	" FROM " + store.RollupTable + " WHERE day >= ? AND day <= ?"
+	" FROM " + codec.RollupsTable + " WHERE day >= ? AND day <= ?"
 
 // scanRollups adds the rollups of the days [from, to].
 func (a *aggregator) scanRollups(ctx context.Context, q *sql.DB, from, to string) error {

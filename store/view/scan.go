@@ -60,7 +60,7 @@ func scanSQL(parts []part, columns, withErr bool) string {
 	((min(coalesce(latency_ms, -1), 2147483646) + 1) << 32) | (min(coalesce(ttft_ms, -1), 2147483646) + 1),
 	` + cost + `,
 	min(coalesce(reasoning_tokens, 0), 2147483647)` + errCol + `
-	FROM llm_traces WHERE created_at >= ? AND created_at < ?`
+	FROM ` + codec.LLMTraces.Name + ` WHERE created_at >= ? AND created_at < ?`
 }
 
 const low32 = 1<<32 - 1
@@ -184,7 +184,7 @@ func (st *Stats) add(c *call) {
 
 func (a *aggregator) scanErrors(ctx context.Context, q *sql.DB, from, to int64) (map[string]int64, error) {
 	counts := map[string]int64{}
-	rows, err := q.QueryContext(ctx, `SELECT error_type, count(*) FROM error_events
+	rows, err := q.QueryContext(ctx, `SELECT error_type, count(*) FROM `+codec.ErrorEvents.Name+`
 		WHERE created_at >= ? AND created_at < ? GROUP BY error_type`, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("summary errors: %w", err)
@@ -199,7 +199,7 @@ func (a *aggregator) scanErrors(ctx context.Context, q *sql.DB, from, to int64) 
 		counts[typ] = n
 	}
 	rows.Close()
-	rows, err = q.QueryContext(ctx, `SELECT created_at, error_type, coalesce(code, ''), message FROM error_events
+	rows, err = q.QueryContext(ctx, `SELECT created_at, error_type, coalesce(code, ''), message FROM `+codec.ErrorEvents.Name+`
 		WHERE created_at >= ? AND created_at < ? ORDER BY created_at DESC LIMIT ?`, from, to, a.maxRecent)
 	if err != nil {
 		return nil, fmt.Errorf("summary recent errors: %w", err)

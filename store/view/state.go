@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/store"
+
+	"github.com/openclaw/openclaw-trace/codec"
 )
 
 // state is what a read needs to know of the file: whether it has the
@@ -34,7 +36,7 @@ func (v *View) state(ctx context.Context) (*state, error) {
 	if err := v.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return nil, fmt.Errorf("read schema version: %w", err)
 	}
-	if err := v.db.QueryRowContext(ctx, "SELECT min(created_at) FROM llm_traces").Scan(&st.oldestRaw); err != nil {
+	if err := v.db.QueryRowContext(ctx, "SELECT min(created_at) FROM "+codec.LLMTraces.Name).Scan(&st.oldestRaw); err != nil {
 		return nil, fmt.Errorf("oldest call: %w", err)
 	}
 	if version < rollupSchema {
@@ -43,7 +45,7 @@ func (v *View) state(ctx context.Context) (*state, error) {
 	st.columns = true
 	var zone string
 	var backfill bool
-	if err := v.db.QueryRowContext(ctx, "SELECT zone, raw_horizon, backfill FROM rollup_state WHERE id = 1").
+	if err := v.db.QueryRowContext(ctx, "SELECT zone, raw_horizon, backfill FROM "+codec.RollupStateTable+" WHERE id = 1").
 		Scan(&zone, &st.horizon, &backfill); err != nil {
 		return nil, fmt.Errorf("read rollup state: %w", err)
 	}
@@ -53,7 +55,7 @@ func (v *View) state(ctx context.Context) (*state, error) {
 	}
 	st.loc, st.rollups = loc, !backfill
 	if st.rollups {
-		if err := v.db.QueryRowContext(ctx, "SELECT min(day) FROM "+store.RollupTable).Scan(&st.oldestRollupDay); err != nil {
+		if err := v.db.QueryRowContext(ctx, "SELECT min(day) FROM "+codec.RollupsTable).Scan(&st.oldestRollupDay); err != nil {
 			return nil, fmt.Errorf("oldest rollup: %w", err)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/codec"
 )
 
 // The summary is what `openclaw-trace report` prints and what GET
@@ -198,7 +200,7 @@ func (v *View) scanParallel(ctx context.Context, agg *aggregator, newAgg func() 
 // one lookup in the created_at index (two queries: SQLite only takes that
 // shortcut for a lone min or max).
 func (v *View) callSpan(ctx context.Context, since, until int64) (first, last int64, err error) {
-	const q = "SELECT %s(created_at) FROM llm_traces WHERE created_at >= ? AND created_at < ?"
+	q := "SELECT %s(created_at) FROM " + codec.LLMTraces.Name + " WHERE created_at >= ? AND created_at < ?"
 	var lo, hi *int64
 	if err := v.db.QueryRowContext(ctx, fmt.Sprintf(q, "min"), since, until).Scan(&lo); err != nil {
 		return 0, 0, fmt.Errorf("summary span: %w", err)
