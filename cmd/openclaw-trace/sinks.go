@@ -2,8 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"maps"
+
+	llmusage "github.com/openclaw/openclaw-trace/metrics/usage" // a test helper is named usage
 )
 
 // startSinks runs the loop of every sink built (the push, the OTLP
@@ -83,7 +84,7 @@ func sinkFamilies(sinks map[string]*sinkState) []*family {
 		if !s.Enabled {
 			continue
 		}
-		l := fmt.Sprintf(`{sink=%q}`, name)
+		l := llmusage.Labels("sink", name)
 		if s.LastSuccess != nil {
 			last.add(l, *s.LastSuccess)
 		}
@@ -96,7 +97,7 @@ func sinkFamilies(sinks map[string]*sinkState) []*family {
 		delivered.add(l, s.Delivered)
 		retried.add(l, s.Retried)
 		for _, r := range sortedKeys(s.Rejected) {
-			rejected.add(fmt.Sprintf(`{sink=%q,reason=%q}`, name, r), s.Rejected[r])
+			rejected.add(llmusage.Labels("sink", name, "reason", r), s.Rejected[r])
 		}
 	}
 	return []*family{last, backlog, delivered, retried, rejected, setAside}
