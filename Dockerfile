@@ -27,15 +27,12 @@ COPY --from=build --chown=65532:65532 /out/data /data
 COPY --from=build --chown=65532:65532 /out/run/openclaw-trace /run/openclaw-trace
 USER 65532:65532
 
-# GOMEMLIMIT: the Go runtime's soft limit (pitfall M-4). The budget is 30 MB
-# peak RSS; about 10 MiB of RSS are the binary's own mapped pages, which
-# the limit does not count, so 24 MiB of Go memory keeps the total near the
-# budget. Measured (BENCHMARKS-ship.md): idle ~12 MiB RSS, a 1,000-row push
-# ~26 MiB peak; a 15,000-row push reaches ~45 MiB without a limit. It is
-# soft: above it the GC runs more often (its CPU is capped at 50%), it never
-# kills the process. Raise it with the push volume.
-ENV GOMEMLIMIT=24MiB \
-    OCT_DB_PATH=/data/openclaw-trace.db \
+# The binary sets its own soft memory limit (GOMEMLIMIT 18 MiB unless set;
+# BENCHMARKS.md, "Faults"): the budget is 30 MB peak RSS, about
+# 10 MiB of which are the binary's mapped pages the limit does not count.
+# It is soft: above it the GC runs more often, it never kills the process.
+# Raise it (ENV GOMEMLIMIT=32MiB) for large pushes.
+ENV OCT_DB_PATH=/data/openclaw-trace.db \
     OCT_SOCKET_PATH=/run/openclaw-trace/openclaw-trace.sock
 # The database; only a volume survives the container.
 VOLUME /data

@@ -34,8 +34,8 @@ if [ -n "$socket" ] && [ -r "$qlen" ] && [ "$(cat "$qlen")" -lt "$OCT_DGRAM_QLEN
 fi
 [ -n "$socket" ] && mkdir -p "$(dirname "$socket")"
 
-# The sidecar's own soft memory limit (the gateway does not read it).
-GOMEMLIMIT=${GOMEMLIMIT:-24MiB} "$OCT_BIN" &
+# The sidecar sets its own soft memory limit (GOMEMLIMIT, 18 MiB unless set).
+"$OCT_BIN" &
 oct_pid=$!
 # Give the sidecar a moment to bind, so the gateway's first datagrams are
 # not refused; never hold the gateway back for long.
