@@ -11,11 +11,17 @@ const PATHS = { trace: '/v1/traces', error: '/v1/errors', log: '/v1/logs' };
 // Nothing here throws into the caller, blocks the event loop or keeps the
 // process alive. What cannot be delivered is counted in stats() and reported
 // to the sidecar in client_stats datagrams.
+//
+// A sidecar run with OCT_TOKEN refuses HTTP requests without it: the token
+// (option `token`, else OCT_TOKEN) goes on every HTTP request as
+// Authorization: Bearer. Datagrams carry none; the sidecar takes them as
+// they come (the socket's file mode and a loopback UDP address guard them).
 
 const dgram = require('node:dgram');
 const http = require('node:http');
 const net = require('node:net');
 const { resolveTargets, hostPort, ADDRESS_DEFAULTS } = require('./targets.js');
+const { authHeader, HTTP_DROP_REASONS, httpDropReason } = require('./auth.js');
 
 // The addresses (socketPath, udpHost, udpPort, httpPort, httpUrl) are not
 // here: each is the option, else the sidecar's OCT_* variable read when the
@@ -57,12 +63,20 @@ const ECONNREFUSED = -111;
 const EMSGSIZE = -90;
 
 class Client {
+  // "Bearer <token>", '' without one, null when the token cannot be sent in
+  // a header. Private: it never shows in opts, stats(), inspect or JSON.
+  #auth;
+
   constructor(opts = {}) {
     // Where to send: explicit options win over the environment.
     const o = { ...DEFAULTS, ...opts, ...resolveTargets(opts, process.env) };
+    this.#auth = authHeader(opts.token, process.env);
+    delete o.token;
     this.opts = o;
     this._sent = { unix: 0, udp: 0, http: 0 };
     this._dropped = { unix: 0, udp: 0, http: 0 };
+    // HTTP drops by reason (they add up to dropped.http)
+    this._httpDropped = Object.fromEntries(HTTP_DROP_REASONS.map((r) => [r, 0]));
     this._unreported = 0; // drops not yet told to the sidecar
     this._closed = false;
     this._httpInflight = 0;
@@ -141,34 +155,44 @@ class Client {
   }
 
   _post(path, body) {
-    if (!this.httpUrl || this._httpInflight >= this.opts.maxHttpInflight) {
-      this._drop('http');
-      return;
-    }
+    if (!this.httpUrl) return this._dropHttp('no_address');
+    if (this.#auth === null) return this._dropHttp('bad_token');
+    if (this._httpInflight >= this.opts.maxHttpInflight) return this._dropHttp('busy');
     this._httpInflight++;
     let done = false;
-    const finish = (ok) => {
+    const finish = (reason) => {
       if (done) return;
       done = true;
       this._httpInflight--;
-      if (ok) this._sent.http++;
-      else this._drop('http');
+      if (reason === null) this._sent.http++;
+      else this._dropHttp(reason);
       this._checkIdle();
     };
-    const ctype = this.encoding === 'msgpack' ? 'application/msgpack' : 'application/json';
-    const req = http.request(this.httpUrl + path, {
-      method: 'POST',
-      headers: { 'Content-Type': ctype, 'Content-Length': body.length },
-      timeout: this.opts.httpTimeoutMs,
-    });
+    const headers = {
+      'Content-Type': this.encoding === 'msgpack' ? 'application/msgpack' : 'application/json',
+      'Content-Length': body.length,
+    };
+    if (this.#auth) headers.Authorization = this.#auth;
+    let req;
+    try {
+      req = http.request(this.httpUrl + path, { method: 'POST', headers, timeout: this.opts.httpTimeoutMs });
+    } catch {
+      finish('network'); // an httpUrl Node cannot use; the message is not kept
+      return;
+    }
     req.on('socket', (s) => s.unref());
     req.on('response', (res) => {
       res.resume();
-      finish(res.statusCode === 202);
+      finish(httpDropReason(res.statusCode));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => finish(false));
+    req.on('error', () => finish('network'));
     req.end(body);
+  }
+
+  _dropHttp(reason) {
+    this._httpDropped[reason]++;
+    this._drop('http');
   }
 
   _drop(transport, n = 1) {
@@ -238,7 +262,8 @@ class Client {
   }
 
   // stats returns what was sent and dropped, by transport, since creation,
-  // and where each transport sends (null: nowhere; its events are dropped).
+  // the HTTP drops by reason, and where each transport sends (null: nowhere;
+  // its events are dropped). It says whether a token is sent, never which.
   stats() {
     const o = this.opts;
     return {
@@ -252,6 +277,8 @@ class Client {
       encoding: this.encoding,
       sent: { ...this._sent },
       dropped: { ...this._dropped },
+      httpDropped: { ...this._httpDropped },
+      token: this.#auth === null ? 'invalid' : this.#auth ? 'set' : 'none',
       queued: this._dg.queued(),
     };
   }

@@ -41,15 +41,15 @@ func runClientTests(t *testing.T, name string, args ...string) {
 	}
 }
 
-// clientTestEnv drops the daemon's address variables: the clients read
-// them, and the suites set them where a test needs them, not the shell that
-// runs go test.
+// clientTestEnv drops the daemon's address variables and its token: the
+// clients read them, and the suites set them where a test needs them, not
+// the shell that runs go test.
 func clientTestEnv(env []string) []string {
 	var out []string
 	for _, kv := range env {
 		name, _, _ := strings.Cut(kv, "=")
 		switch name {
-		case "OCT_SOCKET_PATH", "OCT_UDP_ADDR", "OCT_PORT", "OCT_BIND":
+		case "OCT_SOCKET_PATH", "OCT_UDP_ADDR", "OCT_PORT", "OCT_BIND", "OCT_TOKEN":
 			continue
 		}
 		out = append(out, kv)
