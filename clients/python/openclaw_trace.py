@@ -16,6 +16,11 @@ queue cannot take now (EAGAIN) waits in a bounded queue drained by a daemon
 thread; events over 8 KiB encoded go over HTTP on another daemon thread.
 Whatever cannot be delivered is counted in stats() and reported to the
 sidecar in client_stats datagrams.
+
+A sidecar run with OCT_TOKEN refuses HTTP requests without it: the token
+(argument token, else $OCT_TOKEN) goes on every HTTP request as
+Authorization: Bearer. Datagrams carry none; the sidecar takes them as they
+come (the socket's file mode and a loopback UDP address guard them).
 """
 
 import collections
@@ -29,17 +34,31 @@ import socket
 import struct
 import threading
 import time
+import urllib.error
 import urllib.request
 
 # Over HTTP the path gives the event type.
 _PATHS = {"trace": "/v1/traces", "error": "/v1/errors", "log": "/v1/logs"}
+
+# Why an event over HTTP was not taken: the answer was 401 (unauthorized: no
+# token, or another than the sidecar's OCT_TOKEN), another status than 202
+# (status: 400, 413, 429, 503 ...), the connection failed or timed out
+# (network), max_http_pending posts were already waiting (busy), no HTTP
+# address is known (no_address), or the token cannot go in a header
+# (bad_token: control characters, spaces, non-ASCII).
+HTTP_DROP_REASONS = ("unauthorized", "status", "network", "busy", "no_address", "bad_token")
+
+# The sidecar is reached directly: no proxy from http_proxy and the like
+# (it would see the events and the token), and a redirect would not carry
+# the token (it is an unredirected header).
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 try:  # optional: the wire format is the same either way
     import msgpack as _msgpack
 except ImportError:  # pragma: no cover - depends on the machine
     _msgpack = None
 
-__all__ = ["Client", "resolve_targets"]
+__all__ = ["Client", "resolve_targets", "auth_header", "HTTP_DROP_REASONS"]
 
 # The sidecar's defaults for OCT_SOCKET_PATH, OCT_UDP_ADDR, OCT_PORT, OCT_BIND.
 DEFAULT_SOCKET_PATH = "/run/openclaw-trace.sock"
@@ -114,6 +133,26 @@ def resolve_targets(socket_path=None, udp_host=None, udp_port=None, http_port=No
         host = udp_host if udp_host is not None else _loopback_for(env.get("OCT_BIND", DEFAULT_BIND))
         http_url = "http://" + _host_port(host, port) if port is not None else ""
     return socket_path, udp, http_url
+
+
+class _Secret(str):
+    """A header value that does not show in repr(), vars() or tracebacks."""
+
+    def __repr__(self):
+        return "<secret>"
+
+
+def auth_header(token=None, env=None):
+    """The Authorization value for token, else $OCT_TOKEN: "Bearer <token>",
+    "" without a token, None for one no header can carry (visible ASCII
+    only, as the sidecar compares it)."""
+    env = os.environ if env is None else env
+    t = str(token) if token is not None else env.get("OCT_TOKEN", "")
+    if t == "":
+        return ""
+    if not re.fullmatch(r"[\x21-\x7e]+", t):
+        return None
+    return _Secret("Bearer " + t)
 
 
 def _mp_encode(v, out):
@@ -192,7 +231,8 @@ class Client:
     resolve_targets). transport: "auto" uses the unix datagram socket unless
     the socket path is empty, then UDP; "unix", "udp" force one. encoding:
     "json" (default), "msgpack", or "auto" (msgpack when the msgpack package
-    is importable).
+    is importable). token: sent as Authorization: Bearer on HTTP requests
+    (events over 8 KiB), else $OCT_TOKEN; "" sends none.
     """
 
     def __init__(
@@ -211,11 +251,13 @@ class Client:
         reconnect_interval=0.2,
         stall_timeout=2.0,
         http_port=None,
+        token=None,
     ):
         # Explicit arguments win over the environment.
         self.socket_path, self.udp_addr, self.http_url = resolve_targets(
             socket_path, udp_host, udp_port, http_port, http_url
         )
+        self._auth = auth_header(token)
         if transport == "udp" or (transport == "auto" and not self.socket_path):
             self.transport = "udp"
         else:
@@ -242,6 +284,7 @@ class Client:
         self._cond = threading.Condition(self._lock)  # queue changes, idle
         self._sent = {"unix": 0, "udp": 0, "http": 0}
         self._dropped = {"unix": 0, "udp": 0, "http": 0}
+        self._http_dropped = dict.fromkeys(HTTP_DROP_REASONS, 0)  # adds up to dropped["http"]
         self._unreported = 0
         # drops in the last datagram sent, when it was a client_stats report:
         # an ICMP error for it puts them back (UDP)
@@ -272,8 +315,9 @@ class Client:
         self._emit("log", event, fields)
 
     def stats(self):
-        """Sent and dropped counts by transport since the client was made, and
-        where each transport sends (None: nowhere; its events are dropped)."""
+        """Sent and dropped counts by transport since the client was made, the
+        HTTP drops by reason, and where each transport sends (None: nowhere;
+        its events are dropped). It says whether a token is sent, never which."""
         with self._lock:
             return {
                 "transport": self.transport,
@@ -285,6 +329,8 @@ class Client:
                 "encoding": self.encoding,
                 "sent": dict(self._sent),
                 "dropped": dict(self._dropped),
+                "http_dropped": dict(self._http_dropped),
+                "token": "invalid" if self._auth is None else "set" if self._auth else "none",
                 "queued": len(self._q),
             }
 
@@ -520,12 +566,15 @@ class Client:
     def _post(self, path, body):
         with self._lock:
             if not self.http_url:  # the sidecar's HTTP port is not known
-                self._drop_locked("http")
+                self._drop_http_locked("no_address")
+                return
+            if self._auth is None:
+                self._drop_http_locked("bad_token")
                 return
             try:
                 self._http_q.put_nowait((path, body))
             except queue.Full:
-                self._drop_locked("http")
+                self._drop_http_locked("busy")
                 return
             self._http_pending += 1
         if self._http_worker is None:
@@ -536,23 +585,35 @@ class Client:
                     )
                     self._http_worker.start()
 
+    def _drop_http_locked(self, reason):
+        self._http_dropped[reason] += 1
+        self._drop_locked("http")
+
     def _run_http(self):
         ctype = "application/msgpack" if self.encoding == "msgpack" else "application/json"
         while True:
             path, body = self._http_q.get()
-            ok = False
-            try:
-                req = urllib.request.Request(
-                    self.http_url + path, data=body, method="POST", headers={"Content-Type": ctype}
-                )
-                with urllib.request.urlopen(req, timeout=self.http_timeout) as resp:
-                    ok = resp.status == 202
-            except Exception:
-                ok = False
+            reason = self._post1(self.http_url + path, body, ctype)
             with self._cond:
                 self._http_pending -= 1
-                if ok:
+                if reason is None:
                     self._sent["http"] += 1
                 else:
-                    self._drop_locked("http")
+                    self._drop_http_locked(reason)
                 self._cond.notify_all()
+
+    def _post1(self, url, body, ctype):
+        """POST one event: None when the sidecar took it (202), else why not.
+        The exception is not kept: nothing of the request leaves here."""
+        try:
+            req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": ctype})
+            if self._auth:
+                req.add_unredirected_header("Authorization", self._auth)
+            with _OPENER.open(req, timeout=self.http_timeout) as resp:
+                return None if resp.status == 202 else "status"
+        except urllib.error.HTTPError as e:
+            code = e.code
+            e.close()
+            return "unauthorized" if code == 401 else "status"
+        except Exception:
+            return "network"
