@@ -9,11 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 	"github.com/vmihailenco/msgpack/v5"
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(reap.Watch(m)) }
 
 // mustMsgpack encodes v with the reference msgpack library.
 func mustMsgpack(tb testing.TB, v any) []byte {

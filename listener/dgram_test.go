@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // TestDrainReadsKernelQueue stalls the reader while datagrams pile up in
@@ -51,7 +52,7 @@ func TestDrainReadsKernelQueue(t *testing.T) {
 				defer close(done)
 				l.drain(time.Minute)
 			}()
-			waitFor(t, "drain to start", func() bool { return l.drainUntil.Load() != 0 })
+			poll.Until(t, "drain to start", 5*time.Second, func() bool { return l.drainUntil.Load() != 0 })
 			close(gate)
 			select {
 			case <-done:
@@ -85,7 +86,7 @@ func TestCloseReturnsWhenQueueEmpty(t *testing.T) {
 	if _, err := dialUDP(t, udp.LocalAddr()).Write(mustJSON(t, trace("udp"))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "2 events", func() bool { return q.Len() == 2 })
+	poll.Until(t, "2 events", 5*time.Second, func() bool { return q.Len() == 2 })
 	for _, c := range []struct {
 		name  string
 		close func() error
@@ -123,7 +124,7 @@ func TestCloseBoundedWhileSending(t *testing.T) {
 			}
 		}
 	})
-	waitFor(t, "the flood to arrive", func() bool { return u.Counters.Units.Load() > 100 })
+	poll.Until(t, "the flood to arrive", 5*time.Second, func() bool { return u.Counters.Units.Load() > 100 })
 	start := time.Now()
 	err := u.Close()
 	took := time.Since(start)

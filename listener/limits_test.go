@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // serve opens h on a loopback port and closes it when the test ends.
@@ -114,7 +115,7 @@ func TestHTTPConnectionCap(t *testing.T) {
 	}
 	done := make(chan answer, 1)
 	go func() { done <- postJSON(t, url, `{"provider":"p","model":"m"}`) }()
-	waitFor(t, "an accept waiting for a slot", func() bool { return h.ConnWaits.Load() > 0 })
+	poll.Until(t, "an accept waiting for a slot", 5*time.Second, func() bool { return h.ConnWaits.Load() > 0 })
 	select {
 	case a := <-done:
 		t.Fatalf("served with every slot taken: %d %v", a.status, a.body)
@@ -134,7 +135,7 @@ func TestHTTPBodiesInFlight(t *testing.T) {
 	h.MaxBodyBytes, h.MaxInflightBytes, h.BodyWait = 150, 150, 100*time.Millisecond
 	url := serve(t, h)
 	stalled := slowBody(t, h.ListenAddr()) // holds 100 of 150 bytes
-	waitFor(t, "the stalled body's share taken", func() bool { return h.bodies().inUse() == 100 })
+	poll.Until(t, "the stalled body's share taken", 5*time.Second, func() bool { return h.bodies().inUse() == 100 })
 	a := postJSON(t, url, `{"provider":"p","model":"m","input_text":"`+strings.Repeat("x", 60)+`"}`)
 	if a.status != http.StatusTooManyRequests || a.header.Get("Retry-After") != "1" {
 		t.Fatalf("with the budget taken: %d %v, want 429 with Retry-After", a.status, a.body)
@@ -146,7 +147,7 @@ func TestHTTPBodiesInFlight(t *testing.T) {
 		t.Errorf("a body that fits beside it: %d %v, want 202", a.status, a.body)
 	}
 	stalled.Close()
-	waitFor(t, "the stalled body's share back", func() bool { return h.bodies().inUse() == 0 })
+	poll.Until(t, "the stalled body's share back", 5*time.Second, func() bool { return h.bodies().inUse() == 0 })
 }
 
 // The 202 names the top-level fields no field reads, so a misspelt
@@ -178,7 +179,7 @@ func TestHTTPServerErrorsLogJSON(t *testing.T) {
 	url := serve(t, h)
 	req, _ := http.NewRequest(http.MethodGet, url+"/twice", nil)
 	do(t, req)
-	waitFor(t, "the server's log line", func() bool { return strings.Contains(logs.String(), "superfluous") })
+	poll.Until(t, "the server's log line", 5*time.Second, func() bool { return strings.Contains(logs.String(), "superfluous") })
 	sc := bufio.NewScanner(strings.NewReader(logs.String()))
 	for sc.Scan() {
 		var line map[string]any

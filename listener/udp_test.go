@@ -3,8 +3,10 @@ package listener
 import (
 	"net"
 	"testing"
+	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 func openUDP(t *testing.T, q *codec.Queue, handOff int) *UDP {
@@ -43,7 +45,7 @@ func TestUDPReceives(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			waitFor(t, "2 events", func() bool { return q.Len() == 2 })
+			poll.Until(t, "2 events", 5*time.Second, func() bool { return q.Len() == 2 })
 			for _, want := range []string{"json", "msgpack"} {
 				ev := <-q.C()
 				if ev.Trace.Model != want || ev.Transport != codec.UDP {
@@ -66,7 +68,7 @@ func TestUDPLargestDatagramFits(t *testing.T) {
 	if _, err := c.Write(make([]byte, 65507)); err != nil {
 		t.Skipf("kernel refuses the largest UDP datagram: %v", err)
 	}
-	waitFor(t, "the datagram", func() bool { return u.Counters.Units.Load() == 1 })
+	poll.Until(t, "the datagram", 5*time.Second, func() bool { return u.Counters.Units.Load() == 1 })
 	if got := u.Counters.Dropped[codec.DropOversize].Load(); got != 0 {
 		t.Errorf("oversize = %d, want 0", got)
 	}
@@ -97,8 +99,8 @@ func TestUDPAccountingUnderOverload(t *testing.T) {
 				}
 			}
 			cs := &u.Counters
-			waitFor(t, "units + kernel drops = sent", func() bool { return cs.Units.Load()+u.KernelDrops() == sent })
-			waitFor(t, "received = queued + Σ drops", func() bool {
+			poll.Until(t, "units + kernel drops = sent", 5*time.Second, func() bool { return cs.Units.Load()+u.KernelDrops() == sent })
+			poll.Until(t, "received = queued + Σ drops", 5*time.Second, func() bool {
 				return cs.Received.Load() == int64(q.Len())+cs.Load().DroppedTotal()
 			})
 			t.Logf("sent %d, kernel drops %d (SO_RXQ_OVFL %d), received %d, queue_full %d",

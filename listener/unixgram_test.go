@@ -12,19 +12,8 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
-
-// waitFor polls cond until it holds or a deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
 
 // handOffs runs a test with decoding on the reader and on a worker.
 var handOffs = []struct {
@@ -83,7 +72,7 @@ func TestUnixgramReceives(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			waitFor(t, "3 events", func() bool { return q.Len() == 3 })
+			poll.Until(t, "3 events", 5*time.Second, func() bool { return q.Len() == 3 })
 			for _, want := range []string{"json", "mp1", "mp2"} {
 				ev := <-q.C()
 				if ev.Trace.Model != want || ev.Transport != codec.Unixgram {
@@ -113,7 +102,7 @@ func TestUnixgramReplacesStaleSocket(t *testing.T) {
 	if _, err := dialUnixgram(t, path).Write(mustJSON(t, trace("a"))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "an event", func() bool { return q.Len() == 1 })
+	poll.Until(t, "an event", 5*time.Second, func() bool { return q.Len() == 1 })
 }
 
 func TestUnixgramRefusesRegularFile(t *testing.T) {
@@ -151,7 +140,7 @@ func TestUnixgramRefusesLiveSocket(t *testing.T) {
 	if _, err := dialUnixgram(t, path).Write(mustJSON(t, trace("a"))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the first daemon to still receive", func() bool { return q.Len() == 1 })
+	poll.Until(t, "the first daemon to still receive", 5*time.Second, func() bool { return q.Len() == 1 })
 }
 
 func TestUnixgramModeAndRemoval(t *testing.T) {
@@ -236,7 +225,7 @@ func TestUnixgramOversize(t *testing.T) {
 			if _, err := c.Write(mustJSON(t, trace("small"))); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "both datagrams", func() bool { return u.Counters.Units.Load() == 2 })
+			poll.Until(t, "both datagrams", 5*time.Second, func() bool { return u.Counters.Units.Load() == 2 })
 			if got := u.Counters.Dropped[codec.DropOversize].Load(); got != 1 {
 				t.Errorf("oversize = %d, want 1", got)
 			}
@@ -285,8 +274,8 @@ func TestUnixgramAccountingUnderOverload(t *testing.T) {
 					}
 				}
 				cs := &u.Counters
-				waitFor(t, "the socket to be read", func() bool { return cs.Units.Load() == sent-eagain })
-				waitFor(t, "received = queued + taken + Σ drops", func() bool {
+				poll.Until(t, "the socket to be read", 5*time.Second, func() bool { return cs.Units.Load() == sent-eagain })
+				poll.Until(t, "received = queued + taken + Σ drops", 5*time.Second, func() bool {
 					return cs.Received.Load() == int64(q.Len())+taken+cs.Load().DroppedTotal()
 				})
 				if got := cs.Received.Load(); got != sent-eagain {

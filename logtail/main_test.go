@@ -3,10 +3,11 @@ package logtail
 import (
 	"testing"
 
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 	"go.uber.org/goleak"
 )
 
 // TestMain fails the package if a Run or any helper left a goroutine behind.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(reap.Watch(m))
 }

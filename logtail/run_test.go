@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // TestRunNoticesAppend runs the real loop and waits, with a deadline, for
@@ -53,7 +54,7 @@ func TestRunBlocksThenStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx) }()
-	waitFor(t, func() bool { return statsOf(f).LinesRead == 2 })
+	poll.Until(t, "2 lines read", 2*time.Second, func() bool { return statsOf(f).LinesRead == 2 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
@@ -84,7 +85,7 @@ func TestOpenClose(t *testing.T) {
 	f := NewFollower(path, chanSink(ch))
 	f.PollInterval = 10 * time.Millisecond
 	f.Open()
-	waitFor(t, func() bool { return statsOf(f).LinesRead == 2 }) // o2 waits for room
+	poll.Until(t, "2 lines read", 2*time.Second, func() bool { return statsOf(f).LinesRead == 2 }) // o2 waits for room
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -156,18 +157,6 @@ func stat2cursor(t *testing.T, key, path string, offset int64) *codec.Cursor {
 		t.Fatalf("stat %s", path)
 	}
 	return &codec.Cursor{Key: key, File: path, Dev: c.id.dev, Inode: c.id.ino, Offset: offset}
-}
-
-// waitFor polls cond until it holds or a deadline passes.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 2s")
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 // TestRunRotatingWriter: a writer appends line by line (open, append,

@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(reap.Watch(m))
 }
 
 // copyTree copies a fixture tree (with its symlinks, such as proc/self) into

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // TestCPUPercent advances the fixture's CPU counter between two samples
@@ -207,15 +208,10 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { s.Run(ctx) })
-	for deadline := time.Now().Add(10 * time.Second); s.Counters.Units.Load() < 3; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			cancel()
-			wg.Wait()
-			t.Fatalf("%d samples in 10 s at a 1 ms interval", s.Counters.Units.Load())
-		}
-	}
-	cancel()
-	wg.Wait()
+	stop := sync.OnceFunc(func() { cancel(); wg.Wait() })
+	defer stop() // also when the wait fails
+	poll.Until(t, "3 samples at a 1 ms interval", 10*time.Second, func() bool { return s.Counters.Units.Load() >= 3 })
+	stop()
 
 	c := s.Counters.Load()
 	if queued := int64(q.Len()); queued != 1 || c.Units != c.Received || c.Received != queued+c.DroppedTotal() ||
@@ -274,13 +270,10 @@ func TestOpenClose(t *testing.T) {
 	s.out = q
 	s.Interval = time.Millisecond
 	s.Open()
-	for deadline := time.Now().Add(10 * time.Second); q.Len() < 2; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			s.Close()
-			t.Fatalf("%d samples queued in 10 s at a 1 ms interval", q.Len())
-		}
-	}
-	s.Close()
+	closeOnce := sync.OnceFunc(func() { s.Close() })
+	defer closeOnce() // also when the wait fails
+	poll.Until(t, "2 samples queued at a 1 ms interval", 10*time.Second, func() bool { return q.Len() >= 2 })
+	closeOnce()
 	q.Close() // an offer after Close would now count as shutdown
 	if c := s.Counters.Load(); c.Received != int64(q.Len()) || c.DroppedTotal() != 0 {
 		t.Errorf("counts %+v, %d queued; want every sample queued, none after Close", c, q.Len())

@@ -19,9 +19,10 @@ import (
 
 	"github.com/openclaw/openclaw-trace/codec"
 	"github.com/openclaw/openclaw-trace/store"
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(reap.Watch(m)) }
 
 // *store.DB is the Source cmd wires in.
 var _ Source = (*store.DB)(nil)
@@ -224,17 +225,5 @@ func noToken(t *testing.T, db *store.DB, logs *bytes.Buffer) {
 		if strings.Contains(r.Error, testToken) {
 			t.Error("token in push_log")
 		}
-	}
-}
-
-// waitFor polls cond until it holds or 10 s pass.
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
 	}
 }

@@ -3,6 +3,7 @@ package push
 import (
 	"context"
 	"errors"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -105,9 +106,9 @@ func TestRunResumesAfterCooldown(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	waitFor(t, "a few ticks cooling down", func() bool { return c.CyclesSkipped.Load() >= 3 })
+	poll.Until(t, "a few ticks cooling down", 10*time.Second, func() bool { return c.CyclesSkipped.Load() >= 3 })
 	down.Store(false)
-	waitFor(t, "the rows delivered", func() bool { return c.RowsPushed.Load() == 3 })
+	poll.Until(t, "the rows delivered", 10*time.Second, func() bool { return c.RowsPushed.Load() == 3 })
 }
 
 // A Retry-After longer than the retries may wait holds Run back instead.
@@ -194,7 +195,7 @@ func TestCancelDuringRetryWait(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { _, err := c.PushOnce(ctx); done <- err }()
-	waitFor(t, "first attempt logged", func() bool { return len(pushLog(t, db)) == 1 })
+	poll.Until(t, "first attempt logged", 10*time.Second, func() bool { return len(pushLog(t, db)) == 1 })
 	start := time.Now()
 	cancel()
 	<-done
@@ -216,7 +217,7 @@ func TestRunLoop(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- c.Run(ctx) }()
-	waitFor(t, "rows pushed by the loop", func() bool { return c.RowsPushed.Load() == 10 })
+	poll.Until(t, "rows pushed by the loop", 10*time.Second, func() bool { return c.RowsPushed.Load() == 10 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Error(err)

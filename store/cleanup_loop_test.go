@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 	"go.uber.org/goleak"
 )
 
@@ -24,7 +25,7 @@ func TestCleanerOpenClose(t *testing.T) {
 	c.Interval = time.Millisecond
 	c.Volume = func() (Volume, error) { return percentUsed(10), nil }
 	c.Open()
-	waitFor(t, "two passes", func() bool { return c.Passes.Load() >= 2 })
+	poll.Until(t, "two passes", 10*time.Second, func() bool { return c.Passes.Load() >= 2 })
 	c.Close()
 	c.Close() // a second Close is harmless
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 var testNow = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -384,7 +385,7 @@ func TestCleanerRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); c.Run(ctx) }()
-	waitFor(t, "two passes", func() bool { return c.Passes.Load() >= 2 })
+	poll.Until(t, "two passes", 10*time.Second, func() bool { return c.Passes.Load() >= 2 })
 	cancel()
 	<-done
 }

@@ -5,14 +5,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(reap.Watch(m)) }
 
 // MustOpenDB opens a fresh database in a temp dir and closes it at the end.
 func MustOpenDB(tb testing.TB) *DB {
@@ -27,18 +27,6 @@ func MustOpenDB(tb testing.TB) *DB {
 		}
 	})
 	return db
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func TestPragmas(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 )
 
 // TestLockHolderProcess is not a test: the lock tests run the test binary
@@ -43,7 +45,7 @@ func holdInChild(t *testing.T, path string) *exec.Cmd {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := reap.Start(t, cmd); err != nil { // killed with the run, however it ends
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // mountTmpfs mounts a tmpfs of size (mount's size= syntax, e.g. "8m") on a
@@ -95,13 +97,9 @@ func TestDiskPressureAtFullIntake(t *testing.T) {
 	for i := range n {
 		in <- bigTrace(i)
 	}
-	// Slow under the race detector: a minute, not waitFor's ten seconds.
-	for deadline := time.Now().Add(time.Minute); written(w)+writeErrs(w) != n; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d written or refused after a minute", written(w)+writeErrs(w), n)
-		}
-	}
-	waitFor(t, "the volume relieved", func() bool {
+	// Slow under the race detector: a minute.
+	poll.Until(t, fmt.Sprintf("%d events written or refused", n), time.Minute, func() bool { return written(w)+writeErrs(w) == n })
+	poll.Until(t, "the volume relieved", 10*time.Second, func() bool {
 		over, err := c.over()
 		return err == nil && !over && !c.DiskFull.Load() && c.ReserveHeld.Load() > 0
 	})
@@ -110,7 +108,7 @@ func TestDiskPressureAtFullIntake(t *testing.T) {
 	for i := range after {
 		in <- bigTrace(n + i)
 	}
-	waitFor(t, "the events after the load", func() bool { return written(w)+writeErrs(w) == before+errsBefore+after })
+	poll.Until(t, "the events after the load", 10*time.Second, func() bool { return written(w)+writeErrs(w) == before+errsBefore+after })
 	if got := written(w) - before; got != after {
 		t.Errorf("after the load %d of %d events written (%d write errors)", got, after, writeErrs(w)-errsBefore)
 	}

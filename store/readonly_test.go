@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 )
 
 // roDirEnv names, in the child run by TestOpenReadOnlyUnwritableDir, the
@@ -45,7 +47,7 @@ func TestOpenReadOnlyUnwritableDir(t *testing.T) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	if err := reap.Start(t, cmd); err != nil {
 		// A TMPDIR below a directory nobody may enter, say.
 		t.Skipf("cannot run the test binary as nobody: %v", err)
 	}

@@ -4,8 +4,10 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // committedLog records what Writer.Committed is handed, copying the
@@ -51,12 +53,12 @@ func TestWriterCommittedHook(t *testing.T) {
 	in <- a
 	in <- b
 	in <- e
-	waitFor(t, "first batch", func() bool { return len(log.get()) == 1 })
+	poll.Until(t, "first batch", 10*time.Second, func() bool { return len(log.get()) == 1 })
 	good1, poison, good2 := traceEvent("good1"), traceEvent("poison"), traceEvent("good2")
 	in <- good1
 	in <- poison
 	in <- good2
-	waitFor(t, "fallback", func() bool { return len(log.get()) == 3 })
+	poll.Until(t, "fallback", 10*time.Second, func() bool { return len(log.get()) == 3 })
 	close(in)
 	wait()
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // lockDB takes SQLite's write lock from a connection of its own, as
@@ -58,7 +59,7 @@ func TestWriterCloseCountsShutdown(t *testing.T) {
 		in <- traceEvent("m")
 	}
 	close(in)
-	waitFor(t, "writer blocked on the lock", func() bool { return len(in) < n })
+	poll.Until(t, "writer blocked on the lock", 10*time.Second, func() bool { return len(in) < n })
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := w.Close(ctx); !errors.Is(err, ErrDrainTimeout) {
@@ -119,7 +120,7 @@ func TestWriterAccounting(t *testing.T) {
 		give(ev)
 		give(errorEvent())
 	}
-	waitFor(t, "first events handled", func() bool {
+	poll.Until(t, "first events handled", 10*time.Second, func() bool {
 		c := w.Counters[codec.UDP].Load()
 		return c.Written+c.DroppedTotal() == given[codec.UDP]
 	})
@@ -173,20 +174,20 @@ func TestWriterErrWhileFailing(t *testing.T) {
 	w.BatchSize = 1
 	wait := startWriter(t, w)
 	in <- traceEvent("before")
-	waitFor(t, "first row", func() bool { return w.Counters[codec.HTTP].Written.Load() == 1 })
+	poll.Until(t, "first row", 10*time.Second, func() bool { return w.Counters[codec.HTTP].Written.Load() == 1 })
 	if err := w.Err(); err != nil {
 		t.Fatalf("Err() = %v while writing", err)
 	}
 	alter(t, db, "ALTER TABLE llm_traces RENAME COLUMN ttft_ms TO ttfb_ms")
 	in <- traceEvent("lost1")
 	in <- traceEvent("lost2")
-	waitFor(t, "two write errors", func() bool { return w.Counters[codec.HTTP].Dropped[codec.DropWriteError].Load() == 2 })
+	poll.Until(t, "two write errors", 10*time.Second, func() bool { return w.Counters[codec.HTTP].Dropped[codec.DropWriteError].Load() == 2 })
 	if err := w.Err(); err == nil || !strings.Contains(err.Error(), "ttft_ms") {
 		t.Errorf("Err() = %v, want the insert's error", err)
 	}
 	alter(t, db, "ALTER TABLE llm_traces RENAME COLUMN ttfb_ms TO ttft_ms")
 	in <- traceEvent("after")
-	waitFor(t, "row after repair", func() bool { return w.Counters[codec.HTTP].Written.Load() == 2 })
+	poll.Until(t, "row after repair", 10*time.Second, func() bool { return w.Counters[codec.HTTP].Written.Load() == 2 })
 	if err := w.Err(); err != nil {
 		t.Errorf("Err() = %v after a commit", err)
 	}
@@ -205,7 +206,7 @@ func TestWriterSurvivesReplacedConnection(t *testing.T) {
 	w := NewWriter(db, in)
 	wait := startWriter(t, w)
 	in <- traceEvent("before")
-	waitFor(t, "first row", func() bool { return w.Counters[codec.HTTP].Written.Load() == 1 })
+	poll.Until(t, "first row", 10*time.Second, func() bool { return w.Counters[codec.HTTP].Written.Load() == 1 })
 
 	unlock := lockDB(t, db)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)

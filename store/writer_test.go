@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -45,7 +46,7 @@ func TestWriterCommitsBySize(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		in <- traceEvent("m")
 	}
-	waitFor(t, "3 rows written", func() bool { return w.Counters[codec.HTTP].Written.Load() == 3 })
+	poll.Until(t, "3 rows written", 10*time.Second, func() bool { return w.Counters[codec.HTTP].Written.Load() == 3 })
 	if got := w.Batches.Load(); got != 1 {
 		t.Errorf("batches = %d, want 1", got)
 	}
@@ -61,7 +62,7 @@ func TestWriterCommitsByWindow(t *testing.T) {
 	wait := startWriter(t, w)
 	in <- traceEvent("m")
 	in <- errorEvent()
-	waitFor(t, "window commit", func() bool { return w.Batches.Load() == 1 })
+	poll.Until(t, "window commit", 10*time.Second, func() bool { return w.Batches.Load() == 1 })
 	if got := w.Counters[codec.HTTP].Written.Load() + w.Counters[codec.UDP].Written.Load(); got != 2 {
 		t.Errorf("written = %d, want 2", got)
 	}
@@ -116,7 +117,7 @@ func TestWriterWriteError(t *testing.T) {
 	in <- traceEvent("good1")
 	in <- traceEvent("poison")
 	in <- traceEvent("good2")
-	waitFor(t, "batch handled", func() bool {
+	poll.Until(t, "batch handled", 10*time.Second, func() bool {
 		return w.Counters[codec.HTTP].Written.Load()+w.Counters[codec.HTTP].Dropped[codec.DropWriteError].Load() == 3
 	})
 	if got := w.Counters[codec.HTTP].Dropped[codec.DropWriteError].Load(); got != 1 {

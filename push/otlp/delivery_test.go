@@ -16,6 +16,7 @@ import (
 	"github.com/openclaw/openclaw-trace/push"
 	"github.com/openclaw/openclaw-trace/push/otlp/otlptest"
 	"github.com/openclaw/openclaw-trace/store"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // A row sent again (its first answer lost) is the same span, so a backend
@@ -72,14 +73,14 @@ func TestOTLPOutageThenRecoveryLosesNothing(t *testing.T) {
 		writeEvents(t, db, evs...)
 		want = append(want, evs...)
 		before := e.CyclesFailed.Load()
-		waitFor(t, "a failed cycle", func() bool { return e.CyclesFailed.Load() > before })
+		poll.Until(t, "a failed cycle", 10*time.Second, func() bool { return e.CyclesFailed.Load() > before })
 	}
 	// Outage: at least ten failed cycles, many times the interval.
 	if _, n := rc.SpansByTraceID(); n != 0 {
 		t.Fatalf("%d spans accepted while down", n)
 	}
 	down.Store(false)
-	waitFor(t, "every row", func() bool {
+	poll.Until(t, "every row", 10*time.Second, func() bool {
 		b, err := e.Backlog(context.Background())
 		return err == nil && b == 0
 	})

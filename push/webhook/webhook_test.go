@@ -17,9 +17,11 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/openclaw/openclaw-trace/push"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(reap.Watch(m)) }
 
 var fastRetry = push.Retry{MaxRetries: 5, MaxElapsed: 10 * time.Second, InitialInterval: 5 * time.Millisecond, MaxInterval: 20 * time.Millisecond}
 
@@ -83,16 +85,6 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // A receiver that is down (no answer, then 503) and then up gets the
 // message exactly once; every attempt and failure is counted.
 func TestDownThenUp(t *testing.T) {
@@ -103,7 +95,7 @@ func TestDownThenUp(t *testing.T) {
 	if !s.Send(Message{Body: []byte(`{"text":"budget all/day is over"}`), Delivered: func() { delivered.Add(1) }}) {
 		t.Fatal("Send refused")
 	}
-	waitFor(t, "delivery", func() bool { return s.Sent.Load() == 1 })
+	poll.Until(t, "delivery", 10*time.Second, func() bool { return s.Sent.Load() == 1 })
 	if err := s.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +155,7 @@ func TestNeverBlocks(t *testing.T) {
 			sent++
 		}
 		if sent == 1 {
-			waitFor(t, "first in flight", func() bool { return s.Attempts.Load() == 1 })
+			poll.Until(t, "first in flight", 10*time.Second, func() bool { return s.Attempts.Load() == 1 })
 		}
 	}
 	if d := time.Since(start); d > 5*time.Second {

@@ -8,17 +8,8 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/codec"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // The Alerter records each alert, then stores its event through the
 // queue (error_type budget, code warn or over) and notifies; a restart
@@ -42,7 +33,7 @@ func TestAlertsSurviveRestart(t *testing.T) {
 	main := codec.Attribution{AgentID: "main"}
 	write(t, db, tr.Committed, []codec.Event{call(c.Now(), usdp(1.7), main, "p", "m")})
 	write(t, db, tr.Committed, []codec.Event{call(c.Now(), usdp(0.4), main, "p", "m"), call(c.Now(), nil, main, "p", "m")})
-	waitFor(t, "2 alerts raised", func() bool { return al.Raised.Load() == 2 })
+	poll.Until(t, "2 alerts raised", 10*time.Second, func() bool { return al.Raised.Load() == 2 })
 	if err := al.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
