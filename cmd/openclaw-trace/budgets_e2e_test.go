@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/store"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // hookReceiver is an incoming webhook that answers the first of its
@@ -98,7 +99,7 @@ func TestBudgetsEndToEnd(t *testing.T) {
 		}
 		total += cost
 		want := fmt.Sprintf("%.9f", total)
-		waitFor(t, "spend "+want, 10*time.Second, func() bool {
+		poll.Until(t, "spend "+want, 10*time.Second, func() bool {
 			return fmt.Sprintf("%.9f", budgetsByID(t, d)["agent=main/day"]["spent_usd"]) == want
 		})
 	}
@@ -117,7 +118,7 @@ func TestBudgetsEndToEnd(t *testing.T) {
 	}
 	wantAlerts := []string{"agent=main/day@50", "agent=main/day@80", "agent=main/day@100",
 		"session=agent:main:main/day@50", "session=agent:main:main/day@80", "session=agent:main:main/day@100"}
-	waitFor(t, "6 alerts delivered", 30*time.Second, func() bool {
+	poll.Until(t, "6 alerts delivered", 30*time.Second, func() bool {
 		_, wh := budgetHealth(t, d)
 		return wh["sent"] == 6.0
 	})
@@ -157,7 +158,7 @@ func TestBudgetsEndToEnd(t *testing.T) {
 		t.Errorf("after restart: %v", b2)
 	}
 	post(t, d2.URL("/v1/traces"), "application/json", []byte(`{"provider":"p","model":"m","cost_usd":0.1,"agent_id":"main"}`))
-	waitFor(t, "spend 1.2", 10*time.Second, func() bool { return budgetsByID(t, d2)["agent=main/day"]["spent_usd"] == 1.2 })
+	poll.Until(t, "spend 1.2", 10*time.Second, func() bool { return budgetsByID(t, d2)["agent=main/day"]["spent_usd"] == 1.2 })
 	alerts, wh = budgetHealth(t, d2)
 	if alerts["raised"] != 0.0 || alerts["pending"] != 0.0 || alerts["repeated"] != 0.0 || wh["queued"] != 0.0 {
 		t.Errorf("after restart: alerts %v, webhook %v; want none", alerts, wh)

@@ -5,16 +5,27 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 )
 
 // The client snippets in clients/ are tested against the real binary by
 // their own test runners; these tests run them with OCT_TEST_BIN set so that
-// `go test ./...` covers them. They skip only when the runtime is missing.
+// `go test ./...` covers them. They skip only when the runtime is missing
+// (and fail then under CI=true: noKit).
 
 func TestNodeClient(t *testing.T) {
-	runClientTests(t, "node", "--test", "../../clients/node/test/", "../../clients/openclaw-plugin/test/")
+	// Files, not directories: Node 22 and later take --test arguments as
+	// files or globs ("Cannot find module .../test" for a directory).
+	files, _ := filepath.Glob("../../clients/node/test/*.test.js")
+	plugin, _ := filepath.Glob("../../clients/openclaw-plugin/test/*.test.js")
+	if len(files) == 0 || len(plugin) == 0 {
+		t.Fatalf("no test files: %v %v", files, plugin)
+	}
+	runClientTests(t, "node", append([]string{"--test"}, append(files, plugin...)...)...)
 }
 
 func TestPythonClient(t *testing.T) {
@@ -22,17 +33,16 @@ func TestPythonClient(t *testing.T) {
 }
 
 func runClientTests(t *testing.T, name string, args ...string) {
-	if _, err := exec.LookPath(name); err != nil {
-		t.Skipf("%s is not on PATH", name)
-	}
-	cmd := exec.Command(name, args...)
+	install := map[string]string{"node": "Node.js 20 or later", "python3": "Debian: apt-get install python3"}[name]
+	bin := needProgram(t, name, install, name)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(clientTestEnv(os.Environ()), "OCT_TEST_BIN="+binPath)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
+	if err := reap.Start(t, cmd); err != nil { // the daemons it starts are in its process group
 		t.Fatal(err)
 	}
 	logLinesTo(t, out)

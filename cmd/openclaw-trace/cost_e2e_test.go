@@ -17,6 +17,8 @@ import (
 	"github.com/sethvargo/go-envconfig"
 
 	"github.com/openclaw/openclaw-trace/codec/price"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 )
 
 func writeFile(t *testing.T, name, body string) string {
@@ -53,7 +55,7 @@ func TestBadPricesFileExits2(t *testing.T) {
 	cmd.Env = []string{"OCT_PRICES_FILE=" + writeFile(t, "bad.json", `{"models":[{"model":"m"}]}`), "OCT_DB_PATH=" + filepath.Join(t.TempDir(), "x.db")}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	err := cmd.Run()
+	err := reap.Exec(t, cmd)
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
 		t.Fatalf("exit: %v", err)
 	}
@@ -78,7 +80,7 @@ func TestEndToEndCost(t *testing.T) {
 	if code != http.StatusAccepted {
 		t.Fatalf("POST: %d %v", code, out)
 	}
-	waitFor(t, "5 traces written", 10*time.Second, func() bool {
+	poll.Until(t, "5 traces written", 10*time.Second, func() bool {
 		return d.Health()["counters"].(map[string]any)["written"] == 5.0
 	})
 	db := openDB(t, d.DBPath)
@@ -144,13 +146,13 @@ func TestReportBesideRunningDaemon(t *testing.T) {
 	post(t, d.URL("/v1/traces"), "application/json", []byte(`[{"provider":"openai","model":"gpt-4o","prompt_tokens":1000,"completion_tokens":100},
 		{"provider":"ollama","model":"qwen","prompt_tokens":5}]`))
 	post(t, d.URL("/v1/traces"), "application/json", []byte(`{"provider":"openai"}`)) // invalid: one drop
-	waitFor(t, "2 traces written", 10*time.Second, func() bool {
+	poll.Until(t, "2 traces written", 10*time.Second, func() bool {
 		return d.Health()["counters"].(map[string]any)["written"] == 2.0
 	})
 	host, port, _ := strings.Cut(d.Addr, ":")
 	cmd := exec.Command(binPath, "report", "--json", "--since", "1h")
 	cmd.Env = []string{"OCT_DB_PATH=" + d.DBPath, "OCT_BIND=" + host, "OCT_PORT=" + port}
-	out, err := cmd.Output()
+	out, err := output(t, cmd)
 	if err != nil {
 		t.Fatalf("report: %v\n%s", err, out)
 	}
@@ -167,7 +169,7 @@ func TestReportBesideRunningDaemon(t *testing.T) {
 	}
 	// The daemon still writes after the report.
 	post(t, d.URL("/v1/traces"), "application/json", []byte(`{"provider":"openai","model":"gpt-4o"}`))
-	waitFor(t, "3rd trace written", 10*time.Second, func() bool {
+	poll.Until(t, "3rd trace written", 10*time.Second, func() bool {
 		return d.Health()["counters"].(map[string]any)["written"] == 3.0
 	})
 	if err := d.Stop(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 	"github.com/vmihailenco/msgpack/v5"
 )
 
@@ -70,7 +71,7 @@ func TestEndToEndDatagrams(t *testing.T) {
 	}
 	uc.Write([]byte(`{"type":"client_stats","client":"node","dropped":3}`))
 	uc.Write([]byte("not an event"))
-	waitFor(t, "datagram events written", 10*time.Second, func() bool {
+	poll.Until(t, "datagram events written", 10*time.Second, func() bool {
 		c := d.Health()["counters"].(map[string]any)
 		return c["written"] == float64(sent)
 	})
@@ -111,7 +112,7 @@ func TestSocketPathIsARegularFile(t *testing.T) {
 	os.WriteFile(path, []byte("keep me"), 0o644)
 	cmd := exec.Command(binPath)
 	cmd.Env = []string{"OCT_DB_PATH=" + filepath.Join(dir, "t.db"), "OCT_PORT=0", "OCT_UDP_ADDR=", "OCT_SOCKET_PATH=" + path}
-	out, _ := cmd.CombinedOutput()
+	out, _ := combinedOutput(t, cmd)
 	if code := cmd.ProcessState.ExitCode(); code != 1 {
 		t.Errorf("exit %d, want 1\n%s", code, out)
 	}

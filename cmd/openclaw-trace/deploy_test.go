@@ -14,6 +14,7 @@ import (
 	"time"
 
 	llmusage "github.com/openclaw/openclaw-trace/metrics/usage"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // The files under deploy/ (alert rules, their tests, the Grafana
@@ -117,7 +118,7 @@ func liveNames(t *testing.T) map[string]bool {
 		map[string]any{"provider": "openai", "model": "gpt-4o", "status": "error", "error_type": "rate_limit"})
 	waitWritten(t, d, 2)
 	var page string
-	waitFor(t, "both sinks delivered", 30*time.Second, func() bool {
+	poll.Until(t, "both sinks delivered", 30*time.Second, func() bool {
 		page = getPage(t, d.URL("/metrics"))
 		return strings.Contains(page, `openclaw_trace_sink_last_success_timestamp_ms{sink="push"}`) &&
 			strings.Contains(page, `openclaw_trace_sink_last_success_timestamp_ms{sink="otlp"}`)
@@ -216,7 +217,7 @@ func TestAlertRulesPromtool(t *testing.T) {
 	for _, args := range [][]string{{"check", "rules", "alerts.yml"}, {"test", "rules", "alerts_test.yml"}} {
 		cmd := exec.Command(promtool, args...)
 		cmd.Dir = filepath.Dir(alertsPath)
-		if out, err := cmd.CombinedOutput(); err != nil {
+		if out, err := combinedOutput(t, cmd); err != nil {
 			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/openclaw/openclaw-trace/store"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // openDB re-opens the daemon's database the way the daemon does (read-only
@@ -79,7 +80,7 @@ func TestEndToEndHTTP(t *testing.T) {
 	if code != http.StatusBadRequest || bad["field"] != "prompt_tokens" {
 		t.Fatalf("invalid trace: %d %v", code, bad)
 	}
-	waitFor(t, "4 events written", 10*time.Second, func() bool {
+	poll.Until(t, "4 events written", 10*time.Second, func() bool {
 		c := d.Health()["counters"].(map[string]any)
 		return c["written"] == 4.0
 	})
@@ -202,7 +203,7 @@ func TestSIGTERMDrainsEverything(t *testing.T) {
 // system_metrics rows with plausible values for this machine.
 func TestEndToEndSystemMetrics(t *testing.T) {
 	d := startDaemon(t, "", "OCT_METRICS_INTERVAL=1s")
-	waitFor(t, "2 metric rows", 15*time.Second, func() bool {
+	poll.Until(t, "2 metric rows", 15*time.Second, func() bool {
 		c := d.Health()["counters"].(map[string]any)
 		return c["transports"].(map[string]any)["metrics"].(map[string]any)["written"].(float64) >= 2
 	})

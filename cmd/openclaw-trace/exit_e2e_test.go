@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 )
 
 // runBinary runs the real binary with exactly env and returns its exit
@@ -24,7 +26,7 @@ func runBinary(t *testing.T, env []string, args ...string) (int, string, string)
 	cmd.Env = env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	err := reap.Exec(t, cmd) // the whole group killed on the timeout
 	if ctx.Err() != nil {
 		t.Fatalf("%v did not exit within 30 s\n%s%s", args, stdout.String(), stderr.String())
 	}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/openclaw/openclaw-trace/store"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 )
 
 // Small queue and batch so the loss bound of a kill -9 is tight.
@@ -85,7 +87,7 @@ func killDuringBurst(t *testing.T, minAcked int) (dir string, b *burst) {
 	d := startDaemon(t, "", env...)
 	stop := make(chan struct{})
 	b, wg := fireBurst(d.URL("/v1/traces"), 8, stop)
-	waitFor(t, fmt.Sprintf("%d acknowledged events", minAcked), 30*time.Second, func() bool { return b.count() >= minAcked })
+	poll.Until(t, fmt.Sprintf("%d acknowledged events", minAcked), 30*time.Second, func() bool { return b.count() >= minAcked })
 	if err := d.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +195,7 @@ func startScript(t *testing.T, gatewayScript string) (cmd *exec.Cmd, out *syncWr
 		// client tests rely on the default max_dgram_qlen of 10).
 		"OCT_DGRAM_QLEN=0"}
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	if err := reap.Start(t, cmd); err != nil { // its own process group: sidecar and gateway die with the run
 		t.Fatal(err)
 	}
 	exited = make(chan error, 1)
@@ -204,7 +206,7 @@ func startScript(t *testing.T, gatewayScript string) (cmd *exec.Cmd, out *syncWr
 			<-exited
 		}
 	})
-	waitFor(t, "sidecar and gateway started", 15*time.Second, func() bool {
+	poll.Until(t, "sidecar and gateway started", 15*time.Second, func() bool {
 		_, err := os.Stat(filepath.Join(dir, "gateway.pid"))
 		return err == nil && strings.Contains(out.String(), `"transport":"http"`)
 	})

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // get fetches url with the Host header set to host ("" keeps the URL's)
@@ -50,7 +52,7 @@ func runExit(t *testing.T, env ...string) (int, string) {
 	cmd := exec.CommandContext(ctx, binPath)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "OCT_DB_PATH=" + filepath.Join(t.TempDir(), "t.db"),
 		"OCT_PORT=0", "OCT_SOCKET_PATH=", "OCT_UDP_ADDR="}, env...)
-	out, err := cmd.CombinedOutput()
+	out, err := combinedOutput(t, cmd) // the whole group killed on the timeout
 	if ctx.Err() != nil {
 		return -1, string(out)
 	}
@@ -170,7 +172,7 @@ func TestDaemonNumbers(t *testing.T) {
 		fmt.Fprintf(conn, `{"type":"client_stats","client":"node","dropped":%d}`, int64(math.MaxInt64-1))
 	}
 	want := fmt.Sprint(float64(math.MaxInt64))
-	waitFor(t, "client-reported drops at the maximum", 10*time.Second, func() bool {
+	poll.Until(t, "client-reported drops at the maximum", 10*time.Second, func() bool {
 		return metric(t, d, "openclaw_trace_client_reported_drops_total") == want
 	})
 }
@@ -212,7 +214,7 @@ func TestDaemonDiskFull(t *testing.T) {
 		statuses[code]++
 	}
 	counters := func() map[string]any { return d.Health()["counters"].(map[string]any) }
-	waitFor(t, "every accepted event written or dropped", 20*time.Second, func() bool {
+	poll.Until(t, "every accepted event written or dropped", 20*time.Second, func() bool {
 		c := counters()
 		return c["queue_depth"] == 0.0 && c["received"] == c["written"].(float64)+c["dropped"].(float64)-c["evicted"].(float64)
 	})
@@ -221,12 +223,12 @@ func TestDaemonDiskFull(t *testing.T) {
 	if c["cleanup"].(map[string]any)["relieved"] == 0.0 {
 		t.Errorf("nothing relieved: %v", c["cleanup"])
 	}
-	waitFor(t, "disk_full clear", 20*time.Second, func() bool { return metric(t, d, "openclaw_trace_disk_full") == "0" })
+	poll.Until(t, "disk_full clear", 20*time.Second, func() bool { return metric(t, d, "openclaw_trace_disk_full") == "0" })
 	written := c["written"].(float64)
 	if code, out := post(t, d.URL("/v1/traces"), "application/json", []byte(`[{"provider":"p","model":"m"},{"provider":"p","model":"m"}]`)); code != http.StatusAccepted {
 		t.Fatalf("after the load: %d %v", code, out)
 	}
-	waitFor(t, "the new events written", 10*time.Second, func() bool { return counters()["written"].(float64) >= written+2 })
+	poll.Until(t, "the new events written", 10*time.Second, func() bool { return counters()["written"].(float64) >= written+2 })
 	t.Logf("posted 30 x 100 traces of 4 KB: %v; written %v, dropped %v, relieved %v",
 		statuses, c["written"], c["dropped_by_reason"], c["cleanup"].(map[string]any)["relieved"])
 	if err := d.Stop(); err != nil {
@@ -235,13 +237,13 @@ func TestDaemonDiskFull(t *testing.T) {
 
 	fillVolume(t, dir)
 	d2 := startDaemon(t, dir)
-	waitFor(t, "room again after a restart on a full volume", 20*time.Second, func() bool {
+	poll.Until(t, "room again after a restart on a full volume", 20*time.Second, func() bool {
 		return metric(t, d2, "openclaw_trace_disk_full") == "0" && metric(t, d2, "openclaw_trace_disk_reserve_bytes") != "0"
 	})
 	if code, out := post(t, d2.URL("/v1/traces"), "application/json", []byte(`{"provider":"p","model":"m"}`)); code != http.StatusAccepted {
 		t.Fatalf("after the restart: %d %v", code, out)
 	}
-	waitFor(t, "written after the restart", 10*time.Second, func() bool { return d2.Health()["counters"].(map[string]any)["written"] == 1.0 })
+	poll.Until(t, "written after the restart", 10*time.Second, func() bool { return d2.Health()["counters"].(map[string]any)["written"] == 1.0 })
 	if len(logLines(d2.Logs(), "reserve released")) == 0 {
 		t.Errorf("the restart on a full volume did not use the reserve:\n%s", d2.Logs())
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 	"go.uber.org/goleak"
 )
 
@@ -24,6 +25,9 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
+	// First: from here on TMPDIR is this run's own directory, and what
+	// the run starts dies with it, also when the test binary is killed.
+	run := reap.Watch(m)
 	dir, err := os.MkdirTemp("", "oct-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -36,7 +40,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build daemon: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := run.Run()
 	os.RemoveAll(dir)
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
@@ -56,7 +60,8 @@ type daemon struct {
 	Addr   string // HTTP host:port, read from the "listening" log line
 	mu     sync.Mutex
 	logs   bytes.Buffer
-	exited chan error
+	exited chan error    // the exit status, once (Stop takes it)
+	waited chan struct{} // closed when the process has exited
 }
 
 // startDaemon runs the binary with a temp DB, HTTP on a free port and the
@@ -67,7 +72,7 @@ func startDaemon(t testing.TB, dir string, env ...string) *daemon {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	d := &daemon{t: t, Dir: dir, DBPath: filepath.Join(dir, "trace.db"), exited: make(chan error, 1)}
+	d := &daemon{t: t, Dir: dir, DBPath: filepath.Join(dir, "trace.db"), exited: make(chan error, 1), waited: make(chan struct{})}
 	d.cmd = exec.Command(binPath)
 	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "OCT_DB_PATH=" + d.DBPath, "OCT_PORT=0",
 		"OCT_SOCKET_PATH=", "OCT_UDP_ADDR=", "OCT_METRICS_INTERVAL=0", "OCT_BATCH_WINDOW=50ms"}, env...)
@@ -76,16 +81,25 @@ func startDaemon(t testing.TB, dir string, env ...string) *daemon {
 		t.Fatal(err)
 	}
 	d.cmd.Stderr = d.cmd.Stdout
-	if err := d.cmd.Start(); err != nil {
+	// In a process group of its own, killed with the test binary.
+	if err := reap.Start(t, d.cmd); err != nil {
 		t.Fatal(err)
 	}
 	addr := make(chan string, 1)
-	go d.readLogs(stdout, addr)
-	go func() { d.exited <- d.cmd.Wait() }()
+	go func() {
+		// The logs to EOF first: Wait closes the pipe, and os/exec says
+		// not to call it before the reads from StdoutPipe are done (a
+		// "stopped" line could be lost).
+		d.readLogs(stdout, addr)
+		d.exited <- d.cmd.Wait()
+		close(d.waited)
+	}()
 	t.Cleanup(func() {
-		if d.cmd.ProcessState == nil {
+		select {
+		case <-d.waited:
+		default:
 			d.cmd.Process.Kill()
-			<-d.exited
+			<-d.waited
 		}
 	})
 	select {
@@ -108,7 +122,10 @@ func (d *daemon) readLogs(r io.Reader, addr chan<- string) {
 		d.mu.Unlock()
 		var rec map[string]any
 		if json.Unmarshal([]byte(line), &rec) == nil && rec["msg"] == "listening" && rec["transport"] == "http" {
-			addr <- rec["addr"].(string)
+			select {
+			case addr <- rec["addr"].(string):
+			default: // a second one is not waited for; the reading goes on
+			}
 		}
 	}
 }
@@ -165,23 +182,6 @@ func post(t testing.TB, url, contentType string, body []byte) (int, map[string]a
 	return resp.StatusCode, out
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	// The deadline only stops a hang: what should take a second can take
-	// ten on a shared 2-core CI machine running the other packages' tests
-	// (a 10 s wait for 5 rows ran out there). Speed is measured by the
-	// benchmarks, never by these waits.
-	timeout = max(timeout, 30*time.Second)
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // logLines returns the parsed log records whose msg contains substr.
 func logLines(logs, substr string) []map[string]any {
 	var out []map[string]any
@@ -194,4 +194,27 @@ func logLines(logs, substr string) []map[string]any {
 		}
 	}
 	return out
+}
+
+// combinedOutput is cmd.CombinedOutput for a child that dies with the run
+// (reap.Exec: its own process group, a parent-death signal).
+func combinedOutput(t testing.TB, cmd *exec.Cmd) ([]byte, error) {
+	t.Helper()
+	var b bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &b, &b
+	err := reap.Exec(t, cmd)
+	return b.Bytes(), err
+}
+
+// output is cmd.Output for a child that dies with the run; its stderr
+// goes to the test's log.
+func output(t testing.TB, cmd *exec.Cmd) ([]byte, error) {
+	t.Helper()
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	err := reap.Exec(t, cmd)
+	if stderr.Len() > 0 {
+		t.Logf("%s stderr:\n%s", filepath.Base(cmd.Path), stderr.String())
+	}
+	return out.Bytes(), err
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 func gatewayLine(i int) string {
@@ -43,10 +45,10 @@ func TestEndToEndLogtail(t *testing.T) {
 	env := []string{"OCT_LOG_PATH=" + filepath.Join(logDir, "openclaw-*.log"), "OCT_BATCH_WINDOW=100ms"}
 
 	d := startDaemon(t, dir, env...)
-	waitFor(t, "pre-existing lines", 10*time.Second, func() bool { return logtailWritten(d) == 5 })
+	poll.Until(t, "pre-existing lines", 10*time.Second, func() bool { return logtailWritten(d) == 5 })
 	appendLines(t, logFile, 5, 10)
 	start := time.Now()
-	waitFor(t, "appended lines", 10*time.Second, func() bool { return logtailWritten(d) == 10 })
+	poll.Until(t, "appended lines", 10*time.Second, func() bool { return logtailWritten(d) == 10 })
 	t.Logf("appended lines stored after %v", time.Since(start))
 	if err := d.Stop(); err != nil {
 		t.Fatal(err)
@@ -54,7 +56,7 @@ func TestEndToEndLogtail(t *testing.T) {
 
 	appendLines(t, logFile, 10, 15) // while the sidecar is down
 	d2 := startDaemon(t, dir, env...)
-	waitFor(t, "lines written while down", 10*time.Second, func() bool { return logtailWritten(d2) == 5 })
+	poll.Until(t, "lines written while down", 10*time.Second, func() bool { return logtailWritten(d2) == 5 })
 	if err := d2.Stop(); err != nil {
 		t.Fatal(err)
 	}

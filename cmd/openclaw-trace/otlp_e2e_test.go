@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/openclaw/openclaw-trace/push/otlp/otlptest"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 func postIDs(t *testing.T, url, body string) []string {
@@ -54,7 +55,7 @@ func TestEndToEndOTLPThroughCollector(t *testing.T) {
 			errs := postIDs(t, d.URL("/v1/errors"), `[{"error_type":"llm_error","message":"upstream 503","code":"api_error"},
 				{"error_type":"crash","message":"boom","severity":"critical","stack_trace":"at x"}]`)
 
-			waitFor(t, "every trace and error through the collector", 30*time.Second, func() bool {
+			poll.Until(t, "every trace and error through the collector", 30*time.Second, func() bool {
 				for _, id := range traces {
 					if _, ok := sink.Span(id); !ok {
 						return false
@@ -68,7 +69,7 @@ func TestEndToEndOTLPThroughCollector(t *testing.T) {
 				return true
 			})
 			// Two calls carry input and output tokens: 4 token points; 3 durations.
-			waitFor(t, "log events, samples and histograms", 30*time.Second, func() bool {
+			poll.Until(t, "log events, samples and histograms", 30*time.Second, func() bool {
 				return countGatewayLogs(sink) >= 3 && sink.Points("system.filesystem.limit") >= 1 &&
 					sink.Points("gen_ai.client.token.usage") == 4 && sink.Points("gen_ai.client.operation.duration") == 3
 			})
@@ -98,7 +99,7 @@ func TestEndToEndOTLPThroughCollector(t *testing.T) {
 			if res["service.name"] != "gw-e2e" || res["deployment.environment.name"] != "test" {
 				t.Errorf("resource %v", res)
 			}
-			waitFor(t, "otlp backlog 0 in /health", 10*time.Second, func() bool {
+			poll.Until(t, "otlp backlog 0 in /health", 10*time.Second, func() bool {
 				o := d.Health()["counters"].(map[string]any)["sinks"].(map[string]any)["otlp"].(map[string]any)
 				b, _ := o["backlog"].(float64)
 				return o["status"] == "ok" && o["backlog"] != nil && b == 0

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // TestFullPipeline: the real binary with a real SQLite file and a mock
@@ -34,15 +36,15 @@ func TestFullPipeline(t *testing.T) {
 		send(t, uc, fmt.Sprintf(`{"type":"trace","provider":"p","model":"unixgram","prompt_tokens":%d}`, i))
 		send(t, pc, fmt.Sprintf(`{"type":"trace","provider":"p","model":"udp","prompt_tokens":%d}`, i))
 		if i%10 == 9 { // pace the datagrams: the kernel queue holds ~11
-			waitFor(t, "datagrams read", 5*time.Second, func() bool { return datagramsRead(d) >= 2*(i+1) })
+			poll.Until(t, "datagrams read", 5*time.Second, func() bool { return datagramsRead(d) >= 2*(i+1) })
 		}
 	}
 	postTraces(t, d, 100)
 	for i := 0; i < 10; i++ {
 		post(t, d.URL("/v1/errors"), "application/json", []byte(fmt.Sprintf(`{"error_type":"crash","message":"e%d"}`, i)))
 	}
-	waitFor(t, "metrics rows", 15*time.Second, func() bool { return tableWritten(d, "metrics") >= 2 })
-	waitFor(t, "everything pushed", 30*time.Second, func() bool { return d.Health()["unsynced_count"] == 0.0 })
+	poll.Until(t, "metrics rows", 15*time.Second, func() bool { return tableWritten(d, "metrics") >= 2 })
+	poll.Until(t, "everything pushed", 30*time.Second, func() bool { return d.Health()["unsynced_count"] == 0.0 })
 	h := d.Health()
 	c := h["counters"].(map[string]any)
 	if c["received"] != c["written"] || c["dropped"] != 0.0 {
@@ -87,13 +89,13 @@ func TestFullPipeline(t *testing.T) {
 			accepted[out] = true
 		}
 	}()
-	waitFor(t, "late traces flowing", 5*time.Second, func() bool { return tableWritten(d, "http") > 110 })
+	poll.Until(t, "late traces flowing", 5*time.Second, func() bool { return tableWritten(d, "http") > 110 })
 	if err := d.Stop(); err != nil {
 		t.Fatalf("exit: %v\n%s", err, d.Logs())
 	}
 	<-done
 	d2 := startDaemon(t, dir, env...)
-	waitFor(t, "late traces pushed", 30*time.Second, func() bool { return d2.Health()["unsynced_count"] == 0.0 })
+	poll.Until(t, "late traces pushed", 30*time.Second, func() bool { return d2.Health()["unsynced_count"] == 0.0 })
 	if err := d2.Stop(); err != nil {
 		t.Fatal(err)
 	}

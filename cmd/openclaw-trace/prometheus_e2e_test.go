@@ -12,9 +12,11 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/poll"
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 )
 
 // A real Prometheus server (Debian's prometheus package) scrapes the real
@@ -61,23 +63,22 @@ func startPrometheus(t *testing.T, bin, config string, files map[string]string) 
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	var out promLog
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
+	if err := reap.Start(t, cmd); err != nil {
 		t.Fatal(err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		reap.KillGroup(cmd.Process.Pid)
 		<-exited
 		if t.Failed() {
 			t.Logf("prometheus output:\n%s", out.String())
 		}
 	})
 	p := &promServer{t: t, base: "http://" + addr}
-	waitFor(t, "prometheus ready", time.Minute, func() bool {
+	poll.Until(t, "prometheus ready", time.Minute, func() bool {
 		select {
 		case err := <-exited:
 			t.Fatalf("prometheus exited: %v\n%s", err, out.String())
@@ -230,7 +231,7 @@ scrape_configs:
 	sendCalls(t, d, false, gpt(0.25, 1200, 200), gpt(0.5, 2500, 600),
 		map[string]any{"provider": "hostile", "model": hostile}, flaky("ok"), flaky("error"))
 	waitWritten(t, d, 5)
-	waitFor(t, "Prometheus scraped the calls", time.Minute, func() bool {
+	poll.Until(t, "Prometheus scraped the calls", time.Minute, func() bool {
 		return p.value(`openclaw_trace_llm_failed_calls_total{model="flaky"}`) == "1" &&
 			p.value(`openclaw_trace_llm_calls_total{model="flaky"}`) == "2"
 	})
@@ -273,7 +274,7 @@ scrape_configs:
 	}
 	sendCalls(t, d, false, burst...)
 	var alerts map[string][]map[string]string
-	waitFor(t, "OpenclawTraceModelErrorRate firing for the flaky model", 90*time.Second, func() bool {
+	poll.Until(t, "OpenclawTraceModelErrorRate firing for the flaky model", 90*time.Second, func() bool {
 		alerts = p.firing()
 		for _, a := range alerts["OpenclawTraceModelErrorRate"] {
 			if a["model"] == "flaky" && a["provider"] == "acme" {
@@ -287,7 +288,7 @@ scrape_configs:
 			t.Errorf("error-rate alert for a model without failures: %v", a)
 		}
 	}
-	waitFor(t, "OpenclawTraceBudgetOver firing for agent main's budget", 30*time.Second, func() bool {
+	poll.Until(t, "OpenclawTraceBudgetOver firing for agent main's budget", 30*time.Second, func() bool {
 		alerts = p.firing()
 		return len(alerts["OpenclawTraceBudgetOver"]) > 0
 	})
@@ -327,7 +328,7 @@ scrape_configs:
 	}
 
 	// Every dashboard expression runs and returns data.
-	waitFor(t, "both sinks delivered", 30*time.Second, func() bool {
+	poll.Until(t, "both sinks delivered", 30*time.Second, func() bool {
 		return p.value(`count(openclaw_trace_sink_last_success_timestamp_ms)`) == "2"
 	})
 	for _, e := range dashboardExprs(t) {

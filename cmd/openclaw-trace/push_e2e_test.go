@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // receiver is a fake remote API that records every trace_id it is sent.
@@ -166,8 +168,8 @@ func TestEndToEndPush(t *testing.T) {
 		t.Errorf("last_push_status before the first push = %v", h["last_push_status"])
 	}
 	ids := postTraces(t, d, 1000)
-	waitFor(t, "1000 rows pushed", 30*time.Second, func() bool { u, _ := rcv.count(); return u >= 1000 })
-	waitFor(t, "unsynced 0", 10*time.Second, func() bool { return d.Health()["unsynced_count"] == 0.0 })
+	poll.Until(t, "1000 rows pushed", 30*time.Second, func() bool { u, _ := rcv.count(); return u >= 1000 })
+	poll.Until(t, "unsynced 0", 10*time.Second, func() bool { return d.Health()["unsynced_count"] == 0.0 })
 	h := d.Health()
 	if h["last_push_status"] != "ok" || h["last_push_time"] == nil {
 		t.Errorf("health push fields: %v %v", h["last_push_status"], h["last_push_time"])
@@ -198,7 +200,7 @@ func TestPushSIGTERMDuringSlowPush(t *testing.T) {
 	rcv.delay.Store(int64(time.Hour))
 	d := startDaemon(t, "", "OCT_PUSH_ENDPOINT="+rcv.URL, "OCT_PUSH_INTERVAL=200ms", "OCT_SHUTDOWN_TIMEOUT=10s")
 	postTraces(t, d, 200)
-	waitFor(t, "a push in flight", 10*time.Second, func() bool { return rcv.delay.Load() == 0 })
+	poll.Until(t, "a push in flight", 10*time.Second, func() bool { return rcv.delay.Load() == 0 })
 	start := time.Now()
 	if err := d.Stop(); err != nil {
 		t.Fatalf("exit: %v\n%s", err, d.Logs())
@@ -228,7 +230,7 @@ func TestPushOnceFlag(t *testing.T) {
 	pushOnce := func(endpoint string) (int, string) {
 		cmd := exec.Command(binPath, "--push-once")
 		cmd.Env = []string{"OCT_DB_PATH=" + d.DBPath, "OCT_PUSH_ENDPOINT=" + endpoint}
-		out, _ := cmd.CombinedOutput()
+		out, _ := combinedOutput(t, cmd)
 		return cmd.ProcessState.ExitCode(), string(out)
 	}
 	rcv.failWith.Store(http.StatusBadRequest)
@@ -264,7 +266,7 @@ func TestEndToEndPushSetsAsideRefusedRow(t *testing.T) {
 	pushSink := func() map[string]any {
 		return d.Health()["counters"].(map[string]any)["sinks"].(map[string]any)["push"].(map[string]any)
 	}
-	waitFor(t, "300 rows pushed and 1 set aside", 30*time.Second, func() bool {
+	poll.Until(t, "300 rows pushed and 1 set aside", 30*time.Second, func() bool {
 		u, _ := rcv.count()
 		return u == 300 && d.Health()["unsynced_count"] == 0.0 && pushSink()["set_aside"] == 1.0
 	})
@@ -288,7 +290,7 @@ func TestEndToEndPushSetsAsideRefusedRow(t *testing.T) {
 	}
 	_, before := rcv.count()
 	d = startDaemon(t, d.Dir, env...)
-	waitFor(t, "the restarted daemon's first cycle", 10*time.Second, func() bool {
+	poll.Until(t, "the restarted daemon's first cycle", 10*time.Second, func() bool {
 		c, _ := d.Health()["counters"].(map[string]any)["push"].(map[string]any)
 		return c != nil && c["cycles"].(float64) >= 2
 	})

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // budgetLines are the report's lines that start with one of ids, their
@@ -84,7 +86,7 @@ func TestReportBudgetsFromDaemon(t *testing.T) {
 	if code != http.StatusAccepted {
 		t.Fatalf("POST: %d", code)
 	}
-	waitFor(t, "the call counted", 10*time.Second, func() bool { return budgetsByID(t, d)["agent=main/week"]["spent_usd"] == 0.25 })
+	poll.Until(t, "the call counted", 10*time.Second, func() bool { return budgetsByID(t, d)["agent=main/week"]["spent_usd"] == 0.25 })
 	var out, errOut string
 	code, out, errOut = runReportTest(t, map[string]string{"OCT_PORT": closedPort(t)}, "--db", d.DBPath, "--url", d.URL(""))
 	if code != 0 {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/openclaw/openclaw-trace/codec"
 	"github.com/openclaw/openclaw-trace/store"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // newMain is the daemon in-process, on a free port and a temp database,
@@ -114,14 +115,14 @@ func TestHealthDegradedWhileWriterFails(t *testing.T) {
 	defer m.Close()
 	health := "http://" + m.HTTP.ListenAddr() + "/health"
 	postToMain(t, m, 1)
-	waitFor(t, "first row written", 10*time.Second, func() bool { return m.Writer.Counters[codec.HTTP].Written.Load() == 1 })
+	poll.Until(t, "first row written", 10*time.Second, func() bool { return m.Writer.Counters[codec.HTTP].Written.Load() == 1 })
 	if h := getJSON(t, health); h["status"] != "ok" {
 		t.Fatalf("status %v before the failure", h["status"])
 	}
 	sqlExec(t, path, "ALTER TABLE llm_traces RENAME COLUMN ttft_ms TO ttfb_ms")
 	postToMain(t, m, 2)
 	var h map[string]any
-	waitFor(t, "two write errors", 10*time.Second, func() bool {
+	poll.Until(t, "two write errors", 10*time.Second, func() bool {
 		h = getJSON(t, health)
 		c := h["counters"].(map[string]any)
 		return c["dropped_by_reason"].(map[string]any)["write_error"] == 2.0
@@ -157,7 +158,7 @@ func TestDrainTimeoutStillPushesAndCloses(t *testing.T) {
 		t.Fatal(err)
 	}
 	postToMain(t, m, 5)
-	waitFor(t, "5 rows written", 10*time.Second, func() bool { return m.Writer.Counters[codec.HTTP].Written.Load() == 5 })
+	poll.Until(t, "5 rows written", 10*time.Second, func() bool { return m.Writer.Counters[codec.HTTP].Written.Load() == 5 })
 
 	lock, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&_busy_timeout=10000")
 	if err != nil {
@@ -201,7 +202,7 @@ func TestUpkeepCountersExposed(t *testing.T) {
 	base := "http://" + m.HTTP.ListenAddr()
 	postToMain(t, m, 1)
 	var c map[string]any
-	waitFor(t, "a WAL checkpoint and a cleanup pass", 10*time.Second, func() bool {
+	poll.Until(t, "a WAL checkpoint and a cleanup pass", 10*time.Second, func() bool {
 		c = getJSON(t, base+"/health")["counters"].(map[string]any)
 		wal, _ := c["wal"].(map[string]any)
 		cl, _ := c["cleanup"].(map[string]any)

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/poll"
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 )
 
 // page drives one tab of headless Chromium over the DevTools protocol on
@@ -46,7 +49,7 @@ func openPage(t *testing.T, bin string, width, height int) *page {
 		"--hide-scrollbars", "--user-data-dir="+t.TempDir(), "--remote-debugging-pipe", "about:blank")
 	p.cmd.ExtraFiles = []*os.File{cmdR, outW}
 	p.cmd.Stderr = &p.stderr
-	if err := p.cmd.Start(); err != nil {
+	if err := reap.Start(t, p.cmd); err != nil { // its own process group (zygotes, renderers), killed with the run
 		t.Fatal(err)
 	}
 	cmdR.Close()
@@ -174,23 +177,23 @@ func (p *page) Eval(expr string, res any) {
 	}
 }
 
-// Wait polls the expression until it is true, within 20 s.
+// Wait polls the expression until it is true (poll.Until).
 func (p *page) Wait(what, expr string) {
 	p.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var ok bool
-		p.Eval("!!("+expr+")", &ok)
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
+	seen := false
+	defer func() {
+		if !seen { // poll.Until failed the test: show what the page says
 			var body string
 			p.Eval("document.body.innerText", &body)
-			p.t.Fatalf("timed out waiting for %s; page text:\n%s", what, body)
+			p.t.Logf("page text:\n%s", body)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	}()
+	poll.Until(p.t, what, 20*time.Second, func() bool {
+		var ok bool
+		p.Eval("!!("+expr+")", &ok)
+		return ok
+	})
+	seen = true
 }
 
 // Text is the textContent of the first element matching selector.

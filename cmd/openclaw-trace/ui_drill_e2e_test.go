@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // TestDashboardDrillDownInChromium: a top session opens its calls in
@@ -85,7 +87,7 @@ func TestDashboardNarrowInChromium(t *testing.T) {
 		more = append(more, fmt.Sprintf(`{"provider":"openai","model":"gpt-4o","cost_usd":0.001,"agent_id":"a%02d"}`, i))
 	}
 	post(t, d.URL("/v1/traces"), "application/json", []byte("["+strings.Join(more, ",")+"]"))
-	waitFor(t, "the long calls stored", 30*time.Second, func() bool { return d.Health()["counters"].(map[string]any)["written"] == 19.0 })
+	poll.Until(t, "the long calls stored", 30*time.Second, func() bool { return d.Health()["counters"].(map[string]any)["written"] == 19.0 })
 	p := openPage(t, bin, 400, 800)
 	loadUI(t, p, d.URL("/ui"))
 	rows := p.Rows("#by-agent tbody tr")
@@ -139,7 +141,7 @@ func TestDashboardWindowsInChromium(t *testing.T) {
 		t.Helper()
 		post(t, d.URL("/v1/traces"), "application/json", []byte(fmt.Sprintf(`{"provider":"openai","model":"gpt-4o","prompt_tokens":10,
 			"cost_usd":0.25,"agent_id":"main","ts":%d}`, now.Add(-ago).UnixMilli())))
-		waitFor(t, "the call stored", 30*time.Second, func() bool { return d.Health()["counters"].(map[string]any)["written"] == written })
+		poll.Until(t, "the call stored", 30*time.Second, func() bool { return d.Health()["counters"].(map[string]any)["written"] == written })
 	}
 	type option struct{ Value, Label string }
 	options := func(p *page) []option {
@@ -183,7 +185,7 @@ func TestDashboardWindowsInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	d = startDaemon(t, d.Dir)
-	waitFor(t, "the old call expired", 30*time.Second, func() bool {
+	poll.Until(t, "the old call expired", 30*time.Second, func() bool {
 		_, doc := fetchJSON(t, d.URL("/v1/summary?since=21d"))
 		cov := doc["summary"].(map[string]any)["coverage"].(map[string]any)
 		return cov["rollup_from"] != nil

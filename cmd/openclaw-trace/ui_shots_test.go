@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 var (
@@ -58,7 +60,7 @@ func screenshotUI(t *testing.T, bin string, d *daemon) {
 	}
 	before := d.Health()["counters"].(map[string]any)["written"].(float64)
 	post(t, d.URL("/v1/traces"), "application/json", []byte("["+strings.Join(hist, ",")+"]"))
-	waitFor(t, "history written", 30*time.Second, func() bool {
+	poll.Until(t, "history written", 30*time.Second, func() bool {
 		return d.Health()["counters"].(map[string]any)["written"] == before+float64(len(hist))
 	})
 	srv := budgetProxy(t, d, now)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // spendSession is the user session of seedSpend: three calls in order.
@@ -54,7 +56,7 @@ func seedSpend(t *testing.T, d *daemon) time.Time {
 	if code, out := post(t, d.URL("/v1/traces"), "application/json", body); code != http.StatusAccepted {
 		t.Fatalf("POST traces: %d %v", code, out)
 	}
-	waitFor(t, "the calls stored", 30*time.Second, func() bool {
+	poll.Until(t, "the calls stored", 30*time.Second, func() bool {
 		return d.Health()["counters"].(map[string]any)["written"] == float64(len(calls))
 	})
 	return now

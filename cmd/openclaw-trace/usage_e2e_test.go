@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -15,25 +14,19 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	llmusage "github.com/openclaw/openclaw-trace/metrics/usage"
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // The usage series of /metrics, checked on the real binary: the values
 // of what was sent, label values from the network, the cap, and a
 // restart. Prometheus itself reads them in prometheus_e2e_test.go.
 
-// findTool is the path of a kit tool on PATH (promtool, prometheus:
-// Debian's prometheus package). Without it the test skips, and fails
-// under CI=true, where .ci/run installs it.
+// findTool is the path of a tool of the Prometheus kit on PATH (promtool,
+// prometheus: Debian's prometheus package). Without it the test skips,
+// and fails under CI=true (needProgram).
 func findTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s not on PATH (Debian: apt-get install prometheus)", name)
-		}
-		t.Skipf("%s not on PATH (Debian: apt-get install prometheus)", name)
-	}
-	return p
+	return needProgram(t, "Prometheus", "Debian: apt-get install prometheus", name)
 }
 
 // sendCalls posts traces to the daemon as one JSON array, or msgpack.
@@ -58,7 +51,7 @@ func sendCalls(t *testing.T, d *daemon, asMsgpack bool, traces ...map[string]any
 // waitWritten waits until the daemon has committed n events.
 func waitWritten(t *testing.T, d *daemon, n int) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d events written", n), 30*time.Second, func() bool {
+	poll.Until(t, fmt.Sprintf("%d events written", n), 30*time.Second, func() bool {
 		return d.Health()["counters"].(map[string]any)["written"] == float64(n)
 	})
 }
@@ -177,7 +170,7 @@ func TestUsageSeriesEndToEnd(t *testing.T) {
 	t.Run("promtool check metrics", func(t *testing.T) {
 		cmd := exec.Command(findTool(t, "promtool"), "check", "metrics")
 		cmd.Stdin = strings.NewReader(page)
-		if out, err := cmd.CombinedOutput(); err != nil {
+		if out, err := combinedOutput(t, cmd); err != nil {
 			t.Errorf("promtool check metrics on a live scrape: %v\n%s", err, out)
 		}
 	})

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // fetchJSON fetches url and decodes its JSON body.
@@ -51,7 +53,7 @@ func TestViewEndpoints(t *testing.T) {
 	if code != http.StatusAccepted {
 		t.Fatalf("POST: %d %v", code, accepted)
 	}
-	waitFor(t, "4 traces written", 10*time.Second, func() bool {
+	poll.Until(t, "4 traces written", 10*time.Second, func() bool {
 		return d.Health()["counters"].(map[string]any)["written"] == 4.0
 	})
 	if abs, _ := filepath.Abs(d.DBPath); d.Health()["db_path"] != abs {
@@ -127,7 +129,7 @@ func TestViewEndpoints(t *testing.T) {
 		{d.DBPath, "serves this database"},
 		{reportDB(t), "serves another database"},
 	} {
-		out, err := exec.Command(binPath, "report", "--db", tc.db, "--url", d.Addr).Output()
+		out, err := output(t, exec.Command(binPath, "report", "--db", tc.db, "--url", d.Addr))
 		if err != nil || !strings.Contains(string(out), "DAEMON  http://"+d.Addr+" "+tc.want) {
 			t.Errorf("report --db %s: %v\n%s", tc.db, err, out)
 		}

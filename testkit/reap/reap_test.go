@@ -196,3 +196,27 @@ func TestCancelKillsTheGroup(t *testing.T) {
 	}
 	poll.Until(t, "the grandchild killed", 10*time.Second, func() bool { return !alive(child) })
 }
+
+// TestExec: Exec runs the command to its end, in a process group of its
+// own, and returns its exit status.
+func TestExec(t *testing.T) {
+	for _, tc := range []struct {
+		script   string
+		wantCode int
+	}{
+		{"exit 0", 0},
+		{"exit 3", 3},
+	} {
+		// pid and process group, from /proc (fields 1 and 5 of stat)
+		var out strings.Builder
+		cmd := exec.Command("sh", "-c", `cut -d" " -f1,5 /proc/$$/stat; `+tc.script)
+		cmd.Stdout = &out
+		err := Exec(t, cmd)
+		if code := cmd.ProcessState.ExitCode(); code != tc.wantCode || (err == nil) != (tc.wantCode == 0) {
+			t.Errorf("%s: exit %d, err %v; want exit %d", tc.script, code, err, tc.wantCode)
+		}
+		if f := strings.Fields(out.String()); len(f) != 2 || f[0] != f[1] {
+			t.Errorf("%s: pid and group %q, want the shell leading its own group", tc.script, out.String())
+		}
+	}
+}

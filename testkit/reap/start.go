@@ -55,6 +55,17 @@ func Start(tb testing.TB, cmd *exec.Cmd) error {
 	return nil
 }
 
+// Exec starts cmd as Start does and waits for it: cmd.Run for a child
+// that must die with the run. Set cmd.Stdout and cmd.Stderr first to keep
+// its output.
+func Exec(tb testing.TB, cmd *exec.Cmd) error {
+	tb.Helper()
+	if err := Start(tb, cmd); err != nil {
+		return err
+	}
+	return cmd.Wait()
+}
+
 // KillGroup sends SIGKILL to the process group pgid; a group that is
 // gone already is no error.
 func KillGroup(pgid int) error {
