@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/poll"
+	"github.com/openclaw/openclaw-trace/testkit/reap"
 )
 
 // quickStart returns the shell blocks of README.md's "Quick start", each
@@ -51,13 +54,7 @@ func quickStart(t *testing.T) [][]string {
 // plugin lines are checked against the plugin's manifest and the daemon
 // line: the socket path and port they set are the quick start's.
 func TestReadmeQuickStart(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("curl not found (the README's quick start uses it); CI=true: this test must run")
-		}
-		t.Skip("curl not found (the README's quick start uses it): apt-get install curl")
-	}
+	curl := needProgram(t, "curl", "the README's quick start uses it; Debian: apt-get install curl", "curl")
 	blocks := quickStart(t)
 	repo, err := filepath.Abs("../..")
 	if err != nil {
@@ -70,7 +67,7 @@ func TestReadmeQuickStart(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command("sh", "-c", line)
 		cmd.Dir, cmd.Env = wd, env
-		out, err := cmd.CombinedOutput()
+		out, err := combinedOutput(t, cmd)
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", line, err, out)
 		}
@@ -85,13 +82,12 @@ func TestReadmeQuickStart(t *testing.T) {
 	run(repo, strings.Replace(build, "-o openclaw-trace", "-o "+filepath.Join(dir, "openclaw-trace"), 1))
 	d := exec.Command("sh", "-c", daemonLine)
 	d.Dir, d.Env = dir, env
-	d.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	logs, err := d.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.Stderr = d.Stdout
-	if err := d.Start(); err != nil {
+	if err := reap.Start(t, d); err != nil { // its own process group, killed with the run
 		t.Fatal(err)
 	}
 	addr, done := make(chan string, 1), make(chan string, 1)
@@ -133,7 +129,7 @@ func TestReadmeQuickStart(t *testing.T) {
 	_, port, _ := strings.Cut(http, ":")
 	env = append(env, "OCT_PORT="+port)
 	var report string
-	waitFor(t, "the report to show the call", 30*time.Second, func() bool {
+	poll.Until(t, "the report to show the call", 30*time.Second, func() bool {
 		report = run(dir, blocks[1][1])
 		return strings.Contains(report, "calls 1 ")
 	})
