@@ -38,7 +38,9 @@ type Writer struct {
 	// goroutine right after each transaction commits, with exactly the
 	// events it committed: a whole batch, or one event of the row-by-row
 	// fallback. evs is reused once Committed returns, and the writer waits
-	// for it: it must be cheap and must not block.
+	// for it: it must be cheap and must not block. It runs before the
+	// Written counters move, so a reader who sees a row counted written
+	// finds it in what Committed feeds.
 	Committed func(evs []codec.Event)
 
 	db *DB
@@ -218,13 +220,16 @@ func (w *Writer) writeTx(batch []codec.Event) error {
 	if err != nil {
 		return err
 	}
+	w.committed()
+	// The hook first, the counters after: whoever reads "written" (the
+	// /health page, a test, an operator) then finds those rows in what
+	// the hook feeds (usage series, budgets) too.
+	if w.Committed != nil {
+		w.Committed(batch)
+	}
 	w.Batches.Add(1)
 	for i := range batch {
 		w.Counters[batch[i].Transport].Written.Add(1)
-	}
-	w.committed()
-	if w.Committed != nil {
-		w.Committed(batch)
 	}
 	return nil
 }

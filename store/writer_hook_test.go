@@ -46,7 +46,16 @@ func TestWriterCommittedHook(t *testing.T) {
 	w := NewWriter(db, in)
 	w.BatchSize = 3
 	var log committedLog
-	w.Committed = log.hook
+	// Each call sees the HTTP Written counter of the batches before it
+	// only (the error event counts under another transport):
+	// a reader who sees a row counted finds it in what the hook fed.
+	var seen []int64
+	w.Committed = func(evs []codec.Event) {
+		log.mu.Lock()
+		seen = append(seen, w.Counters[codec.HTTP].Written.Load())
+		log.mu.Unlock()
+		log.hook(evs)
+	}
 	wait := startWriter(t, w)
 
 	a, b, e := traceEvent("a"), traceEvent("b"), errorEvent()
@@ -67,6 +76,11 @@ func TestWriterCommittedHook(t *testing.T) {
 	if !slices.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("Committed calls = %v, want %v", got, want)
 	}
+	log.mu.Lock()
+	if want := []int64{0, 2, 3}; !slices.Equal(seen, want) {
+		t.Errorf("written counted before the hook: the hook saw %v, want %v", seen, want)
+	}
+	log.mu.Unlock()
 	if n := w.Counters[codec.HTTP].Dropped[codec.DropWriteError].Load(); n != 1 {
 		t.Errorf("write errors = %d, want 1 (the poisoned row)", n)
 	}
