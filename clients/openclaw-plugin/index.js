@@ -7,28 +7,47 @@
 //
 // OpenClaw registers a plugin several times per process (registrationMode
 // "full", then "discovery" passes), each time from a fresh copy of this
-// module. One Intake, one Tracer and one socket per process are kept on
-// globalThis (what later per-process state, such as a budget guard's, joins);
-// the configuration is read once per registration; gateway_stop and process
-// exit flush.
+// module. One Intake, one Tracer, one socket, the runs' attributions
+// (attrib.js) and the budget guard (guard.js, gate.js, budgets.js) per
+// process are kept on globalThis; the configuration is read once per
+// registration; gateway_stop and process exit flush.
 
 let clientModule;
+let targets;
 try {
   clientModule = require('openclaw-trace-client');
+  targets = require('openclaw-trace-client/targets.js');
 } catch {
   clientModule = require('../node'); // the repository layout
+  targets = require('../node/targets.js');
 }
 const { Tracer } = require('./tracer');
 const { Intake } = require('./intake');
 const { compact } = require('./fields');
+const { Runs } = require('./attrib');
+const { Guard, guardConfig } = require('./guard');
+const { Gate } = require('./gate');
+const { BudgetPoller } = require('./budgets');
 const copy = require('./hooks');
 
 const ID = 'openclaw-trace';
 const SHARED = Symbol.for('openclaw-trace.plugin.v2');
 const TRACER_OPTS = ['settleMs', 'maxPending', 'captureText'];
+const GUARD_OPTS = ['guard', 'downgradeTo', 'failClosed', 'staleMs', 'budgetsPollMs', 'token'];
 
 function shared() {
-  if (!globalThis[SHARED]) globalThis[SHARED] = { intake: new Intake(), warned: {} };
+  if (!globalThis[SHARED]) {
+    const s = { intake: new Intake(), warned: {}, runs: new Runs(), guard: null, gate: null, poller: null, guardKey: undefined, log: null };
+    s.guard = new Guard(guardConfig({}), (line) => s.log && s.log(line));
+    s.gate = new Gate(s.guard, s.runs, () => s.intake.drainQueued());
+    s.onSent = (ev, endAt) => {
+      if (s.guard.cfg.mode === 'off') return;
+      s.guard.noteCall(ev, endAt);
+      if (s.poller) s.poller.soon();
+    };
+    s.intake.guardStats = () => (s.guard.cfg.mode === 'off' ? undefined : { ...s.guard.counts, budgets: s.guard.budgets.length, know: s.guard.know, lastPollMs: s.poller && s.poller.lastMs });
+    globalThis[SHARED] = s;
+  }
   return globalThis[SHARED];
 }
 
@@ -54,7 +73,7 @@ function tracerMaker(api) {
   return (cfg) => {
     const tracerOpts = {};
     const clientOpts = {};
-    for (const [k, v] of Object.entries(cfg)) (TRACER_OPTS.includes(k) ? tracerOpts : clientOpts)[k] = v;
+    for (const [k, v] of Object.entries(cfg)) if (!GUARD_OPTS.includes(k)) (TRACER_OPTS.includes(k) ? tracerOpts : clientOpts)[k] = v;
     delete clientOpts.matchTimeoutMs; // accepted for old configs; calls no longer wait for a match
     const client = clientModule.createClient(clientOpts);
     const fb = client.fallback;
@@ -66,8 +85,45 @@ function tracerMaker(api) {
           `unix-dgram must be built for this Node (${process.version}): see clients/README.md, OpenClaw plugin, Install`,
       );
     }
-    return new Tracer(client, compact(tracerOpts));
+    const s = shared();
+    return new Tracer(client, compact(tracerOpts), { runs: s.runs, onSent: s.onSent });
   };
+}
+
+// configureGuard applies the guard options of a registration's
+// configuration (once per configuration) and starts or stops the budget
+// refresh. Returns the guard's configuration.
+function configureGuard(api, cfg, key, full, access) {
+  const s = shared();
+  if (key === s.guardKey || (!full && s.guardKey !== undefined)) return s.guard.cfg;
+  s.guardKey = key;
+  s.log = (line) => api.logger.warn(line);
+  let gcfg;
+  try {
+    gcfg = guardConfig(cfg);
+  } catch (e) {
+    gcfg = guardConfig({});
+    warnOnce(api, `guard-config:${key}`, `openclaw-trace: guard off: bad option ${e.message}`);
+  }
+  s.guard.cfg = gcfg;
+  if (s.poller) s.poller.stop();
+  s.poller = null;
+  if (gcfg.mode === 'off') return gcfg;
+  if (!access) {
+    warnOnce(
+      api,
+      'guard-access',
+      `openclaw-trace: guard is "${gcfg.mode}" but cannot act: its hooks (before_agent_run, before_model_resolve) need conversation access; to enable: openclaw config set ` +
+        'plugins.entries.openclaw-trace.hooks.allowConversationAccess true',
+    );
+    s.guard.cfg = { ...gcfg, mode: 'off' };
+    return s.guard.cfg;
+  }
+  const t = targets.resolveTargets(cfg, process.env);
+  const token = typeof cfg.token === 'string' && cfg.token ? cfg.token : process.env.OCT_TOKEN;
+  s.poller = new BudgetPoller(s.guard, { url: t.httpUrl, token, pollMs: gcfg.pollMs });
+  s.poller.start();
+  return gcfg;
 }
 
 function register(api) {
@@ -87,7 +143,10 @@ function register(api) {
   const mode = api.registrationMode || 'full';
   intake.registrations[mode] = (intake.registrations[mode] || 0) + 1;
   intake.statsFile = process.env.OCT_PLUGIN_STATS_FILE || '';
-  intake.configure(cfg, JSON.stringify(cfg), full, tracerMaker(api));
+  const key = JSON.stringify(cfg);
+  intake.configure(cfg, key, full, tracerMaker(api));
+  const gcfg = configureGuard(api, cfg, key, full, access);
+  const gate = shared().gate;
   // The full registration opens the socket now, at start-up, so that
   // loading the native module is not paid while the agent runs. Every
   // registration runs its hooks' code once (each is a fresh copy of the
@@ -116,12 +175,32 @@ function register(api) {
       if (e && typeof e === 'object' && intake.first(e)) intake.push('llm_output', copy.llmOutput(e, intake.captureText), c && Object.isFrozen(c) ? c : copy.agentCtx(c));
     });
   }
+  if (access) {
+    // the run's attribution (agent, channel, trigger, cron job), noted at
+    // its first hook; with a guard, the cheaper model for a run over budget
+    on('before_model_resolve', (e, c) => gate.modelResolve(c));
+  }
+  if (access && gcfg.mode !== 'off') {
+    on('before_agent_run', (e, c) => gate.agentRun(c));
+    on('before_tool_call', (e, c) => gate.toolCall(c));
+    if (gcfg.mode === 'block' && typeof api.registerAgentToolResultMiddleware === 'function') {
+      try {
+        api.registerAgentToolResultMiddleware(intake.time('tool_result_middleware', (e, c) => gate.toolResult(c)), { runtimes: ['openclaw'] });
+      } catch {
+        /* an older OpenClaw: tool loops end at the first blocked tool call's answer */
+      }
+    }
+  }
   for (const name of ['message_received', 'message_sent']) {
     on(name, (e, c) => {
       if (e && typeof e === 'object' && intake.first(e)) intake.push(name, copy.channelMessage(e, intake.captureText), copy.messageCtx(c));
     });
   }
-  api.on('gateway_stop', () => shared().intake.stop());
+  api.on('gateway_stop', () => {
+    const s = shared();
+    if (s.poller) s.poller.stop();
+    return s.intake.stop();
+  });
 }
 
 module.exports = {

@@ -47,6 +47,7 @@ class Intake {
     this.hooks = {}; // per-hook timing, only with statsFile
     this.counts = { drainedOnHook: 0, failed: 0 };
     this.registrations = {}; // registrationMode -> registrations seen
+    this.guardStats = null; // () => the guard's counts, for the stats file
     this.exitHooked = false;
     this._run = () => this.drain(BATCH);
     this._tick = () => {
@@ -160,6 +161,12 @@ class Intake {
     return this.tracer;
   }
 
+  // drainQueued works off what the hooks queued, now (the guard, before
+  // it judges a tool call: the call that just ended counts).
+  drainQueued() {
+    if (this.len > this.head) this.drain(Infinity);
+  }
+
   // flushAll works off the queue and sends every waiting half now,
   // synchronously.
   flushAll() {
@@ -202,23 +209,25 @@ class Intake {
     process.once('exit', flush(true));
   }
 
-  // time wraps a hook: with a stats file each call is timed (performance.now
-  // allocates nothing); without, only errors are kept from the gateway.
+  // time wraps a hook and returns its result: with a stats file each call
+  // is timed (performance.now allocates nothing); without, only errors are
+  // kept from the gateway.
   time(name, fn) {
     if (!this.statsFile) {
       return (e, c) => {
         try {
-          fn(e, c);
+          return fn(e, c);
         } catch {
-          /* tracing must never break the agent */
+          return undefined; /* tracing must never break the agent */
         }
       };
     }
     const h = this.hooks[name] || (this.hooks[name] = { n: 0, ms: 0, maxMs: 0, samples: [] });
     return (e, c) => {
       const t0 = performance.now();
+      let r;
       try {
-        fn(e, c);
+        r = fn(e, c);
       } catch {
         /* tracing must never break the agent */
       }
@@ -227,6 +236,7 @@ class Intake {
       h.ms += d;
       if (d > h.maxMs) h.maxMs = d;
       if (h.samples.length < MAX_SAMPLES) h.samples.push(d);
+      return r;
     };
   }
 
@@ -241,7 +251,7 @@ class Intake {
       const sorted = [...h.samples].sort((a, b) => a - b);
       hooks[name] = { n: h.n, meanUs: h.n ? us(h.ms / h.n) : 0, p50Us: sorted.length ? us(sorted[sorted.length >> 1]) : 0, maxUs: us(h.maxMs), us: h.samples.map(us) };
     }
-    const line = { pid: process.pid, registrations: this.registrations, hooks, intake: this.counts, counts: t.counts, client: t.client.stats() };
+    const line = { pid: process.pid, registrations: this.registrations, hooks, intake: this.counts, counts: t.counts, client: t.client.stats(), guard: this.guardStats ? this.guardStats() : undefined };
     try {
       fs.appendFileSync(this.statsFile, JSON.stringify(line) + '\n');
     } catch {

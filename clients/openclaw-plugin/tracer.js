@@ -23,6 +23,7 @@
 
 const { compact, count, str, usageFields, noUsage } = require('./fields');
 const { classify, httpStatus } = require('./failure');
+const { Runs } = require('./attrib');
 
 function isObject(v) {
   return v !== null && typeof v === 'object';
@@ -51,9 +52,13 @@ function agentOf(sessionKey) {
 const DEFAULTS = { settleMs: 500, maxPending: 1000, captureText: false };
 
 class Tracer {
-  constructor(client, opts = {}) {
+  // shared: {runs, onSent}: the process's run attributions (attrib.js),
+  // and what is told of each trace sent (the guard's own accounting).
+  constructor(client, opts = {}, shared = {}) {
     this.client = client;
     this.opts = { ...DEFAULTS, ...compact({ ...opts }) };
+    this.runs = shared.runs || new Runs(this.opts.maxPending);
+    this.onSent = shared.onSent || null;
     this.ends = new Map(); // session key -> model_call_ended halves waiting, oldest first
     this.msgs = new Map(); // session key -> assistant messages waiting, oldest first
     this.order = new Set(); // every waiting half, oldest first (for eviction)
@@ -135,6 +140,7 @@ class Tracer {
   onLlmOutput(e, ctx) {
     if (!isObject(e)) return;
     ctx = ctx || {};
+    this.runs.note(ctx);
     const key = str(ctx.sessionKey) || str(e.sessionId) || str(e.runId) || '';
     this._session(key, { harness: str(e.harnessId), resolvedRef: str(e.resolvedRef), channel: str(ctx.channel) || str(ctx.messageProvider) });
     const waiting = this.ends.get(key);
@@ -275,20 +281,18 @@ class Tracer {
     const model = c.model || str(m.model) || 'unknown';
     const key = c.key || mi.key;
     const s = this.sessions.get(key) || {};
+    const who = this.runs.resolve(c.runId, c.callId, c.sessionKey || mi.key, { agentId: c.agentId || mi.agentId, channel: c.channel || s.channel });
     const ids = compact({
       source: 'openclaw-plugin',
-      agent_id: c.agentId || mi.agentId,
-      session_key: c.sessionKey || mi.key || undefined,
       session_id: c.sessionId,
-      run_id: c.runId,
       call_id: c.callId,
       attempt: c.attempt,
-      channel: c.channel || s.channel,
     });
     const ts = c.at !== undefined && c.durationMs !== undefined ? c.at - c.durationMs : count(m.timestamp);
     const ev = compact({
       provider,
       model,
+      ...compact(who),
       ...(failed && noUsage(usage) ? undefined : usage),
       latency_ms: c.durationMs,
       ttft_ms: c.ttftMs,
@@ -301,7 +305,6 @@ class Tracer {
         resolved_ref: s.resolvedRef,
         api: c.api || str(m.api),
         transport: c.transport,
-        trigger: c.trigger,
         finish_reason: str(m.stopReason),
         response_id: str(m.responseId),
         response_model: str(m.responseModel),
@@ -320,6 +323,7 @@ class Tracer {
       if (text.length > 0) ev.output_text = text.join('\n');
     }
     this.client.trace(ev);
+    if (this.onSent) this.onSent(ev, c.at !== undefined ? c.at : mi.at);
     if (!failed) return;
     this.counts.errors++;
     const text = str(m.errorMessage) || c.failureKind || c.errorCategory || code;
@@ -327,7 +331,7 @@ class Tracer {
       error_type: 'llm_error',
       code,
       message: `${provider}/${model} call failed: ${text}`,
-      metadata: compact({ ...ids, provider, model, duration_ms: c.durationMs, http_status: httpCode, failure_kind: c.failureKind, provider_error_code: str(m.errorCode), provider_error_type: str(m.errorType) }),
+      metadata: compact({ ...ids, ...compact(who), provider, model, duration_ms: c.durationMs, http_status: httpCode, failure_kind: c.failureKind, provider_error_code: str(m.errorCode), provider_error_type: str(m.errorType) }),
     });
   }
 

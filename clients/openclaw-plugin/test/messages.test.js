@@ -54,9 +54,13 @@ for (const access of [true, false]) {
     await waitFor('rows', () => d.query('SELECT count(*) AS n FROM llm_traces')[0].n === 1 && d.query('SELECT count(*) AS n FROM log_events')[0].n === 2);
 
     const [tr] = d.query('SELECT * FROM llm_traces');
-    const tm = JSON.parse(tr.metadata);
-    // model_call_ended's ctx has no channel: it comes from message_received
-    assert.deepEqual([tr.prompt_tokens, tr.completion_tokens, tm.channel, tm.session_key], [10, 3, 'telegram', 'agent:main:telegram:direct:1001']);
+    // model_call_ended's ctx has no channel: it comes from message_received;
+    // the agent from before_message_write's ctx; no hook before the call
+    // gives the trigger without access (llm_output comes after it)
+    assert.deepEqual(
+      [tr.prompt_tokens, tr.completion_tokens, tr.channel, tr.session_key, tr.agent_id, tr.run_id, tr.call_kind],
+      [10, 3, 'telegram', 'agent:main:telegram:direct:1001', 'main', 'bb7d1faa-12df-4cb7-87c8-20575df57a97', 'turn'],
+    );
 
     const logs = d.query('SELECT * FROM log_events ORDER BY id');
     const got = logs.map((l) => {

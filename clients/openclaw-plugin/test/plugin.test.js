@@ -103,7 +103,11 @@ test('recorded real hooks: one row per model call, with that call\'s tokens, cos
     );
     assert.equal(r.latency_ms, e.durationMs, `row ${i} latency`);
     assert.equal(r.ttft_ms, e.timeToFirstByteMs, `row ${i} ttft`);
-    assert.deepEqual([m.call_id, m.run_id, m.session_id, m.session_key], [e.callId, e.runId, e.sessionId, e.sessionKey]);
+    assert.deepEqual([m.call_id, r.run_id, m.session_id, r.session_key], [e.callId, e.runId, e.sessionId, e.sessionKey]);
+    // attribution as columns: the agent from before_message_write's ctx, the
+    // trigger from llm_output's (these recordings have no before_model_resolve:
+    // it comes after the calls it follows here, so only from the second run on)
+    assert.deepEqual([r.agent_id, r.call_kind], ['main', 'turn'], `row ${i} attribution`);
     assert.equal(r.provider, 'mock');
     assert.equal(r.model, 'm1');
   });
@@ -113,7 +117,7 @@ test('recorded real hooks: one row per model call, with that call\'s tokens, cos
 
   // per-call tokens add up to each attempt's llm_output usage
   for (const lo of events.filter((x) => x.hook === 'llm_output' && x.e.usage)) {
-    const mine = got.filter((r) => JSON.parse(r.metadata).run_id === lo.e.runId && r.status === 'ok');
+    const mine = got.filter((r) => r.run_id === lo.e.runId && r.status === 'ok');
     const last = mine.slice(-(lo.e.runId.startsWith('f85') ? 2 : 1));
     const sum = (f) => last.reduce((s, r) => s + r[f], 0);
     const u = lo.e.usage;
