@@ -104,9 +104,9 @@ test('recorded real hooks: one row per model call, with that call\'s tokens, cos
     assert.equal(r.latency_ms, e.durationMs, `row ${i} latency`);
     assert.equal(r.ttft_ms, e.timeToFirstByteMs, `row ${i} ttft`);
     assert.deepEqual([m.call_id, r.run_id, m.session_id, r.session_key], [e.callId, e.runId, e.sessionId, e.sessionKey]);
-    // attribution as columns: the agent from before_message_write's ctx, the
-    // trigger from llm_output's (these recordings have no before_model_resolve:
-    // it comes after the calls it follows here, so only from the second run on)
+    // attribution as columns: the agent from before_message_write's ctx (this
+    // recording has no before_model_resolve, so no trigger: llm_output, which
+    // has it, comes after the run's calls; see attribution.test.js)
     assert.deepEqual([r.agent_id, r.call_kind], ['main', 'turn'], `row ${i} attribution`);
     assert.equal(r.provider, 'mock');
     assert.equal(r.model, 'm1');
