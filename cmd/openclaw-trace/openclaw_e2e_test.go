@@ -135,7 +135,7 @@ func (k *openclawKit) setupHome(t *testing.T, home string, mock *mockProvider, g
 	}
 	want := "before_message_write,gateway_stop,message_received,message_sent,model_call_ended"
 	if access {
-		want = "before_message_write,gateway_stop,llm_output,message_received,message_sent,model_call_ended"
+		want = "before_message_write,before_model_resolve,gateway_stop,llm_output,message_received,message_sent,model_call_ended"
 	}
 	if got := strings.Join(hooks, ","); got != want || insp.Plugin.Status != "loaded" || len(insp.Diagnostics) != 0 {
 		t.Fatalf("inspect (access %v): status %q hooks %s (want %s), diagnostics %v", access, insp.Plugin.Status, got, want, insp.Diagnostics)
@@ -159,14 +159,16 @@ func (k *openclawKit) turn(t *testing.T, home, session, msg string, env []string
 	t.Logf("turn %q: %v", msg, time.Since(start).Round(time.Millisecond))
 }
 
-// traceRow is one llm_traces row with the metadata the plugin sets.
+// traceRow is one llm_traces row with the attribution columns and the
+// metadata the plugin sets.
 type traceRow struct {
 	Prompt, Completion, CacheRead, Latency, TTFT sql.NullInt64
 	Cost                                         sql.NullFloat64
 	Status, ErrorType, CostSource                sql.NullString
 	Provider, Model                              string
+	AgentID, Channel, Trigger, SessionKey, RunID sql.NullString
+	CallKind                                     sql.NullString
 	Meta                                         struct {
-		RunID      string `json:"run_id"`
 		CallID     string `json:"call_id"`
 		SessionID  string `json:"session_id"`
 		Attempt    int    `json:"attempt"`
@@ -174,8 +176,6 @@ type traceRow struct {
 		Finish     string `json:"finish_reason"`
 		Harness    string `json:"harness"`
 		Matched    string `json:"matched"`
-		Channel    string `json:"channel"`
-		SessionKey string `json:"session_key"`
 	}
 }
 
@@ -204,7 +204,8 @@ func waitTraces(t *testing.T, db *sql.DB, n int) []traceRow {
 	}
 	time.Sleep(700 * time.Millisecond) // past settleMs + batch window: a duplicate would show
 	q, err := db.Query(`SELECT provider, model, prompt_tokens, completion_tokens, cache_read_tokens, cost_usd,
-		latency_ms, ttft_ms, status, error_type, cost_source, metadata FROM llm_traces ORDER BY id`)
+		latency_ms, ttft_ms, status, error_type, cost_source, agent_id, channel, trigger, session_key, run_id, call_kind,
+		metadata FROM llm_traces ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +214,8 @@ func waitTraces(t *testing.T, db *sql.DB, n int) []traceRow {
 	for q.Next() {
 		var r traceRow
 		var meta string
-		if err := q.Scan(&r.Provider, &r.Model, &r.Prompt, &r.Completion, &r.CacheRead, &r.Cost, &r.Latency, &r.TTFT, &r.Status, &r.ErrorType, &r.CostSource, &meta); err != nil {
+		if err := q.Scan(&r.Provider, &r.Model, &r.Prompt, &r.Completion, &r.CacheRead, &r.Cost, &r.Latency, &r.TTFT, &r.Status, &r.ErrorType, &r.CostSource,
+			&r.AgentID, &r.Channel, &r.Trigger, &r.SessionKey, &r.RunID, &r.CallKind, &meta); err != nil {
 			t.Fatal(err)
 		}
 		if err := json.Unmarshal([]byte(meta), &r.Meta); err != nil {
@@ -314,12 +316,25 @@ func checkRows(t *testing.T, rows []traceRow, served []mockCall) {
 		for first > 0 && wantRows[first-1].run == w.run {
 			first--
 		}
-		wantRun := rows[first].Meta.RunID
-		if first == i && i > 0 && r.Meta.RunID == rows[i-1].Meta.RunID {
-			t.Errorf("row %d: run %s, the same as the turn before", i, r.Meta.RunID)
+		wantRun := rows[first].RunID.String
+		if first == i && i > 0 && r.RunID.String == rows[i-1].RunID.String {
+			t.Errorf("row %d: run %s, the same as the turn before", i, r.RunID.String)
 		}
-		if r.Meta.RunID != wantRun || r.Meta.CallID != r.Meta.RunID+w.call || r.Meta.Attempt != w.attempt {
-			t.Errorf("row %d: run %s call %s attempt %d, want run %s call <run>%s attempt %d", i, r.Meta.RunID, r.Meta.CallID, r.Meta.Attempt, wantRun, w.call, w.attempt)
+		if r.RunID.String == "" || r.RunID.String != wantRun || r.Meta.CallID != r.RunID.String+w.call || r.Meta.Attempt != w.attempt {
+			t.Errorf("row %d: run %s call %s attempt %d, want run %s call <run>%s attempt %d", i, r.RunID.String, r.Meta.CallID, r.Meta.Attempt, wantRun, w.call, w.attempt)
+		}
+		// attribution columns: the trigger only with conversation access
+		// (before_model_resolve); the channel of the Telegram DM from its
+		// message hooks; the agent everywhere
+		wantTrigger, wantChannel := "", ""
+		if w.run == 0 {
+			wantTrigger = "user"
+		}
+		if i == telegramRow {
+			wantChannel = "telegram"
+		}
+		if r.AgentID.String != "main" || r.Trigger.String != wantTrigger || r.Channel.String != wantChannel || r.CallKind.String != "turn" || !strings.HasPrefix(r.SessionKey.String, "agent:main:") {
+			t.Errorf("row %d: agent %v trigger %v channel %v kind %v session %v, want main %q %q turn agent:main:…", i, r.AgentID, r.Trigger, r.Channel, r.CallKind, r.SessionKey, wantTrigger, wantChannel)
 		}
 		if r.Provider != "mock" || r.Model != "m1" || r.Meta.Matched != "" || r.Meta.Finish != w.finish || r.Meta.Harness != w.harn {
 			t.Errorf("row %d: %s/%s matched %q finish %q harness %q, want finish %q harness %q", i, r.Provider, r.Model, r.Meta.Matched, r.Meta.Finish, r.Meta.Harness, w.finish, w.harn)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +20,10 @@ import (
 //	OCT-MIX-<id>    calls answer 429, then 500 (OpenClaw retries the call), then
 //	                a tool call (read); the call after the tool result answers text
 //	OCT-PLAIN-<id>  text
+//	OCT-TOOL-<id>   a tool call (read), then text after the tool result
+//	OCT-LOOP-<id>   tool calls until a tool result says a spend budget stopped
+//	                the run (a model that obeys), then text
+//	OCT-GREEDY-<id> tool calls, whatever the results say (a model that does not)
 //
 // Every call gets fixed, distinct usage (call n: prompt 1000+10n with 200
 // cached, completion 100+n) and waits firstByte before answering, so rows
@@ -44,6 +49,8 @@ type mockCall struct {
 	Cached     int
 	Completion int
 	Tool       bool          // answered with a tool call
+	Model      string        // the model the request named
+	Reply      string        // the text answered, when not "pong <N>"
 	FirstByte  time.Duration // the mock's think time before answering
 	Took       time.Duration
 	End        time.Time // when the answer was written
@@ -52,7 +59,10 @@ type mockCall struct {
 // FirstByteMs is the mock's think time in whole milliseconds.
 func (c mockCall) FirstByteMs() int64 { return c.FirstByte.Milliseconds() }
 
-var markerRE = regexp.MustCompile(`OCT-(MIX|PLAIN)-[a-z0-9]+`)
+var markerRE = regexp.MustCompile(`OCT-(MIX|PLAIN|TOOL|LOOP|GREEDY)-[a-z0-9]+`)
+
+// budgetStop is what the guard's blocked tool result starts with.
+const budgetStop = "Stopped by the spend budget"
 
 func startMockProvider(t *testing.T) *mockProvider {
 	m := &mockProvider{firstByte: 120 * time.Millisecond, calls: map[string]int{}}
@@ -93,10 +103,12 @@ func (m *mockProvider) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":{"message":"bad request"}}`, http.StatusBadRequest)
 		return
 	}
-	marker, hasToolResult := "", false
+	marker, hasToolResult, stopped, lastTool := "", false, false, ""
 	for _, msg := range req.Messages {
 		if msg.Role == "tool" {
 			hasToolResult = true
+			lastTool = contentText(msg.Content)
+			stopped = strings.Contains(lastTool, budgetStop) // the last tool result's
 		}
 		if msg.Role == "user" {
 			if s := markerRE.FindString(string(msg.Content)); s != "" {
@@ -112,15 +124,19 @@ func (m *mockProvider) serve(w http.ResponseWriter, r *http.Request) {
 
 	m.mu.Lock()
 	n := len(m.served) + 1
-	c := mockCall{N: n, Marker: marker, Status: 200, FirstByte: m.firstByte, Stream: req.Stream, Prompt: 1000 + 10*n, Cached: 200, Completion: 100 + n}
+	c := mockCall{N: n, Marker: marker, Status: 200, FirstByte: m.firstByte, Stream: req.Stream, Prompt: 1000 + 10*n, Cached: 200, Completion: 100 + n, Model: req.Model}
 	k := m.calls[marker]
 	m.calls[marker]++
 	switch {
 	case kind == "MIX" && k < len(mixStatuses):
 		c.Status = mixStatuses[k]
 		c.Prompt, c.Cached, c.Completion = 0, 0, 0
-	case kind == "MIX" && !hasToolResult:
+	case (kind == "MIX" || kind == "TOOL") && !hasToolResult:
 		c.Tool = true
+	case kind == "LOOP" && !stopped, kind == "GREEDY":
+		c.Tool = true
+	case kind == "LOOP":
+		c.Reply = fmt.Sprintf("pong %d: %s", n, lastTool) // tells the user why it stopped
 	}
 	m.mu.Unlock()
 
@@ -144,6 +160,9 @@ func (m *mockProvider) serve(w http.ResponseWriter, r *http.Request) {
 
 func (m *mockProvider) message(req chatRequest, c mockCall) map[string]any {
 	if !c.Tool {
+		if c.Reply != "" {
+			return map[string]any{"role": "assistant", "content": c.Reply}
+		}
 		return map[string]any{"role": "assistant", "content": fmt.Sprintf("pong %d", c.N)}
 	}
 	name := "read"
@@ -206,4 +225,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+// contentText is a message's text: a JSON string, or the text parts of an
+// array of parts.
+func contentText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var parts []struct {
+		Type, Text string
+	}
+	json.Unmarshal(raw, &parts)
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(p.Text)
+	}
+	return b.String()
 }

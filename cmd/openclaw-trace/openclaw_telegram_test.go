@@ -130,8 +130,8 @@ func (m *mockTelegram) updates(r *http.Request, now int64) []any {
 func checkChannelEvents(t *testing.T, db *sql.DB, row traceRow, sent []string) {
 	t.Helper()
 	key := fmt.Sprintf("agent:main:telegram:direct:%d", tgChat)
-	if row.Meta.Channel != "telegram" || row.Meta.SessionKey != key {
-		t.Errorf("telegram call's trace: channel %q session_key %q, want telegram %s", row.Meta.Channel, row.Meta.SessionKey, key)
+	if row.Channel.String != "telegram" || row.SessionKey.String != key {
+		t.Errorf("telegram call's trace: channel %v session_key %v, want telegram %s", row.Channel, row.SessionKey, key)
 	}
 	if len(sent) != 1 {
 		t.Errorf("telegram mock: sent %q, want one reply", sent)
