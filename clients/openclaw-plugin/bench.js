@@ -4,8 +4,14 @@
 // retried, plain turns, a Telegram DM) through the plugin, registered as
 // OpenClaw registers it, sending to a unix datagram socket this process
 // binds (UDP on loopback when unix-dgram does not load).
-//   node bench.js [rounds]            (default 2000 rounds of the 26 recorded hook calls)
+//   node bench.js [rounds] [--guard | --guard-over]  (default 2000 rounds of the recorded hook calls)
 //   OCT_UNIX_DGRAM=<dir of a unix-dgram built for this Node> node bench.js
+// With --guard the plugin runs with guard "block" and six budgets in
+// memory (one of each scope kind but cron), none over; --guard-over with
+// the agent's over, so every run is blocked and its first tool call too:
+// what before_model_resolve, before_agent_run and before_tool_call cost
+// with the guard on. Its refresh goes to a closed
+// port (off the hooks); the budgets are set as an answer would set them.
 // Each hook call runs in its own macrotask, as in the gateway, so work the
 // plugin defers runs between them. Prints, per hook: calls, mean, p50, p99
 // and max µs (the first, cold call apart) and the mean bytes allocated
@@ -18,7 +24,10 @@ const os = require('node:os');
 const path = require('node:path');
 const dgram = require('node:dgram');
 
-const rounds = Number(process.argv[2] || 2000);
+const args = process.argv.slice(2);
+const over = args.includes('--guard-over');
+const withGuard = over || args.includes('--guard');
+const rounds = Number(args.find((a) => /^\d+$/.test(a)) || 2000);
 const ud = loadUnixDgram();
 
 function loadUnixDgram() {
@@ -32,7 +41,7 @@ function loadUnixDgram() {
 
 function recorded() {
   const lines = [];
-  for (const f of ['hooks-2026.9.6.jsonl', 'hooks-telegram-2026.9.6.jsonl']) {
+  for (const f of ['hooks-2026.9.6.jsonl', 'hooks-telegram-2026.9.6.jsonl', 'hooks-attribution-2026.9.6.jsonl']) {
     for (const l of fs.readFileSync(path.join(__dirname, 'test', 'testdata', f), 'utf8').split('\n')) if (l) lines.push(JSON.parse(l));
   }
   return lines;
@@ -102,16 +111,28 @@ function stats(ns) {
   return { mean: us(mean), p50: us(at(0.5)), p99: us(at(0.99)), max: us(s[s.length - 1]) };
 }
 
+// budgets is what GET /v1/budgets answers, for --guard.
+function budgets() {
+  const start = Date.now() - 3600000;
+  const b = (kind, value, limit, spent) => ({
+    id: `${kind}=${value}/day`, scope_kind: kind, scope_value: value, window: 'day', window_start: start, window_end: start + 86400000,
+    resets_at: start + 86400000, limit_usd: limit, spent_usd: spent, calls: 10, unpriced_calls: 0, state: spent >= limit ? 'over' : 'ok',
+  });
+  return { zone: 'UTC', budgets: [b('channel', 'slack', 5, 1), b('trigger', 'heartbeat', 1, 0.2), b('model', 'openai/gpt-4o', 50, 3), b('session', 'agent:ops:main', 2, 0), { ...b('all', '', 100, 10), id: 'all/day' }, b('agent', 'main', 2, over ? 2.5 : 1)] };
+}
+
 async function main() {
   const r = await receiver();
+  const guardCfg = withGuard ? { guard: 'block', httpUrl: 'http://127.0.0.1:9', staleMs: 3600000 } : {};
   // OpenClaw loads the module afresh for each registration: full, then discovery
-  const api = fakeApi({ ...r.cfg, statsIntervalMs: 0 }, 'full');
+  const api = fakeApi({ ...r.cfg, statsIntervalMs: 0, ...guardCfg }, 'full');
   const plugin = require('./index.js');
   plugin.register(api);
+  if (withGuard) globalThis[Symbol.for('openclaw-trace.plugin.v2')].guard.update(budgets(), Date.now());
   // everything handed over, sent (before issue 20 the plugin had no flush of its own)
   const flush = () => (plugin.flush ? plugin.flush() : plugin.tracerFor().flush());
   delete require.cache[require.resolve('./index.js')];
-  require('./index.js').register(fakeApi({ ...r.cfg, statsIntervalMs: 0 }, 'discovery'));
+  require('./index.js').register(fakeApi({ ...r.cfg, statsIntervalMs: 0, ...guardCfg }, 'discovery'));
   const lines = recorded().filter((x) => api.hooks[x.hook]);
   // assistant messages apart: the other messages return at once
   const key = (x) => (x.hook === 'before_message_write' && x.e.message && x.e.message.role === 'assistant' ? 'before_message_write (assistant)' : x.hook);
@@ -172,6 +193,7 @@ async function main() {
   await tick();
   const out = {
     node: process.version,
+    guard: withGuard ? globalThis[Symbol.for('openclaw-trace.plugin.v2')].guard.counts : 'off',
     transport: tracer ? tracer.client.transport : 'none',
     rounds,
     hook_calls: calls,
@@ -188,6 +210,8 @@ async function main() {
   }
   console.log(JSON.stringify(out, null, 1));
   if (tracer) await tracer.close();
+  const poller = globalThis[Symbol.for('openclaw-trace.plugin.v2')].poller;
+  if (poller) poller.stop();
   r.close();
 }
 

@@ -20,12 +20,9 @@ const { matches } = require('./guard');
 const NO_WHO = Object.freeze({});
 
 class Gate {
-  // drain works off what the hooks queued, so the call that just ended
-  // is counted before a tool call is judged.
-  constructor(guard, runs, drain = () => {}) {
+  constructor(guard, runs) {
     this.guard = guard;
     this.runs = runs;
-    this.drain = drain;
   }
 
   get cfg() {
@@ -101,11 +98,34 @@ class Gate {
     return { outcome: 'block', reason: `openclaw-trace budget ${b.id} over`, message: g.message(b), category: 'cost_limit', metadata: { budget: b.id } };
   }
 
+  // noteMessage (before_message_write, on the hook): counts the cost of
+  // the call that wrote assistant message m (the hook's copy) in the
+  // budgets its run falls in, so the run's next tool call is judged with
+  // it. Returns whether it counted (the trace is then not counted again).
+  noteMessage(m, c) {
+    if (!m || m.role !== 'assistant' || !c || typeof c !== 'object') return false;
+    const g = this.guard;
+    if (g.budgets.length === 0) return false;
+    const u = m.usage;
+    const cost = u && u.cost && typeof u.cost === 'object' ? u.cost.total : undefined;
+    const r = this.runs.bySession.get(c.sessionKey);
+    const who = {
+      agentId: (r && r.agentId) || c.agentId,
+      channel: r && r.channel,
+      trigger: r && r.trigger,
+      cronJobId: r && r.cronJobId,
+      sessionKey: c.sessionKey,
+      provider: m.provider,
+      model: m.model,
+    };
+    g.count(who, typeof cost === 'number' && cost > 0 && Number.isFinite(cost) ? Math.round(cost * 1e9) : 0, Date.now());
+    return true;
+  }
+
   // toolCall (before_tool_call): in a run whose budget went over, block the
   // first tool call; let later ones run for the middleware to end the loop.
   toolCall(c) {
     if (this.cfg.mode !== 'block' || !c || typeof c !== 'object') return undefined;
-    this.drain();
     const g = this.guard;
     const now = Date.now();
     if (!g.known(now)) return undefined;

@@ -4,8 +4,9 @@
 // state in the background; the hooks (index.js) ask synchronously.
 //
 // The state is the sidecar's last answer plus this process's own calls
-// since: each trace the plugin sends is added to the budgets it falls in
-// (its cost as OpenClaw priced it) until the sidecar's count of calls in
+// since: each call is added to the budgets it falls in (its cost as
+// OpenClaw priced it) at its assistant message's hook (gate.noteMessage;
+// else when its trace is sent), until the sidecar's count of calls in
 // that budget has grown past it, so a call counts at once, not a batch
 // window and a poll later. A budget is over when the sidecar says so or
 // when its spend and these pending costs reach its limit; after its window
@@ -103,6 +104,7 @@ function budget(s) {
     calls: Number.isInteger(s.calls) ? s.calls : undefined,
     lowerBound: s.lower_bound === true || s.unpriced_calls > 0,
     over: s.state === 'over',
+    resets: '', // resetsAt in the budgets' zone, for messages
     pending: [], // [call end, nanos] pairs: this process's calls the sidecar has not counted yet
     pendingN: 0,
   };
@@ -138,8 +140,9 @@ class Guard {
       if (o && o.windowStart === b.windowStart) this.reconcile(o, b, startedAt, now);
       next.push(b);
     }
-    this.budgets = next;
     if (typeof doc.zone === 'string' && doc.zone) this.zone = doc.zone;
+    for (const b of next) b.resets = b.resetsAt ? fmtTime(b.resetsAt, this.zone) : ''; // formatted here, not in a hook
+    this.budgets = next;
     this.counts.polls++;
     this.okAt = now;
     this.reason = '';
@@ -193,10 +196,12 @@ class Guard {
     }
   }
 
-  // noteCall counts a trace the plugin just sent (off the hooks) in the
-  // budgets it falls in; endAt is when the call ended.
-  noteCall(ev, endAt, now = Date.now()) {
-    if (this.budgets.length === 0) return;
+  // noteCall is told of each trace the plugin sent (off the hooks): it
+  // counts it in the budgets it falls in, unless its cost was counted at
+  // its message's hook (count); endAt is when the call ended.
+  noteCall(ev, endAt, now = Date.now(), counted = false) {
+    if (endAt !== undefined && this.know.localMs.length < 1000) this.know.localMs.push(now - endAt);
+    if (counted || this.budgets.length === 0) return;
     const who = {
       agentId: ev.agent_id,
       channel: ev.channel,
@@ -206,14 +211,17 @@ class Guard {
       provider: ev.provider,
       model: ev.model,
     };
-    const n = nanos(ev.cost_usd);
-    const at = endAt === undefined ? now : endAt;
+    this.count(who, nanos(ev.cost_usd), endAt === undefined ? now : endAt);
+  }
+
+  // count adds a call of cost n (nano-dollars) ended at at to the budgets
+  // who falls in.
+  count(who, n, at) {
     for (const b of this.budgets) {
       if (!matches(b, who)) continue;
       b.pending.push(at, n);
       b.pendingN += n;
     }
-    if (endAt !== undefined && this.know.localMs.length < 1000) this.know.localMs.push(now - endAt);
   }
 
   // overFor returns the first budget over that covers who, or null.
@@ -233,7 +241,7 @@ class Guard {
     const limit = fmtUSD(b.limitN / NANOS);
     const at = b.lowerBound ? 'at least ' : '';
     const win = b.window ? ` this ${b.window}` : '';
-    const reset = b.resetsAt ? ` It resets at ${fmtTime(b.resetsAt, this.zone)}.` : '';
+    const reset = b.resets ? ` It resets at ${b.resets}.` : '';
     return `Stopped by the spend budget "${b.id}": ${at}${spent} of ${limit} spent${win}.${reset}`;
   }
 

@@ -39,10 +39,11 @@ function shared() {
   if (!globalThis[SHARED]) {
     const s = { intake: new Intake(), warned: {}, runs: new Runs(), guard: null, gate: null, poller: null, guardKey: undefined, log: null };
     s.guard = new Guard(guardConfig({}), (line) => s.log && s.log(line));
-    s.gate = new Gate(s.guard, s.runs, () => s.intake.drainQueued());
-    s.onSent = (ev, endAt) => {
+    s.gate = new Gate(s.guard, s.runs);
+    // each trace sent: counted by the guard unless its message was, at its hook
+    s.onSent = (ev, endAt, counted) => {
       if (s.guard.cfg.mode === 'off') return;
-      s.guard.noteCall(ev, endAt);
+      s.guard.noteCall(ev, endAt, Date.now(), counted);
       if (s.poller) s.poller.soon();
     };
     s.intake.guardStats = () => (s.guard.cfg.mode === 'off' ? undefined : { ...s.guard.counts, budgets: s.guard.budgets.length, know: s.guard.know, lastPollMs: s.poller && s.poller.lastMs });
@@ -168,7 +169,10 @@ function register(api) {
   // returns nothing: the message is written unchanged
   on('before_message_write', (e, c) => {
     if (!e || !e.message || e.message.role !== 'assistant' || !intake.first(e)) return;
-    intake.push('before_message_write', copy.messageWrite(e, intake.captureText), copy.sessionCtx(c));
+    const w = copy.messageWrite(e, intake.captureText);
+    // the guard counts the call's cost now, so the next tool call of the run knows it
+    if (gcfg.mode !== 'off') w.message.counted = gate.noteMessage(w.message, c);
+    intake.push('before_message_write', w, copy.sessionCtx(c));
   });
   if (access) {
     on('llm_output', (e, c) => {

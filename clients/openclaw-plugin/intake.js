@@ -161,12 +161,6 @@ class Intake {
     return this.tracer;
   }
 
-  // drainQueued works off what the hooks queued, now (the guard, before
-  // it judges a tool call: the call that just ended counts).
-  drainQueued() {
-    if (this.len > this.head) this.drain(Infinity);
-  }
-
   // flushAll works off the queue and sends every waiting half now,
   // synchronously.
   flushAll() {
