@@ -76,6 +76,9 @@ function tracerMaker(api) {
     const clientOpts = {};
     for (const [k, v] of Object.entries(cfg)) if (!GUARD_OPTS.includes(k)) (TRACER_OPTS.includes(k) ? tracerOpts : clientOpts)[k] = v;
     delete clientOpts.matchTimeoutMs; // accepted for old configs; calls no longer wait for a match
+    // the sidecar's OCT_TOKEN for the client's HTTP fallback; unset, the
+    // client reads OCT_TOKEN itself (an undefined here would hide that)
+    if (typeof cfg.token === 'string' && cfg.token) clientOpts.token = cfg.token;
     const client = clientModule.createClient(clientOpts);
     const fb = client.fallback;
     if (fb) {
