@@ -101,11 +101,12 @@ class Gate {
   // noteMessage (before_message_write, on the hook): counts the cost of
   // the call that wrote assistant message m (the hook's copy) in the
   // budgets its run falls in, so the run's next tool call is judged with
-  // it. Returns whether it counted (the trace is then not counted again).
+  // it. Returns when it counted (unix ms; the trace is then not counted
+  // again), or 0.
   noteMessage(m, c) {
-    if (!m || m.role !== 'assistant' || !c || typeof c !== 'object') return false;
+    if (!m || m.role !== 'assistant' || !c || typeof c !== 'object') return 0;
     const g = this.guard;
-    if (g.budgets.length === 0) return false;
+    if (g.budgets.length === 0) return 0;
     const u = m.usage;
     const cost = u && u.cost && typeof u.cost === 'object' ? u.cost.total : undefined;
     const r = this.runs.bySession.get(c.sessionKey);
@@ -118,8 +119,9 @@ class Gate {
       provider: m.provider,
       model: m.model,
     };
-    g.count(who, typeof cost === 'number' && cost > 0 && Number.isFinite(cost) ? Math.round(cost * 1e9) : 0, Date.now());
-    return true;
+    const now = Date.now();
+    g.count(who, typeof cost === 'number' && cost > 0 && Number.isFinite(cost) ? Math.round(cost * 1e9) : 0, now);
+    return now;
   }
 
   // toolCall (before_tool_call): in a run whose budget went over, block the

@@ -198,9 +198,11 @@ class Guard {
 
   // noteCall is told of each trace the plugin sent (off the hooks): it
   // counts it in the budgets it falls in, unless its cost was counted at
-  // its message's hook (count); endAt is when the call ended.
-  noteCall(ev, endAt, now = Date.now(), counted = false) {
-    if (endAt !== undefined && this.know.localMs.length < 1000) this.know.localMs.push(now - endAt);
+  // its message's hook (counted: when, unix ms); endAt is when the call
+  // ended (its model_call_ended hook). know.localMs gets the time from the
+  // call's end to the guard counting it.
+  noteCall(ev, endAt, now = Date.now(), counted = 0) {
+    if (endAt !== undefined && this.know.localMs.length < 1000) this.know.localMs.push(Math.max(0, (counted || now) - endAt));
     if (counted || this.budgets.length === 0) return;
     const who = {
       agentId: ev.agent_id,

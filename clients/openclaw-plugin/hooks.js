@@ -89,7 +89,7 @@ function message(m, text) {
     responseModel: m.responseModel,
     timestamp: m.timestamp,
     content: text && Array.isArray(m.content) ? m.content.slice() : undefined,
-    counted: false, // the guard counted its cost at the hook
+    counted: 0, // when the guard counted its cost at the hook (unix ms)
   };
 }
 

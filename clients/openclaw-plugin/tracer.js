@@ -323,7 +323,7 @@ class Tracer {
       if (text.length > 0) ev.output_text = text.join('\n');
     }
     this.client.trace(ev);
-    if (this.onSent) this.onSent(ev, c.at !== undefined ? c.at : mi.at, m.counted === true);
+    if (this.onSent) this.onSent(ev, c.at !== undefined ? c.at : mi.at, typeof m.counted === 'number' ? m.counted : 0);
     if (!failed) return;
     this.counts.errors++;
     const text = str(m.errorMessage) || c.failureKind || c.errorCategory || code;
