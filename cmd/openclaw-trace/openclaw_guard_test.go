@@ -39,6 +39,8 @@ const (
 //   - with downgradeTo, a turn in the over session reaches the mock with the
 //     other model
 //   - with the sidecar stopped, turns run, and the gateway log says why
+//   - without conversation access, one line at start says the guard cannot
+//     act and how to enable it
 func TestOpenClawGuard(t *testing.T) {
 	kit := needOpenclaw(t)
 	mock := startMockProvider(t)
@@ -92,6 +94,64 @@ func TestOpenClawGuard(t *testing.T) {
 	}
 	checkUnknownWarning(t, gwLog)
 	checkGuardStats(t, stats)
+
+	// the guard on without conversation access: the turn runs, and the
+	// gateway log says once, at start, that the guard cannot act and how
+	// to enable it
+	setHookAccess(t, home, false)
+	before := fileSize(t, gwLog)
+	kit.turn(t, home, "x2", "OCT-PLAIN-x2 hello", env, true, true)
+	checkNoAccessWarning(t, gwLog, before)
+}
+
+// setHookAccess sets the plugin's hooks.allowConversationAccess in home's config.
+func setHookAccess(t *testing.T, home string, on bool) {
+	t.Helper()
+	p := filepath.Join(home, ".openclaw", "openclaw.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg["plugins"].(map[string]any)["entries"].(map[string]any)["openclaw-trace"].(map[string]any)["hooks"] = map[string]any{"allowConversationAccess": on}
+	if b, err = json.MarshalIndent(cfg, "", " "); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
+}
+
+// checkNoAccessWarning: the gateway log written after offset has exactly
+// one line saying the guard cannot act, with the command that enables it.
+func checkNoAccessWarning(t *testing.T, gwLog string, offset int64) {
+	t.Helper()
+	b, err := os.ReadFile(gwLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b[offset:]), "\n") {
+		if strings.Contains(l, "but cannot act") {
+			lines = append(lines, l)
+		}
+	}
+	const how = "openclaw config set plugins.entries.openclaw-trace.hooks.allowConversationAccess true"
+	if len(lines) != 1 || !strings.Contains(lines[0], `guard is \"block\" but cannot act`) && !strings.Contains(lines[0], `guard is "block" but cannot act`) || !strings.Contains(lines[0], how) {
+		t.Errorf("%d 'cannot act' lines in the gateway log of a turn without conversation access, want 1 naming %q:\n%s", len(lines), how, strings.Join(lines, "\n"))
+	}
 }
 
 // callCost is what OpenClaw prices a mock call at (m1: input 3, output 15,

@@ -165,3 +165,25 @@ test('a bad guard option turns the guard off with one line; tracing goes on', ()
   assert.equal(typeof api.hooks.model_call_ended, 'function');
   return plugin.tracerFor().close();
 });
+
+test('plugin, guard block: the block\'s gateway log line is written after the hook returns, once', async (t) => {
+  const s = await sidecar(() => budgetsDoc(0.02, 0.01));
+  t.after(() => s.close());
+  const plugin = freshPlugin();
+  const api = fakeApi({ transport: 'udp', udpPort: 9, statsIntervalMs: 0, httpUrl: s.url, guard: 'block' });
+  plugin.register(api);
+  t.after(() => {
+    globalThis[SHARED].poller.stop();
+    return plugin.tracerFor().close();
+  });
+  await waitFor('budgets known', () => globalThis[SHARED].guard.known());
+  const ctx = { runId: 'r-log', agentId: 'main', sessionKey: 'agent:main:explicit:rec1', trigger: 'user' };
+  const blocked = (l) => /budget "session=agent:main:explicit:rec1\/day" is over; runs in its scope are blocked/.test(l);
+  for (let i = 0; i < 3; i++) {
+    const r = api.hooks.before_agent_run({}, { ...ctx, runId: `r-log-${i}` });
+    assert.equal(r.outcome, 'block');
+    if (i === 0) assert.equal(api.warnings.filter(blocked).length, 0, 'not written inside the hook');
+  }
+  await new Promise((ok) => setImmediate(ok));
+  assert.equal(api.warnings.filter(blocked).length, 1);
+});
