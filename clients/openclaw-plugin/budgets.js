@@ -20,7 +20,9 @@ class BudgetPoller {
   constructor(guard, { url, token, pollMs = 2000, afterCallMs = 600, timeoutMs = 2000 } = {}) {
     this.guard = guard;
     this.url = url ? `${url}/v1/budgets` : '';
-    this.headers = token ? { authorization: `Bearer ${token}`, accept: 'application/json' } : { accept: 'application/json' };
+    // visible ASCII only, as the sidecar compares it (and the Node client sends it)
+    this.badToken = Boolean(token) && !/^[\x21-\x7e]+$/.test(token);
+    this.headers = token && !this.badToken ? { authorization: `Bearer ${token}`, accept: 'application/json' } : { accept: 'application/json' };
     this.pollMs = pollMs;
     this.afterCallMs = afterCallMs;
     this.timeoutMs = timeoutMs;
@@ -39,6 +41,10 @@ class BudgetPoller {
       this.guard.fail('no sidecar HTTP address (httpUrl, or OCT_PORT=0)');
       return;
     }
+    if (this.badToken) {
+      this.guard.fail('the token (plugin option token, or OCT_TOKEN) cannot be sent in a header: visible ASCII only');
+      return;
+    }
     this.schedule(0);
   }
 
@@ -50,7 +56,7 @@ class BudgetPoller {
 
   // soon asks for a refresh shortly: a call was just sent.
   soon() {
-    if (this.stopped || !this.url) return;
+    if (this.stopped || !this.url || this.badToken) return;
     if (this.inflight) this.again = true;
     else this.schedule(this.afterCallMs);
   }
