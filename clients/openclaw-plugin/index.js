@@ -96,8 +96,9 @@ function tracerMaker(api) {
     for (const [k, v] of Object.entries(cfg)) if (!GUARD_OPTS.includes(k)) (TRACER_OPTS.includes(k) ? tracerOpts : clientOpts)[k] = v;
     delete clientOpts.matchTimeoutMs; // accepted for old configs; calls no longer wait for a match
     // the sidecar's OCT_TOKEN for the client's HTTP fallback; unset, the
-    // client reads OCT_TOKEN itself (an undefined here would hide that)
-    if (typeof cfg.token === 'string' && cfg.token) clientOpts.token = cfg.token;
+    // client reads OCT_TOKEN itself (an undefined here would hide that);
+    // '' sends none, as with the client
+    if (typeof cfg.token === 'string') clientOpts.token = cfg.token;
     const client = clientModule.createClient(clientOpts);
     const fb = client.fallback;
     if (fb) {
@@ -143,7 +144,7 @@ function configureGuard(api, cfg, key, full, access) {
     return s.guard.cfg;
   }
   const t = targets.resolveTargets(cfg, process.env);
-  const token = typeof cfg.token === 'string' && cfg.token ? cfg.token : process.env.OCT_TOKEN;
+  const token = typeof cfg.token === 'string' ? cfg.token : process.env.OCT_TOKEN; // '' sends none, as the client
   s.poller = new BudgetPoller(s.guard, { url: t.httpUrl, token, pollMs: gcfg.pollMs });
   s.poller.start();
   return gcfg;

@@ -68,6 +68,7 @@ test('a sidecar with OCT_TOKEN: the guard reads its budgets with the token (opti
     { name: 'OCT_TOKEN', cfg: {}, env: TOKEN, known: true },
     { name: 'the option wins over OCT_TOKEN', cfg: { token: TOKEN }, env: 'stale-token', known: true },
     { name: 'no token', cfg: {}, env: undefined, known: false },
+    { name: "token '' sends none, whatever OCT_TOKEN says", cfg: { token: '' }, env: TOKEN, known: false },
     { name: 'a wrong token', cfg: { token: 'wrong-token-1234' }, env: undefined, known: false },
     { name: 'a token no header can carry', cfg: { token: 'wrong token-1234' }, env: undefined, known: false, reason: /cannot be sent in a header: visible ASCII only/ },
   ];
