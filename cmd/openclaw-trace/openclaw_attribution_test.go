@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // TestOpenClawAttribution runs, through the pinned gateway with the plugin
@@ -102,17 +104,10 @@ func attribRows(t *testing.T, db *sql.DB) []attribRow {
 // waitRow waits until llm_traces has a row where cond holds.
 func waitRow(t *testing.T, db *sql.DB, cond string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
+	poll.Until(t, "an llm_traces row where "+cond, within, func() bool {
 		var n int
-		if db.QueryRow(`SELECT count(*) FROM llm_traces WHERE `+cond).Scan(&n) == nil && n > 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no llm_traces row where %s within %v", cond, within)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return db.QueryRow(`SELECT count(*) FROM llm_traces WHERE `+cond).Scan(&n) == nil && n > 0
+	})
 }
 
 // ocRun runs an openclaw command in home that must succeed, and returns

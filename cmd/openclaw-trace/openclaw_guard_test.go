@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/openclaw/openclaw-trace/testkit/poll"
 )
 
 // Budgets of TestOpenClawGuard, one session each: the mock's calls cost
@@ -282,11 +284,10 @@ func (a *alertReceiver) check(t *testing.T, want map[string][]int) {
 	for _, ts := range want {
 		n += len(ts)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for _, total := count(); total < n && time.Now().Before(deadline); _, total = count() {
-		time.Sleep(100 * time.Millisecond)
-	}
-	time.Sleep(time.Second) // a duplicate would come within the retry backoff's first step
+	poll.Until(t, fmt.Sprintf("%d alert POSTs", n), 30*time.Second, func() bool { _, total := count(); return total >= n })
+	// An absence check, not a synchronisation: a duplicate would come
+	// within the retry backoff's first step.
+	time.Sleep(time.Second)
 	got, _ := count()
 	var keys []string
 	for id, ts := range want {
