@@ -82,7 +82,8 @@ func (q *Queue) Close() {
 	}
 }
 
-// DropReason says why an event was not stored (DESIGN.md: accounting).
+// DropReason says why an event was not stored (the accounting every
+// producer and the writer keep).
 type DropReason uint8
 
 // The drop reasons, in the order counters list them.

@@ -14,7 +14,7 @@ import (
 )
 
 // DatagramBufferSize is the read buffer of both datagram transports: UDP's
-// own maximum payload, and the cap DESIGN.md sets on a unix datagram.
+// own maximum payload, and the 64 KiB cap set on a unix datagram.
 const DatagramBufferSize = 64 << 10
 
 // DefaultHandOff is the capacity of the hand-off between a datagram

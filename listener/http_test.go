@@ -384,7 +384,7 @@ func TestHTTPMethodsAndRoutes(t *testing.T) {
 }
 
 // TestHTTPAccounting runs a mixed sequence and checks the invariant of
-// DESIGN.md: Received = queued + Σ Dropped.
+// The accounting: Received = queued + Σ Dropped.
 func TestHTTPAccounting(t *testing.T) {
 	in := newIntake(t, 6)
 	in.h.MaxBodyBytes = 4096

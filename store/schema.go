@@ -3,7 +3,7 @@ package store
 // migrations are applied in order; migration i brings PRAGMA user_version
 // from i to i+1. Never edit a released one: append a new one.
 var migrations = []string{
-	// 1: the five data tables of DESIGN.md, push_log and the log follower's
+	// 1: the data tables, push_log and the log follower's
 	// saved positions.
 	`
 CREATE TABLE llm_traces (

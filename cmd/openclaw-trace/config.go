@@ -17,7 +17,7 @@ import (
 	"github.com/sethvargo/go-envconfig"
 )
 
-// Config is every OCT_* variable of DESIGN.md. The env tag holds the name
+// Config is every OCT_* variable the daemon reads. The env tag holds the name
 // and default; the help tag is what --help says about it.
 type Config struct {
 	Port            int           `env:"OCT_PORT, default=9090" help:"HTTP listen port (0 picks a free one)"`

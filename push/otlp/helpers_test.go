@@ -54,6 +54,13 @@ func writeEvents(tb testing.TB, db *store.DB, evs ...codec.Event) {
 	if err := w.Run(); err != nil {
 		tb.Fatal(err)
 	}
+	var written int64
+	for i := range w.Counters {
+		written += w.Counters[i].Written.Load()
+	}
+	if written != int64(len(evs)) {
+		tb.Fatalf("wrote %d of %d events (the writer's log says why)", written, len(evs))
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
