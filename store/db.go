@@ -71,11 +71,12 @@ func NewDB(path string) *DB {
 // INCREMENTAL and WAL (auto_vacuum first, by the driver, so a new file
 // gets it before the first table).
 //
-// Readers get neither auto_vacuum nor the journal mode: both are properties of the file, which the writer
-// set when it opened it, and setting them asks for the write lock, so a
-// reader opened while the writer holds a transaction (all pooled readers
-// busy) would wait out busy_timeout and fail; the writer itself reads its
-// day's rollup keys through a reader inside its transaction.
+// Readers get neither auto_vacuum nor the journal mode: both are
+// properties of the file, which the writer set when it opened it, and
+// setting them asks for the write lock, so a reader opened while the
+// writer holds a transaction (all pooled readers busy) would wait out
+// busy_timeout and fail; the writer itself reads its day's rollup keys
+// through a reader inside its transaction.
 func (db *DB) dsn(readOnly bool) string {
 	q := url.Values{}
 	q.Set("_busy_timeout", "10000")
