@@ -43,12 +43,21 @@ func normalize(v any) (any, bool) {
 		return v, true
 	case time.Time:
 		return v.UTC(), true
+	case string:
+		return validUTF8(v), true // the decoder's rule: invalid bytes become U+FFFD
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for k, e := range v {
 			n, ok := normalize(e)
 			if !ok {
 				return nil, false
+			}
+			k = validUTF8(k)
+			if _, dup := out[k]; dup {
+				// Two keys alike but for invalid bytes: the decoder keeps
+				// the later one on the wire, an order the library's map
+				// no longer has.
+				return collapsedKeys{}, true
 			}
 			out[k] = n
 		}
@@ -69,8 +78,15 @@ func normalize(v any) (any, bool) {
 	return v, true
 }
 
+// collapsedKeys stands for a map whose keys differ only in invalid UTF-8:
+// any value the decoder made of it is taken.
+type collapsedKeys struct{}
+
 // sameValue is reflect.DeepEqual, except that NaN equals NaN.
 func sameValue(a, b any) bool {
+	if _, ok := b.(collapsedKeys); ok {
+		return true
+	}
 	if fa, ok := a.(float64); ok {
 		fb, ok := b.(float64)
 		return ok && (fa == fb || math.IsNaN(fa) && math.IsNaN(fb))
