@@ -229,7 +229,7 @@ func fillReserve(path string, size int64) (err error) {
 			os.Remove(path)
 		}
 	}()
-	err = syscall.Fallocate(int(f.Fd()), 0, 0, size)
+	err = fallocate(f, size)
 	if !errors.Is(err, syscall.EOPNOTSUPP) && !errors.Is(err, syscall.ENOSYS) {
 		return err
 	}

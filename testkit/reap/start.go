@@ -28,7 +28,7 @@ func Prepare(cmd *exec.Cmd) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Setpgid = true
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	setPdeathsig(cmd.SysProcAttr)
 	if cmd.Cancel != nil { // a CommandContext
 		cmd.Cancel = func() error { return KillGroup(cmd.Process.Pid) }
 	}
