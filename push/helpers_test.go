@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"github.com/openclaw/openclaw-trace/codec"
 	"github.com/openclaw/openclaw-trace/store"
 	"github.com/openclaw/openclaw-trace/testkit/reap"
+	"github.com/openclaw/openclaw-trace/testkit/storetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(reap.Watch(m)) }
@@ -29,40 +29,11 @@ var _ Source = (*store.DB)(nil)
 
 const testToken = "s3cret-token-never-logged"
 
-func mustOpenDB(tb testing.TB) *store.DB {
-	tb.Helper()
-	db := store.NewDB(filepath.Join(tb.TempDir(), "trace.db"))
-	if err := db.Open(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			tb.Error(err)
-		}
-	})
-	return db
-}
+func mustOpenDB(tb testing.TB) *store.DB { return storetest.OpenDB(tb) }
 
-// writeEvents stores evs through the store's Writer, as ingest does.
 func writeEvents(tb testing.TB, db *store.DB, evs ...codec.Event) {
 	tb.Helper()
-	in := make(chan codec.Event, len(evs))
-	for _, ev := range evs {
-		in <- ev
-	}
-	close(in)
-	w := store.NewWriter(db, in)
-	w.BatchSize = 500
-	if err := w.Run(); err != nil {
-		tb.Fatal(err)
-	}
-	var written int64
-	for i := range w.Counters {
-		written += w.Counters[i].Written.Load()
-	}
-	if written != int64(len(evs)) {
-		tb.Fatalf("wrote %d of %d events (the writer's log says why)", written, len(evs))
-	}
+	storetest.WriteEvents(tb, db, evs...)
 }
 
 func ptr[T any](v T) *T { return &v }

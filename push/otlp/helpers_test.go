@@ -2,7 +2,6 @@ package otlp
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/openclaw/openclaw-trace/push/otlp/otlptest"
 	"github.com/openclaw/openclaw-trace/store"
 	"github.com/openclaw/openclaw-trace/testkit/reap"
+	"github.com/openclaw/openclaw-trace/testkit/storetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(reap.Watch(m)) }
@@ -27,40 +27,11 @@ var (
 
 const testToken = "s3cret-token-never-logged"
 
-func mustOpenDB(tb testing.TB) *store.DB {
-	tb.Helper()
-	db := store.NewDB(filepath.Join(tb.TempDir(), "trace.db"))
-	if err := db.Open(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			tb.Error(err)
-		}
-	})
-	return db
-}
+func mustOpenDB(tb testing.TB) *store.DB { return storetest.OpenDB(tb) }
 
-// writeEvents stores evs through the store's Writer, as ingest does.
 func writeEvents(tb testing.TB, db *store.DB, evs ...codec.Event) {
 	tb.Helper()
-	in := make(chan codec.Event, len(evs))
-	for _, ev := range evs {
-		in <- ev
-	}
-	close(in)
-	w := store.NewWriter(db, in)
-	w.BatchSize = 500
-	if err := w.Run(); err != nil {
-		tb.Fatal(err)
-	}
-	var written int64
-	for i := range w.Counters {
-		written += w.Counters[i].Written.Load()
-	}
-	if written != int64(len(evs)) {
-		tb.Fatalf("wrote %d of %d events (the writer's log says why)", written, len(evs))
-	}
+	storetest.WriteEvents(tb, db, evs...)
 }
 
 func ptr[T any](v T) *T { return &v }
