@@ -91,6 +91,14 @@ class Runs {
     return a;
   }
 
+  // forget drops run runId (and its session's entry, when it is that run's).
+  forget(runId) {
+    const a = this.byRun.get(runId);
+    if (!a) return;
+    this.byRun.delete(runId);
+    if (this.bySession.get(a.sessionKey) === a) this.bySession.delete(a.sessionKey);
+  }
+
   run(runId) {
     return typeof runId === 'string' ? this.byRun.get(runId) : undefined;
   }

@@ -18,6 +18,7 @@
 const { matches } = require('./guard');
 
 const NO_WHO = Object.freeze({});
+const WARM = '\0openclaw-trace-warm';
 
 class Gate {
   constructor(guard, runs) {
@@ -43,6 +44,19 @@ class Gate {
     const g = this.guard;
     if (a.downgraded) return g.overFor({ provider: this.cfg.downProvider, model: this.cfg.downModel }, now, true);
     return g.overFor(a, now);
+  }
+
+  // warm runs what the guard's hooks run for a run's attribution, and
+  // forgets the run (index.js rehearses it with the hooks: intake.js's
+  // rehearse says why). Nothing is decided, counted or said.
+  warm() {
+    const c = { runId: WARM, agentId: WARM, sessionKey: WARM, channel: WARM, trigger: WARM, jobId: WARM, modelProviderId: WARM, modelId: WARM };
+    const a = this.who(c);
+    const now = Date.now();
+    this.guard.known(now);
+    this.guard.overFor(a, now);
+    for (const kind of ['all', 'agent', 'model']) matches({ kind, value: WARM }, a);
+    this.runs.forget(WARM);
   }
 
   // modelResolve (before_model_resolve): the cheaper model for a run under

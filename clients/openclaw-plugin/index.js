@@ -3,7 +3,7 @@
 // call, and channel_in / channel_out log events for chat messages, sent
 // fire-and-forget to the openclaw-trace sidecar. tracer.js says how calls
 // are assembled from the hooks; intake.js how the hooks stay cheap (they
-// copy what they need and return; the rest runs off them).
+// queue OpenClaw's event and return; the rest runs off them).
 //
 // OpenClaw registers a plugin several times per process (registrationMode
 // "full", then "discovery" passes), each time from a fresh copy of this
@@ -22,13 +22,12 @@ try {
   targets = require('../node/targets.js');
 }
 const { Tracer } = require('./tracer');
-const { Intake } = require('./intake');
+const { Intake, SEEN } = require('./intake');
 const { compact } = require('./fields');
 const { Runs } = require('./attrib');
 const { Guard, guardConfig } = require('./guard');
 const { Gate } = require('./gate');
 const { BudgetPoller } = require('./budgets');
-const copy = require('./hooks');
 
 const ID = 'openclaw-trace';
 const SHARED = Symbol.for('openclaw-trace.plugin.v2');
@@ -172,40 +171,72 @@ function register(api) {
   const gcfg = configureGuard(api, cfg, key, full, access);
   const gate = shared().gate;
   // The full registration opens the socket now, at start-up, so that
-  // loading the native module is not paid while the agent runs. Every
-  // registration runs its hooks' code once (each is a fresh copy of the
-  // module, compiled anew at its first call).
+  // loading the native module is not paid while the agent runs.
   if (full) intake.ensureTracer();
-  copy.warm();
-  intake.warm();
 
-  const on = (name, fn) => {
-    fn(undefined, undefined); // compiled now, not in the first call (an event of undefined is ignored)
-    api.on(name, intake.time(name, fn));
+  // on registers a hook, rehearsed with an event of the shape OpenClaw
+  // passes (intake.rehearse says why), here without a context where one
+  // would make the guard count or decide something.
+  let first = true;
+  const rehearse = (fn, e, c) => {
+    intake.keep(fn, e, c, full, first);
+    first = false;
   };
-  // OpenClaw freezes model_call_ended's event and context, and the tracer
-  // reads only their own primitive fields: kept as they are, not copied.
-  on('model_call_ended', (e, c) => {
-    if (!e || typeof e !== 'object' || !intake.first(e)) return;
-    intake.push('model_call_ended', Object.isFrozen(e) ? e : copy.callEnded(e), c && Object.isFrozen(c) ? c : copy.agentCtx(c));
-  });
+  const on = (name, fn, e, c) => {
+    const hook = intake.time(name, fn);
+    rehearse(hook, e, c);
+    api.on(name, hook);
+  };
+  const NONE = Object.freeze({});
+  // the run's attribution, which the guard's hooks note on the hook
+  if (gcfg.mode !== 'off') rehearse(() => gate.warm());
+  // Each hook queues OpenClaw's event and context as they are (intake.js
+  // says why that is safe and what copying cost).
+  on(
+    'model_call_ended',
+    (e, c) => {
+      if (e && typeof e === 'object' && intake.first(SEEN.model_call_ended, e)) intake.push('model_call_ended', e, c, 0);
+    },
+    Object.freeze({}),
+    NONE,
+  );
   // returns nothing: the message is written unchanged
-  on('before_message_write', (e, c) => {
-    if (!e || !e.message || e.message.role !== 'assistant' || !intake.first(e)) return;
-    const w = copy.messageWrite(e, intake.captureText);
-    // the guard counts the call's cost now, so the next tool call of the run knows it
-    if (gcfg.mode !== 'off') w.message.counted = gate.noteMessage(w.message, c);
-    intake.push('before_message_write', w, copy.sessionCtx(c));
-  });
+  on(
+    'before_message_write',
+    (e, c) => {
+      const m = e && e.message;
+      if (!m || m.role !== 'assistant' || !intake.first(SEEN.before_message_write, m)) return;
+      // the guard counts the call's cost now, so the next tool call of the run knows it
+      intake.push('before_message_write', e, c, gcfg.mode !== 'off' ? gate.noteMessage(m, c) : 0);
+    },
+    { message: { role: 'assistant' } },
+    undefined,
+  );
   if (access) {
-    on('llm_output', (e, c) => {
-      if (e && typeof e === 'object' && intake.first(e)) intake.push('llm_output', copy.llmOutput(e, intake.captureText), c && Object.isFrozen(c) ? c : copy.agentCtx(c));
-    });
+    on(
+      'llm_output',
+      (e, c) => {
+        if (e && typeof e === 'object' && intake.first(SEEN.llm_output, e)) intake.push('llm_output', e, c, 0);
+      },
+      {},
+      NONE,
+    );
   }
   if (access) {
-    // the run's attribution (agent, channel, trigger, cron job), noted at
-    // its first hook; with a guard, the cheaper model for a run over budget
-    on('before_model_resolve', (e, c) => gate.modelResolve(c));
+    // the run's attribution (agent, channel, trigger, cron job), from its
+    // first hook: queued, and noted before the run's calls are sent; with a
+    // guard, noted at once (its hooks read it), and the cheaper model for a
+    // run over budget
+    if (gcfg.mode === 'off') {
+      on(
+        'before_model_resolve',
+        (e, c) => {
+          if (c && typeof c === 'object' && intake.first(SEEN.before_model_resolve, c)) intake.push('before_model_resolve', null, c, 0);
+        },
+        NONE,
+        {},
+      );
+    } else on('before_model_resolve', (e, c) => gate.modelResolve(c)); // gate.warm runs its way
   }
   if (access && gcfg.mode !== 'off') {
     on('before_agent_run', (e, c) => gate.agentRun(c));
@@ -219,9 +250,15 @@ function register(api) {
     }
   }
   for (const name of ['message_received', 'message_sent']) {
-    on(name, (e, c) => {
-      if (e && typeof e === 'object' && intake.first(e)) intake.push(name, copy.channelMessage(e, intake.captureText), copy.messageCtx(c));
-    });
+    const slot = SEEN[name];
+    on(
+      name,
+      (e, c) => {
+        if (e && typeof e === 'object' && intake.first(slot, e)) intake.push(name, e, c, 0);
+      },
+      {},
+      NONE,
+    );
   }
   api.on('gateway_stop', () => {
     const s = shared();

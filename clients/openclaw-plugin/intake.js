@@ -1,18 +1,28 @@
 'use strict';
-// Intake takes what the hooks copied and works it off outside them.
+// Intake takes what the hooks hand over and works it off outside them.
 //
 // A hook runs on the gateway's time (before_message_write holds back the
-// message being persisted), so it only copies the fields it needs and
-// appends them to a queue; pairing, encoding and the socket send run off
-// the hooks, from a timer that ticks every tickMs (20 ms, as a buffered
-// statsd client such as hot-shots flushes on an interval), BATCH records a
-// tick, the rest of a backlog from setImmediate. A hook schedules nothing:
-// scheduling is the costliest part of a hand-over (setImmediate, or
-// starting a timer, measured 8–13 µs median on a loaded 2-core machine, a
-// flag 0.5 µs), and an idle tick costs a few µs, 50 times a second. The
-// timer is unref'd and stops at gateway_stop. A hook that finds MAX_QUEUED
-// records waiting (an event loop that never turned) works them off itself
-// rather than hold more.
+// message being persisted), so it appends OpenClaw's own event and context
+// objects to a queue, with the time it ran, and returns: nothing is read,
+// copied or allocated on it. OpenClaw 2026.9.6 builds both afresh for each
+// hook call (dist: runLlmOutput({...}), runSyncMessageHookStep's
+// {...event, message}, toPluginMessage*Event, a frozen model_call_ended)
+// and does not change them after; the tracer reads them at the next tick
+// and keeps only the fields it needs of what waits longer (keep.js). Inside
+// the real gateway, where a hook's code and data are cold (an `openclaw
+// agent --local` process makes a handful of calls), copying the fields on
+// the hook measured 25-50 µs a call and a WeakSet lookup 10 µs.
+//
+// Pairing, encoding and the socket send run off the hooks, from a timer
+// that ticks every tickMs (20 ms, as a buffered statsd client such as
+// hot-shots flushes on an interval), BATCH records a tick, the rest of a
+// backlog from setImmediate. A hook schedules nothing: scheduling is the
+// costliest part of a hand-over (setImmediate, or starting a timer,
+// measured 8–13 µs median on a loaded 2-core machine, a flag 0.5 µs); an
+// idle timer slows down (IDLE_TICK_MS). The timer is unref'd and stops at
+// gateway_stop. A hook that finds MAX_QUEUED records waiting (an
+// event loop that never turned) works them off itself rather than hold
+// more.
 //
 // Nothing queued is lost at the end: flushAll runs the queue and sends
 // every waiting half synchronously, from beforeExit, exit (on the unix
@@ -20,24 +30,38 @@
 //
 // One Intake per process (index.js keeps it on globalThis): OpenClaw
 // registers the plugin several times, and an event delivered to two
-// registrations is handled once.
+// registrations is handled once: OpenClaw calls a hook's handlers one after
+// another with the same event (before_message_write: the same message), so
+// each hook remembers the last one it took.
 
 const fs = require('node:fs');
 
 const BATCH = 64;
 const MAX_QUEUED = 4096;
 const MAX_SAMPLES = 1000; // per-hook times kept for the stats file
-const SLOTS = 4; // kind, event copy, ctx copy, time of the hook
+// Idle, the timer ticks every IDLE_TICK_MS, from the IDLE_AFTER-th tick
+// that found nothing: Node spends ~24 µs of CPU on each tick of a timer
+// (an empty 20 ms interval: 122.8 ms of CPU in 10 s; no timer: 2.1 ms),
+// 1.2% of a core at 50 ticks a second; 0.1% at 5. The first tick that
+// finds work goes back to tickMs: a call waits at most IDLE_TICK_MS more.
+const IDLE_TICK_MS = 200;
+const IDLE_AFTER = 5;
+const SLOTS = 5; // kind, event, ctx, time of the hook, when the guard counted the call at it (0: not)
+// each hook's slot in last (an index, not a key: see rehearse)
+const SEEN = Object.freeze({ model_call_ended: 0, before_message_write: 1, llm_output: 2, message_received: 3, message_sent: 4, before_model_resolve: 5 });
 
 class Intake {
   constructor() {
-    this.q = []; // SLOTS per record, from head to len; kept, not shrunk, when worked off
+    // SLOTS per record, from head to len; BATCH records' room made now and
+    // kept, not shrunk, when worked off (a hook stores into it, not grows it)
+    this.q = Array.from({ length: BATCH * SLOTS }, () => null);
     this.head = 0;
     this.len = 0;
     this.scheduled = false; // a setImmediate for a backlog is pending
     this.tickMs = 20;
     this.timer = null;
-    this.seen = new WeakSet();
+    this.timerMs = 0; // the timer's interval: tickMs, or IDLE_TICK_MS when idle
+    this.last = [null, null, null, null, null, null]; // SEEN slot -> the last event its hook took
     this.tracer = null;
     this.cfg = null;
     this.key = undefined;
@@ -50,8 +74,20 @@ class Intake {
     this.guardStats = null; // () => the guard's counts, for the stats file
     this.exitHooked = false;
     this._run = () => this.drain(BATCH);
+    this.rehearsals = []; // [hook, event, ctx]: the live (full) registration's hooks
+    this.rehearsing = false;
+    this.saved = [null, null, null, null, null, null];
+    this.idleTicks = 0; // ticks in a row that found nothing queued
     this._tick = () => {
-      if (this.len > this.head && !this.scheduled) this.drain(BATCH);
+      if (this.len > this.head) {
+        this.idleTicks = 0;
+        if (this.timerMs !== this.tickMs) this.startTimer(this.tickMs);
+        if (!this.scheduled) this.drain(BATCH);
+        return;
+      }
+      if (this.timerMs === this.tickMs && ++this.idleTicks < IDLE_AFTER) return;
+      if (this.timerMs !== IDLE_TICK_MS) this.startTimer(IDLE_TICK_MS);
+      for (const r of this.rehearsals) this.rehearse(r[0], r[1], r[2]);
     };
   }
 
@@ -74,14 +110,17 @@ class Intake {
     this.hookExit();
   }
 
-  // first reports whether a hook sees event e for the first time.
-  first(e) {
-    if (this.seen.has(e)) return false;
-    this.seen.add(e);
+  // first reports whether the hook of SEEN slot i takes event e
+  // (before_message_write: its message), not just handed to another
+  // registration's handler.
+  first(i, e) {
+    const last = this.last;
+    if (last[i] === e) return false;
+    last[i] = e;
     return true;
   }
 
-  push(kind, e, c) {
+  push(kind, e, c, counted) {
     if (this.len - this.head >= MAX_QUEUED * SLOTS) {
       this.counts.drainedOnHook++;
       this.drain(Infinity);
@@ -92,16 +131,22 @@ class Intake {
     q[n + 1] = e;
     q[n + 2] = c;
     q[n + 3] = Date.now();
+    q[n + 4] = counted;
     this.len = n + SLOTS;
-    if (this.timer === null) {
-      this.timer = setInterval(this._tick, this.tickMs);
-      this.timer.unref(); // the exit handlers flush: the timer keeps no process alive
-    }
+    if (this.timer === null) this.startTimer(this.tickMs);
+  }
+
+  startTimer(ms) {
+    this.stopTimer();
+    this.timer = setInterval(this._tick, ms);
+    this.timer.unref(); // the exit handlers flush: the timer keeps no process alive
+    this.timerMs = ms;
   }
 
   stopTimer() {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    this.timerMs = 0;
   }
 
   // drain works off up to limit records.
@@ -119,10 +164,11 @@ class Intake {
       try {
         if (!t) throw new Error('no tracer');
         if (kind === 'model_call_ended') t.onModelCallEnded(e, c, q[i + 3]);
-        else if (kind === 'before_message_write') t.onMessageWrite(e, c, q[i + 3]);
+        else if (kind === 'before_message_write') t.onMessageWrite(e, c, q[i + 3], q[i + 4]);
         else if (kind === 'llm_output') t.onLlmOutput(e, c);
         else if (kind === 'message_received') t.onMessage('channel_in', e, c);
         else if (kind === 'message_sent') t.onMessage('channel_out', e, c);
+        else if (kind === 'before_model_resolve') t.onRunStart(c);
       } catch {
         this.counts.failed++; // a broken client, or a bug: counted, never thrown
       }
@@ -139,13 +185,47 @@ class Intake {
     }
   }
 
-  // warm runs the hand-over once and takes the record back, so that it is
-  // not compiled inside the first hook (and the timer starts now). The
-  // drain runs off the hooks: it is compiled at its first tick.
-  warm() {
-    this.first({});
-    this.push('warm', null, null);
-    this.len -= SLOTS;
+  // rehearse runs hook fn (as registered, wrapped by time) with an event
+  // that takes its whole way through the hook, and takes back what it
+  // queued and remembered. Each hook is rehearsed at its registration and
+  // then on every idle tick (1-2 µs a hook, 5 times a second).
+  //
+  // Inside the real gateway the first hook of a run, with the plugin's
+  // code cold, took 84-303 µs (5 runs of `openclaw agent --local`) where
+  // later hooks took 10-20: V8 compiles a function at its first call, each
+  // property access of a registration's fresh copy of the code meets its
+  // first object there, and the 10-40 s of the agent's own start-up, with
+  // its garbage collections, let V8 drop the bytecode of code that was
+  // not run since (bytecode flushing), to be compiled again inside the
+  // hook. Rehearsed at registration only, that first hook still took
+  // 84-303 µs; with first() and push() also run every tick, 45-65 µs;
+  // with every hook rehearsed, see BENCHMARKS.md.
+  rehearse(fn, e, c) {
+    const { head, len, last, saved } = this;
+    for (let i = 0; i < last.length; i++) saved[i] = last[i];
+    this.rehearsing = true;
+    try {
+      fn(e, c);
+    } catch {
+      /* a rehearsal never breaks anything */
+    }
+    this.rehearsing = false;
+    if (this.head === head && this.len > len) {
+      for (let i = len; i < this.len; i++) this.q[i] = null;
+      this.len = len;
+    }
+    for (let i = 0; i < last.length; i++) last[i] = saved[i];
+  }
+
+  // keep rehearses hook fn now and, when live, on idle ticks from now on
+  // (OpenClaw calls the hooks of the "full" registration; "discovery"
+  // ones are a read-only snapshot); a new live registration replaces the
+  // hooks rehearsed.
+  keep(fn, e, c, live, first) {
+    this.rehearse(fn, e, c);
+    if (!live) return;
+    if (first) this.rehearsals = [];
+    this.rehearsals.push([fn, e, c]);
   }
 
   // ensureTracer returns the tracer, creating it (and its socket) when
@@ -218,6 +298,7 @@ class Intake {
     }
     const h = this.hooks[name] || (this.hooks[name] = { n: 0, ms: 0, maxMs: 0, samples: [] });
     return (e, c) => {
+      if (this.rehearsing) return fn(e, c); // not a call of OpenClaw's: not timed
       const t0 = performance.now();
       let r;
       try {
@@ -254,4 +335,4 @@ class Intake {
   }
 }
 
-module.exports = { Intake, BATCH, MAX_QUEUED };
+module.exports = { Intake, BATCH, MAX_QUEUED, SEEN };

@@ -18,12 +18,14 @@
 // Retries of one call share its callId ("<runId>:model:1"); each attempt is
 // its own model_call_ended and its own row (metadata.attempt counts them).
 //
-// The tracer runs off the hooks (intake.js hands it copies of the events,
-// with the time each hook ran) and never sees an event twice.
+// The tracer runs off the hooks (intake.js hands it OpenClaw's events, with
+// the time each hook ran) and never sees an event twice; a message it keeps
+// waiting is its own copy of the fields it reads (keep.js).
 
 const { compact, count, str, usageFields, noUsage } = require('./fields');
 const { classify, httpStatus } = require('./failure');
 const { Runs } = require('./attrib');
+const keep = require('./keep');
 
 function isObject(v) {
   return v !== null && typeof v === 'object';
@@ -123,15 +125,24 @@ class Tracer {
     else this._park(call);
   }
 
-  onMessageWrite(e, ctx, at = Date.now()) {
+  // counted is when the guard counted the call's cost at the hook (unix
+  // ms), or 0.
+  onMessageWrite(e, ctx, at = Date.now(), counted = 0) {
     if (!isObject(e) || !isObject(e.message) || e.message.role !== 'assistant') return;
     ctx = ctx || {};
-    const m = e.message;
+    const m = keep.message(e.message, this.opts.captureText);
+    m.counted = typeof counted === 'number' ? counted : 0;
     const key = str(ctx.sessionKey) || str(e.sessionKey) || '';
     const item = { kind: 'msgs', key, message: m, agentId: str(ctx.agentId) || str(e.agentId), at };
     const call = this._take('ends', key);
     if (call) this._send(call, item);
     else this._park(item);
+  }
+
+  // onRunStart notes a run's attribution from its first hook's context
+  // (before_model_resolve, conversation access only).
+  onRunStart(ctx) {
+    this.runs.note(ctx);
   }
 
   // onLlmOutput (conversation access only) is one attempt. Its lastAssistant
@@ -149,7 +160,7 @@ class Tracer {
     const last = waiting[waiting.length - 1];
     if (runId && last.runId && last.runId !== runId) return;
     this._unpark(last);
-    this._send(last, { key, message: e.lastAssistant, agentId: str(ctx.agentId) });
+    this._send(last, { key, message: keep.message(e.lastAssistant, this.opts.captureText), agentId: str(ctx.agentId) });
   }
 
   // onMessage remembers a session's channel (model_call_ended's ctx has

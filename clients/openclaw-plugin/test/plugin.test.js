@@ -50,10 +50,14 @@ function recorded() {
     .map((x) => (x.hook === 'model_call_ended' ? { ...x, e: Object.freeze(x.e), c: Object.freeze(x.c) } : x));
 }
 
-// replay delivers each recorded event, the same object, to every api that
-// registered the hook (OpenClaw registers a plugin more than once).
+// replay delivers each recorded event to every api that registered the
+// hook (OpenClaw registers a plugin more than once), as OpenClaw does: the
+// same object, but before_message_write's a new one per handler around the
+// same message (runSyncMessageHookStep's {...event, message}).
 function replay(apis, events) {
-  for (const { hook, e, c } of events) for (const api of apis) if (api.hooks[hook]) api.hooks[hook](e, c);
+  for (const { hook, e, c } of events) {
+    for (const api of apis) if (api.hooks[hook]) api.hooks[hook](hook === 'before_message_write' ? { ...e, message: e.message } : e, c);
+  }
 }
 
 async function rows(d, n) {
