@@ -78,12 +78,18 @@ type Cleaner struct {
 	// and cleared once it has room again (the reserve back in place).
 	// ReserveReleases counts the reserve given up to free a full volume,
 	// ReserveHeld is its size on disk now.
-	// MaxPages is the bound on the database's pages set by the last look
-	// (capGrowth).
+	// MaxPages is the bound on the database's pages the gate set for the
+	// writer's last transaction, 0 when none (pressure_gate.go).
 	DiskFull        atomic.Bool
 	ReserveReleases atomic.Int64
 	ReserveHeld     atomic.Int64
 	MaxPages        atomic.Int64
+	// Held is set while the writer waits at the gate for room
+	// (pressure_gate.go); Holds counts the waits, GateTruncations the WAL
+	// truncations the gate ran before a transaction.
+	Held            atomic.Bool
+	Holds           atomic.Int64
+	GateTruncations atomic.Int64
 
 	db                    *DB
 	cancel                context.CancelFunc // stops the loop Open started
@@ -93,6 +99,13 @@ type Cleaner struct {
 	freeBytes, totalBytes atomic.Int64  // as last measured
 	pageBytes             atomic.Int64  // the database's page size, read once
 	reserveWarned         bool
+	pinnedWarned          bool // a reader pins the WAL: said once
+	// The gate's, under the writer's turn: the WAL's size when it last let
+	// the writer in (-1: not measured), a decaying maximum of what one
+	// transaction added to it, and when the writer started waiting.
+	walAfter  int64
+	txBytes   atomic.Int64
+	heldSince time.Time
 }
 
 // NewCleaner returns a Cleaner for db with the default tunables; push is
@@ -148,6 +161,8 @@ func (c *Cleaner) Run(ctx context.Context) {
 	if c.Interval <= 0 {
 		return
 	}
+	c.guard()
+	defer c.unguard()
 	c.CheckPressure(ctx)
 	t := time.NewTicker(c.Interval)
 	defer t.Stop()
@@ -186,6 +201,7 @@ func (c *Cleaner) Open() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
+	c.guard() // now: the writer may already be writing
 	c.wg.Go(func() { c.Run(ctx) })
 }
 

@@ -55,6 +55,9 @@ type DB struct {
 	// afterWrite, when set (by a running Cleaner), is called after every
 	// write turn: a cheap look at the volume (pressure.go).
 	afterWrite atomic.Pointer[func()]
+	// gate, when set (by a running Cleaner), is passed by the writer in
+	// its turn before each transaction (pressure_gate.go).
+	gate atomic.Pointer[func(context.Context, *sql.Conn) error]
 
 	lock *os.File // <Path>.lock, locked while open (lock.go)
 }

@@ -96,25 +96,21 @@ func (c *Cleaner) poke() {
 	}
 }
 
-// over reports whether the volume is above the high watermark, or too
-// full for SQLite to write at all.
-func (c *Cleaner) over() (bool, error) {
-	v, err := c.volume()
-	if err != nil {
-		return false, err
-	}
-	return v.UsedPercent() > c.HighWatermark || c.full(v), nil
-}
+// over reports whether the volume is above the high watermark, too full
+// for SQLite to write at all, or short of the room the writer's gate wants.
+func (c *Cleaner) over() (bool, error) { return c.above(c.HighWatermark) }
 
 // aboveLow reports whether relief, once started, goes on: until the volume
 // is Hysteresis points below the high watermark, so that intake has room
 // before the next relief instead of meeting the watermark at once.
-func (c *Cleaner) aboveLow() (bool, error) {
-	v, err := c.volume()
+func (c *Cleaner) aboveLow() (bool, error) { return c.above(c.HighWatermark - c.Hysteresis) }
+
+func (c *Cleaner) above(percent float64) (bool, error) {
+	v, wal, err := c.measure()
 	if err != nil {
 		return false, err
 	}
-	return v.UsedPercent() > c.HighWatermark-c.Hysteresis || c.full(v), nil
+	return v.UsedPercent() > percent || c.full(v) || c.guarded() && c.noRoom(v, wal), nil
 }
 
 // full reports whether v is too full to write: less free than a quarter
@@ -173,6 +169,15 @@ func (c *Cleaner) relieve(ctx context.Context, res *Result) error {
 			err = c.relieveInSlices(ctx, res)
 		}
 	}
+	if pinned := errors.Is(err, ErrPinned); pinned || err == nil {
+		if pinned && !c.pinnedWarned {
+			c.Logger.Warn("disk above high watermark: relief waits for a reader that pins the WAL")
+		}
+		c.pinnedWarned = pinned
+		if pinned {
+			return nil
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -207,9 +212,14 @@ func (c *Cleaner) relieveInSlices(ctx context.Context, res *Result) error {
 	}
 }
 
-// relieveWith deletes, oldest first, delivered rows and then undelivered
-// ones while still says so, squeezing the space out after every step.
+// relieveWith truncates the WAL, then deletes, oldest first, delivered
+// rows and then undelivered ones while still says so, squeezing the space
+// out after every step. While a reader pins the WAL it deletes nothing
+// (ErrPinned): the rows would be lost and the space not won.
 func (c *Cleaner) relieveWith(ctx context.Context, s steps, res *Result, still func() (bool, error)) error {
+	if err := s.truncate(ctx); err != nil { // space back first; and no delete into a pinned WAL
+		return err
+	}
 	for _, delivered := range []bool{true, false} {
 		for {
 			more, err := still()

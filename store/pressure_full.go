@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"syscall"
 	"time"
@@ -30,23 +31,21 @@ const (
 	reserveShare = 16
 	// minRoom is the room wanted back when the reserve is off.
 	minRoom = 1 << 20
-	// Below shortOfSpace times the room free, the writer checkpoints the
-	// WAL itself (capGrowth).
-	shortOfSpace = 16
 )
 
 // CheckPressure is Run's frequent look at the volume: one statfs, and
 // when the volume is over the high watermark or full it relieves it; then
 // it puts the reserve back if it is missing and there is room for it.
+// What the writer may take between two looks is the gate's to bound
+// (pressure_gate.go).
 func (c *Cleaner) CheckPressure(ctx context.Context) error {
 	start := time.Now()
 	res := newResult()
+	c.logVolume("pressure look", nil)
 	err := c.relieve(ctx, &res)
 	res.Duration = time.Since(start)
 	c.keepReserve()
-	if err == nil {
-		err = c.capGrowth(ctx)
-	}
+	c.logVolume("pressure look done", err)
 	if err != nil && ctx.Err() == nil {
 		c.Errors.Add(1)
 		c.Logger.Error("disk pressure relief failed", "err", err)
@@ -57,54 +56,6 @@ func (c *Cleaner) CheckPressure(ctx context.Context) error {
 	return err
 }
 
-// capGrowth bounds what the database may take of the volume, so that the
-// last of it, room bytes, stays for checkpoints and the Cleaner's steps:
-//
-//   - the database file's growth, to the free space less the room (PRAGMA
-//     max_page_count on the write connection): an insert that would pass
-//     it fails with SQLITE_FULL before it writes anything, as on a full
-//     volume, but the volume is still writable;
-//   - the WAL, while the volume is short of space: the writer's own
-//     commits checkpoint once the WAL holds a quarter of the room (PRAGMA
-//     wal_autocheckpoint). The WAL monitor's checkpoints every 100 ms let
-//     a fast writer put megabytes into the WAL between two of them, pages
-//     the next checkpoint must then find room for in the database file.
-//
-// Both are measured again at every look; SQLite never lowers the page
-// bound below the pages in use.
-func (c *Cleaner) capGrowth(ctx context.Context) error {
-	v, err := c.volume()
-	if err != nil || c.reserveSize(v.Total) == 0 {
-		return err
-	}
-	room := c.room(v)
-	dbBytes, _ := c.db.Sizes()
-	pages := (dbBytes + max(v.Free-room, 0)) / c.pageSize()
-	auto := int64(0) // the WAL monitor checkpoints
-	if c.db.WAL.Interval <= 0 {
-		auto = 1000 // SQLite's default
-	}
-	if v.Free < shortOfSpace*room {
-		auto = max(room/stepShare/c.pageSize(), minVacuumStep)
-	}
-	err = c.db.writeTurn(ctx, func(ctx context.Context, conn *sql.Conn) error {
-		for _, q := range []string{
-			fmt.Sprintf("PRAGMA max_page_count = %d", pages),
-			fmt.Sprintf("PRAGMA wal_autocheckpoint = %d", auto),
-		} {
-			if _, err := conn.ExecContext(ctx, q); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("cap database growth: %w", err)
-	}
-	c.MaxPages.Store(pages)
-	return nil
-}
-
 // reserveSize is the reserve wanted on a volume of total bytes.
 func (c *Cleaner) reserveSize(total int64) int64 {
 	if c.ReserveBytes <= 0 || c.ReservePath == "" {
@@ -113,7 +64,7 @@ func (c *Cleaner) reserveSize(total int64) int64 {
 	return min(c.ReserveBytes, total/reserveShare)
 }
 
-// room is the free space the database leaves on the volume (capGrowth):
+// room is the free space the database leaves on the volume (the gate's):
 // the reserve's size, or when the reserve is off minRoom (at most a
 // sixteenth of the volume).
 func (c *Cleaner) room(v Volume) int64 {
@@ -123,20 +74,21 @@ func (c *Cleaner) room(v Volume) int64 {
 	return min(minRoom, v.Total/reserveShare)
 }
 
-// short reports whether the volume has less free than twice the room:
-// freeFull goes on until it has that, so putting the reserve back leaves
-// the room free.
+// short reports whether freeFull goes on: until the volume, with the
+// reserve back in place, still has the room free and, when the writer
+// passes the gate, the room the gate wants for its next transaction.
 func (c *Cleaner) short() (bool, error) {
-	v, err := c.volume()
+	v, wal, err := c.measure()
 	if err != nil {
 		return false, err
 	}
-	return v.Free < 2*c.room(v), nil
+	v.Free -= max(c.reserveSize(v.Total)-c.ReserveHeld.Load(), 0)
+	return v.Free < c.room(v) || c.guarded() && c.noRoom(v, wal), nil
 }
 
 // freeFull frees a full volume, in one turn: it deletes the reserve,
-// checkpoints the WAL (growing the database file by what the WAL holds
-// past its end), then deletes the oldest rows and vacuums, a small step at
+// and relieveWith checkpoints the WAL (growing the database file by what
+// the WAL holds past its end), then deletes the oldest rows and vacuums, a small step at
 // a time with the WAL truncated after each, until room is free; then it
 // makes the reserve again. The writer waits meanwhile: its queue fills and
 // intake counts queue_full, as it would count write_error otherwise.
@@ -146,9 +98,6 @@ func (c *Cleaner) freeFull(ctx context.Context, res *Result) error {
 		s := held{c.db, conn}
 		if c.releaseReserve() {
 			c.Logger.Warn("volume full: reserve released to free space", "reserve", c.ReservePath)
-		}
-		if err := s.checkpoint(ctx, Truncate); err != nil {
-			return err
 		}
 		return c.relieveWith(ctx, s, res, c.short)
 	})
@@ -253,14 +202,28 @@ func ReleaseReserve(dbPath string) (bool, error) {
 }
 
 // Full reports whether nothing can be written for lack of space: a write
-// of the Cleaner failed so (DiskFull), or writeErr, the writer's last, did
+// of the Cleaner failed so (DiskFull), the writer waits at the gate for
+// room (Held), or writeErr, the writer's last, did
 // and the volume has not had room since, as last measured. (The writer's
 // error stays until its next commit, which may be long after the room is
 // back when no event comes.)
 func (c *Cleaner) Full(writeErr error) bool {
-	if c.DiskFull.Load() {
+	if c.DiskFull.Load() || c.Held.Load() {
 		return true
 	}
 	v := Volume{Total: c.totalBytes.Load(), Free: c.freeBytes.Load()}
 	return IsFull(writeErr) && v.Free < 2*c.room(v)
+}
+
+// logVolume logs, at debug level, what the Cleaner sees of the volume:
+// what to read first when the volume ends up full.
+func (c *Cleaner) logVolume(msg string, err error) {
+	if !c.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	v, verr := c.volume()
+	dbBytes, walBytes := c.db.Sizes()
+	c.Logger.Debug(msg, "free", v.Free, "total", v.Total, "db_bytes", dbBytes, "wal_bytes", walBytes,
+		"reserve", c.ReserveHeld.Load(), "max_pages", c.MaxPages.Load(), "held", c.Held.Load(), "disk_full", c.DiskFull.Load(),
+		"err", errors.Join(err, verr))
 }

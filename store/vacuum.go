@@ -13,7 +13,7 @@ import (
 type steps interface {
 	exec(ctx context.Context, q string, args ...any) (int64, error) // rows affected
 	freelist(ctx context.Context) (int64, error)
-	checkpoint(ctx context.Context, mode string) error
+	truncate(ctx context.Context) error // the WAL, or ErrPinned
 }
 
 type turns struct{ db *DB }
@@ -34,9 +34,8 @@ func (t turns) freelist(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-func (t turns) checkpoint(ctx context.Context, mode string) error {
-	_, err := t.db.WAL.Checkpoint(ctx, mode)
-	return err
+func (t turns) truncate(ctx context.Context) error {
+	return t.db.checkpointTurn(ctx, t.db.WAL.truncateHeld)
 }
 
 // held runs steps on the write connection of a turn its caller holds.
@@ -59,10 +58,7 @@ func (h held) freelist(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-func (h held) checkpoint(ctx context.Context, mode string) error {
-	_, err := h.db.WAL.checkpointHeld(ctx, mode)
-	return err
-}
+func (h held) truncate(ctx context.Context) error { return h.db.WAL.truncateHeld(ctx) }
 
 // reclaim, after retention, vacuums the free pages VacuumPages at a time
 // and has the WAL monitor checkpoint, which truncates the database file
@@ -78,10 +74,11 @@ func (c *Cleaner) reclaim(ctx context.Context, res *Result) error {
 
 // squeeze, under disk pressure, gives the volume back the space a delete
 // step freed: it vacuums in steps sized to the free space, truncating the
-// WAL after each, since the vacuumed pages go through the WAL first.
+// WAL after each, since the vacuumed pages go through the WAL first. A WAL
+// pinned by a reader stops it (ErrPinned): no step gives space back then.
 func (c *Cleaner) squeeze(ctx context.Context, s steps, res *Result) error {
 	truncate := func() error {
-		if err := s.checkpoint(ctx, Truncate); err != nil {
+		if err := s.truncate(ctx); err != nil {
 			return err
 		}
 		_, err := c.volume()

@@ -210,6 +210,39 @@ func (m *WALMonitor) Checkpoint(ctx context.Context, mode string) (busy bool, er
 // the Cleaner freeing a full volume (pressure_full.go), which must not let
 // the writer in between its steps.
 func (m *WALMonitor) checkpointHeld(ctx context.Context, mode string) (busy bool, err error) {
+	busy, _, err = m.checkpointLeft(ctx, mode)
+	return busy, err
+}
+
+// ErrPinned: the WAL could not be copied back in full, since a reader
+// still uses frames of it.
+var ErrPinned = errors.New("wal pinned by a reader")
+
+// truncateHeld, for a caller that holds the turn, copies the WAL back
+// (PASSIVE: it does not wait for readers) and, when that copied all of it,
+// truncates it, which then waits for no reader of the old frames. While a
+// reader still uses frames it returns ErrPinned at once: a TRUNCATE would
+// hold the turn waiting for that reader (busy_timeout, and longer), and
+// whatever is written meanwhile (the writer's rows, the Cleaner's deletes)
+// only makes the pinned WAL longer.
+func (m *WALMonitor) truncateHeld(ctx context.Context) error {
+	_, left, err := m.checkpointLeft(ctx, Passive)
+	if err != nil {
+		return err
+	}
+	if left > 0 {
+		return ErrPinned
+	}
+	busy, err := m.checkpointHeld(ctx, Truncate)
+	if err == nil && busy {
+		err = ErrPinned
+	}
+	return err
+}
+
+// checkpointLeft is checkpointHeld that also reports the frames of the
+// WAL it could not copy back (readers still use them).
+func (m *WALMonitor) checkpointLeft(ctx context.Context, mode string) (busy bool, left int, err error) {
 	start := time.Now()
 	var b, logFrames, done int
 	err = m.db.ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint("+mode+")").Scan(&b, &logFrames, &done)
@@ -218,14 +251,14 @@ func (m *WALMonitor) checkpointHeld(ctx context.Context, mode string) (busy bool
 		if ctx.Err() == nil { // shutting down is not a failure
 			m.Errors.Add(1)
 		}
-		return false, fmt.Errorf("wal checkpoint %s: %w", mode, err)
+		return false, 0, fmt.Errorf("wal checkpoint %s: %w", mode, err)
 	}
-	busy = b != 0
+	busy, left = b != 0, logFrames-done
 	m.Checkpoints.Add(1)
 	if busy {
 		m.Busy.Add(1)
 	} else if mode == Truncate {
 		m.Truncations.Add(1)
 	}
-	return busy, nil
+	return busy, left, nil
 }

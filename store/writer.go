@@ -193,7 +193,7 @@ func (w *Writer) commit(batch []codec.Event) {
 // writeTx writes batch in one transaction in the writer's turn, on the
 // driver connection with the statements prepared on it.
 func (w *Writer) writeTx(batch []codec.Event) error {
-	err := w.db.writeTurn(w.ctx, func(ctx context.Context, conn *sql.Conn) error {
+	err := w.writeTurnWithRoom(func(ctx context.Context, conn *sql.Conn) error {
 		return conn.Raw(func(dc any) error {
 			c, err := w.prepare(ctx, dc)
 			if err != nil {
