@@ -3,7 +3,8 @@
 # on a fresh daemon, printing what happened to the data and the peak RSS:
 #   1. full disk: an 8 MiB tmpfs for OCT_DB_PATH, ~12 MB of traces posted,
 #      push to a receiver answering 503 (so deleted rows are evicted, not
-#      relieved); then a restart on the volume filled to the last byte
+#      relieved), then 24 MB from 6 clients at once; then a restart on the
+#      volume filled to the last byte
 #   2. a push body the receiver refuses (400) for one bad row among 3,112
 #   3. a receiver down (503) for 3 push cycles, then back (200)
 #   4. an HTTP body with more events than OCT_QUEUE_SIZE
@@ -66,6 +67,11 @@ failed_cycles_at_least() { [ "$(metric openclaw_trace_push_cycles_failed_total)"
 disk_not_full() { [ "$(metric openclaw_trace_disk_full)" = 0 ]; }
 settled() { curl -s "$URL/health" | python3 -c 'import json,sys; c=json.load(sys.stdin)["counters"]; sys.exit(0 if c["queue_depth"]==0 and c["received"]==c["written"]+c["dropped"]-c["evicted"] else 1)'; }
 
+# disk_line VOL: the disk_full gauge, the reserve and the volume's free space.
+disk_line() {
+	echo "disk_full gauge $(metric openclaw_trace_disk_full), reserve $(metric openclaw_trace_disk_reserve_bytes) bytes, $(df --output=pcent "$1" | tail -1 | tr -d ' ') of the volume used, $(df --output=avail -B1024 "$1" | tail -1 | tr -d ' ') KiB free"
+}
+
 scenario_1() {
 	echo "== 1. full disk: 8 MiB tmpfs, ~12 MB posted, push failing (503)"
 	local vol="$WORK/vol"
@@ -84,7 +90,21 @@ scenario_1() {
 	echo "posted 30 x 100 traces of 4 KB (12 MB) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s; answers:$(for c in $codes; do echo "$c"; done | sort | uniq -c | awk '{printf " %s x%s", $2, $1}')"
 	wait_until 30 settled || echo "(not settled after 30 s)"
 	counters
-	echo "disk_full gauge $(metric openclaw_trace_disk_full), reserve $(metric openclaw_trace_disk_reserve_bytes) bytes, $(df --output=pcent "$vol" | tail -1 | tr -d ' ') of the volume used"
+	disk_line "$vol"
+	peak
+	# Full intake: 6 clients at once (the writer then outpaces the WAL
+	# monitor's checkpoints), then 2 traces that must be written.
+	t0=$(date +%s.%N)
+	codes=$(seq 60 | xargs -P 6 -I{} curl -s -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+		--data-binary "@$WORK/batch.json" "$URL/v1/traces")
+	echo "then 60 x 100 traces (24 MB) from 6 clients at once in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s; answers:$(for c in $codes; do echo "$c"; done | sort | uniq -c | awk '{printf " %s x%s", $2, $1}')"
+	wait_until 30 settled || echo "(not settled after 30 s)"
+	wait_until 20 disk_not_full || echo "(disk_full gauge still 1 after 20 s)"
+	traces 2 >"$WORK/two.json"
+	echo "POST 2 traces: $(post_file /v1/traces "$WORK/two.json")"
+	wait_until 10 settled || true
+	counters
+	disk_line "$vol"
 	peak
 	stop_daemon >/dev/null
 	head -c 100000000 /dev/zero >"$vol/filler" 2>/dev/null || true
@@ -93,11 +113,11 @@ scenario_1() {
 		umount -l "$vol"
 		return
 	fi
-	traces 2 >"$WORK/two.json"
 	wait_until 20 disk_not_full || true
 	echo "POST 2 traces: $(post_file /v1/traces "$WORK/two.json")"
 	wait_until 10 settled || true
 	counters
+	disk_line "$vol"
 	grep -o '"msg":"[^"]*reserve[^"]*"' "$DDIR/daemon.log" | sort | uniq -c || true
 	stop_daemon >/dev/null
 	umount "$vol"
