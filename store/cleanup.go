@@ -100,12 +100,12 @@ type Cleaner struct {
 	pageBytes             atomic.Int64  // the database's page size, read once
 	reserveWarned         bool
 	pinnedWarned          bool // a reader pins the WAL: said once
-	// The gate's, under the writer's turn: the WAL's size when it last let
-	// the writer in (-1: not measured), a decaying maximum of what one
-	// transaction added to it, and when the writer started waiting.
+	// The gate's (pressure_gate.go): the WAL's size when it last let the
+	// writer in (-1: not measured; under the turn), a decaying maximum of
+	// what one transaction added to it, and when the writer began to wait.
 	walAfter  int64
 	txBytes   atomic.Int64
-	heldSince time.Time
+	heldSince atomic.Int64 // unix ns
 }
 
 // NewCleaner returns a Cleaner for db with the default tunables; push is

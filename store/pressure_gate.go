@@ -51,8 +51,8 @@ const (
 )
 
 // admit is the gate, run by the writer in its turn, on its connection,
-// before each transaction (DB.admit). walAfter and heldSince are touched
-// only there, under the turn; txBytes is read by the Cleaner's looks too.
+// before each transaction (DB.admit). walAfter is touched only there,
+// under the turn; txBytes is read by the Cleaner's looks too.
 func (c *Cleaner) admit(ctx context.Context, conn *sql.Conn) error {
 	v, wal, err := c.measure()
 	if err != nil {
@@ -137,7 +137,7 @@ func (c *Cleaner) noteTx(wal int64) {
 func (c *Cleaner) hold(v Volume, wal int64) {
 	if !c.Held.Swap(true) {
 		c.Holds.Add(1)
-		c.heldSince = time.Now()
+		c.heldSince.Store(time.Now().UnixNano())
 		c.Logger.Warn("volume short of space: the writer waits for room (intake answers 429)",
 			"free", v.Free, "wal_bytes", wal, "tx_bytes", c.txBytes.Load(), "room", c.room(v))
 	}
@@ -149,9 +149,9 @@ func (c *Cleaner) hold(v Volume, wal int64) {
 
 // release marks the writer no longer waiting.
 func (c *Cleaner) release() {
-	if c.Held.Load() {
-		c.Held.Store(false)
-		c.Logger.Info("room on the volume again: the writer goes on", "waited", time.Since(c.heldSince).String())
+	if c.Held.CompareAndSwap(true, false) {
+		waited := time.Duration(time.Now().UnixNano() - c.heldSince.Load())
+		c.Logger.Info("room on the volume again: the writer goes on", "waited", waited.String())
 	}
 }
 
@@ -199,10 +199,10 @@ func (c *Cleaner) guard() {
 // guarded reports whether the writer passes this Cleaner's gate.
 func (c *Cleaner) guarded() bool { return c.db.gate.Load() != nil }
 
-// unguard takes the gate off, in a turn: not in the middle of a pass.
+// unguard takes the gate off. Not in a turn: at shutdown the writer may
+// hold it for as long as another process holds the write lock, and the
+// Cleaner must not keep the final push waiting for that.
 func (c *Cleaner) unguard() {
-	c.db.writeMu.Lock()
-	defer c.db.writeMu.Unlock()
 	c.db.gate.Store(nil)
 	c.release()
 }
