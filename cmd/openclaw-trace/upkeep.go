@@ -38,6 +38,10 @@ var cleanupStats = []stat[*store.Cleaner]{
 		get: func(c *store.Cleaner) any { return c.ReserveHeld.Load() }},
 	{key: "reserve_releases", name: "disk_reserve_releases_total", typ: counter, help: "Times the reserve was released to free a full volume.",
 		get: func(c *store.Cleaner) any { return c.ReserveReleases.Load() }},
+	{key: "writer_waits", name: "disk_writer_waits_total", typ: counter, help: "Times the writer waited for room on the volume before a transaction (its queue fills meanwhile: queue_full).",
+		get: func(c *store.Cleaner) any { return c.Holds.Load() }},
+	{key: "writer_wal_truncations", name: "disk_writer_wal_truncations_total", typ: counter, help: "WAL truncations run before a transaction for lack of room on the volume.",
+		get: func(c *store.Cleaner) any { return c.GateTruncations.Load() }},
 }
 
 // diskFull is true while nothing can be written for lack of space: the
