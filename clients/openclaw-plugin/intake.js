@@ -190,16 +190,14 @@ class Intake {
   // queued and remembered. Each hook is rehearsed at its registration and
   // then on every idle tick (1-2 µs a hook, 5 times a second).
   //
-  // Inside the real gateway the first hook of a run, with the plugin's
-  // code cold, took 84-303 µs (5 runs of `openclaw agent --local`) where
-  // later hooks took 10-20: V8 compiles a function at its first call, each
-  // property access of a registration's fresh copy of the code meets its
-  // first object there, and the 10-40 s of the agent's own start-up, with
-  // its garbage collections, let V8 drop the bytecode of code that was
-  // not run since (bytecode flushing), to be compiled again inside the
-  // hook. Rehearsed at registration only, that first hook still took
-  // 84-303 µs; with first() and push() also run every tick, 45-65 µs;
-  // with every hook rehearsed, see BENCHMARKS.md.
+  // Why: V8 compiles a function at its first call, each property access
+  // of a registration's fresh copy of the code meets its first object
+  // there, and during the agent's 10-40 s of start-up V8 drops the
+  // bytecode of code not run since (bytecode flushing). Inside the real
+  // gateway the first hook of an `openclaw agent --local` run, where later
+  // hooks took 10-20 µs, took 84-303 µs (5 runs) with the hooks rehearsed
+  // at registration only, 45-65 µs with first() and push() also run on
+  // every tick, and 39-52 µs with every hook rehearsed on idle ticks.
   rehearse(fn, e, c) {
     const { head, len, last, saved } = this;
     for (let i = 0; i < last.length; i++) saved[i] = last[i];
