@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -111,22 +110,7 @@ func BenchmarkWriterGate(b *testing.B) {
 			if gated {
 				NewCleaner(db).guard()
 			}
-			text := strings.Repeat("x", 900)
-			in := make(chan codec.Event, 512)
-			w := NewWriter(db, in)
-			done := make(chan error)
-			go func() { done <- w.Run() }()
-			b.ResetTimer()
-			for range b.N {
-				ev := traceEvent("gpt-4o")
-				ev.Trace.InputText = &text
-				in <- ev
-			}
-			close(in)
-			if err := <-done; err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			benchWriter1KB(b, db)
 		})
 	}
 }
