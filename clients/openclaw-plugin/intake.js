@@ -334,4 +334,4 @@ class Intake {
   }
 }
 
-module.exports = { Intake, BATCH, MAX_QUEUED, SEEN };
+module.exports = { Intake, BATCH, MAX_QUEUED, SEEN, IDLE_TICK_MS };

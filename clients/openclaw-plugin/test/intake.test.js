@@ -1,5 +1,5 @@
 'use strict';
-// The hooks hand over copies and return; the work runs off them, in
+// The hooks hand over OpenClaw's events and return; the work runs off them, in
 // batches, and nothing is lost when the process ends: real processes
 // sending to the real daemon's unix socket.
 //   OCT_UNIX_DGRAM=<dir of a unix-dgram built for this Node> runs the exit
@@ -12,7 +12,7 @@ const path = require('node:path');
 const dgram = require('node:dgram');
 const { spawnSync } = require('node:child_process');
 const { startDaemon, waitFor, optional, tempDir } = require('../../testkit/daemon.js');
-const { BATCH, MAX_QUEUED } = require('../intake');
+const { BATCH, MAX_QUEUED, IDLE_TICK_MS } = require('../intake');
 
 const SHARED = Symbol.for('openclaw-trace.plugin.v2');
 const PLUGIN = path.join(__dirname, '..');
@@ -72,6 +72,36 @@ test('a hook only hands over: it sends nothing itself; the work runs off the hoo
   turns.forEach((x, i) => (i > 0 && x === turns[i - 1] ? batches[batches.length - 1]++ : batches.push(1)));
   assert.deepEqual(batches, [BATCH, n - BATCH], 'one batch per turn of the event loop');
   await waitFor('datagrams', () => got === n);
+  await tracer.close();
+});
+
+test('idle, the timer slows down and rehearses the hooks, which hand nothing to the tracer; the next event is handled at once', async (t) => {
+  const rx = dgram.createSocket('udp4');
+  let got = 0;
+  rx.on('message', () => got++);
+  await new Promise((r) => rx.bind(0, '127.0.0.1', r));
+  t.after(() => rx.close());
+  const plugin = freshPlugin();
+  const api = fakeApi({ transport: 'udp', udpPort: rx.address().port, statsIntervalMs: 0 });
+  plugin.register(api);
+  const intake = globalThis[SHARED].intake;
+  const tracer = plugin.tracerFor();
+  const hooks = Object.keys(api.hooks).filter((h) => h !== 'gateway_stop');
+  assert.equal(intake.rehearsals.length, hooks.length, 'every hook of the live registration is rehearsed');
+  // count the rehearsals the idle ticks run
+  let rehearsed = 0;
+  const rehearse = intake.rehearse.bind(intake);
+  intake.rehearse = (...a) => (rehearsed++, rehearse(...a));
+  await waitFor('the idle timer', () => intake.timerMs === IDLE_TICK_MS && rehearsed >= 2 * hooks.length);
+  assert.deepEqual([intake.head, intake.len], [0, 0], 'nothing left queued');
+  assert.deepEqual(intake.last, [null, null, null, null, null, null], 'no rehearsal event remembered');
+  assert.equal(tracer.counts.messagesOut + tracer.counts.calls, 0, 'the tracer saw nothing');
+  assert.equal(intake.counts.failed, 0);
+  api.hooks.message_sent({ to: 'u1', success: true }, { channelId: 'telegram' });
+  await waitFor('the event after the idle time', () => tracer.counts.messagesOut === 1);
+  assert.equal(intake.timerMs, intake.tickMs, 'back to the fast tick');
+  await plugin.flush();
+  await waitFor('its datagram', () => got === 1);
   await tracer.close();
 });
 
