@@ -36,6 +36,8 @@ type Event struct {
 	Error     *Error
 	Metric    *Metric
 	Log       *Log
+
+	queued int64 // the Size a Queue charged for it, until Release
 }
 
 // Table names the SQLite table the event belongs in ("" without a
