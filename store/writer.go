@@ -42,6 +42,11 @@ type Writer struct {
 	// Written counters move, so a reader who sees a row counted written
 	// finds it in what Committed feeds.
 	Committed func(evs []codec.Event)
+	// Taken, when set (before Open), is called on the writer's goroutine
+	// with each event as it comes off the channel, before it is written or
+	// dropped: the daemon's codec.Queue.Release, which gives the event's
+	// bytes back to the queue's budget. It must be cheap.
+	Taken func(ev *codec.Event)
 
 	db *DB
 	in <-chan codec.Event
@@ -132,6 +137,7 @@ func (w *Writer) Run() error {
 		if !ok {
 			return nil
 		}
+		w.took(&ev)
 		batch = append(batch[:0], ev)
 		timer.Reset(w.BatchWindow)
 		open := w.fill(&batch, timer)
@@ -153,6 +159,7 @@ func (w *Writer) fill(batch *[]codec.Event, timer *time.Timer) bool {
 			if !ok {
 				return false
 			}
+			w.took(&ev)
 			*batch = append(*batch, ev)
 		case <-timer.C:
 			return true
@@ -161,6 +168,13 @@ func (w *Writer) fill(batch *[]codec.Event, timer *time.Timer) bool {
 		}
 	}
 	return true
+}
+
+// took tells Taken that ev came off the channel.
+func (w *Writer) took(ev *codec.Event) {
+	if w.Taken != nil {
+		w.Taken(ev)
+	}
 }
 
 // commit writes batch in one transaction, tries once more, and then falls

@@ -65,6 +65,7 @@ func (w *Writer) abandon(batch []codec.Event) {
 			if !ok {
 				return
 			}
+			w.took(&ev)
 			w.Counters[ev.Transport].Dropped[codec.DropShutdown].Add(1)
 		default:
 			return
