@@ -223,8 +223,12 @@ func (h *HTTP) accept(w http.ResponseWriter, typ string, format codec.Format, bo
 			WriteJSON(w, http.StatusServiceUnavailable, problem{Error: "shutting down"})
 			return
 		}
+		msg := "ingest queue full (OCT_QUEUE_SIZE events), retry later"
+		if errors.Is(err, codec.ErrQueueBytes) {
+			msg = "ingest queue full (OCT_QUEUE_MAX_BYTES bytes of events), retry later"
+		}
 		w.Header().Set("Retry-After", "1")
-		WriteJSON(w, http.StatusTooManyRequests, problem{Error: "queue full, retry later"})
+		WriteJSON(w, http.StatusTooManyRequests, problem{Error: msg})
 		return
 	}
 	ids := make([]string, len(batch.Events))
