@@ -24,7 +24,7 @@ func TestConfigDefaults(t *testing.T) {
 	want := Config{
 		Port: 9090, Bind: "127.0.0.1", SocketPath: "/run/openclaw-trace.sock", SocketMode: 0o622,
 		UDPAddr: "127.0.0.1:9090", DBPath: "/data/openclaw-trace.db", LogLevel: LogLevel(slog.LevelInfo),
-		QueueSize: 4096, BatchSize: 50, BatchWindow: 500 * time.Millisecond, MaxTextBytes: 16384,
+		QueueSize: 4096, QueueMaxBytes: 6 << 20, BatchSize: 50, BatchWindow: 500 * time.Millisecond, MaxTextBytes: 16384,
 		MaxBodyBytes: 1048576, MetricsInterval: 15 * time.Second, MaxLabelSets: llmusage.DefaultMaxLabelSets, RetentionDays: 3, DiskHighWater: 80,
 		RollupRetention: 400, BudgetTZ: "UTC", BudgetWarn: "80%",
 		PushInterval: 5 * time.Minute, PushMaxBytes: 1048576, PushGzip: true, AgentID: host,
@@ -66,7 +66,7 @@ func TestConfigBadValues(t *testing.T) {
 		{"OCT_PORT", "abc"}, {"OCT_PORT", "-1"}, {"OCT_PORT", "70000"},
 		{"OCT_SOCKET_MODE", "999"}, {"OCT_SOCKET_MODE", "rw"},
 		{"OCT_LOG_LEVEL", "loud"}, {"OCT_LOG_MIN_LEVEL", "verbose"},
-		{"OCT_QUEUE_SIZE", "0"}, {"OCT_QUEUE_SIZE", "-5"}, {"OCT_QUEUE_SIZE", "x"},
+		{"OCT_QUEUE_SIZE", "0"}, {"OCT_QUEUE_SIZE", "-5"}, {"OCT_QUEUE_SIZE", "x"}, {"OCT_QUEUE_MAX_BYTES", "-1"}, {"OCT_QUEUE_MAX_BYTES", "6MiB"},
 		{"OCT_BATCH_SIZE", "0"}, {"OCT_BATCH_WINDOW", "5x"}, {"OCT_BATCH_WINDOW", "0s"},
 		{"OCT_MAX_TEXT_BYTES", "-1"}, {"OCT_MAX_BODY_BYTES", "-1"},
 		{"OCT_METRICS_INTERVAL", "-1s"}, {"OCT_METRICS_INTERVAL", "soon"}, {"OCT_METRICS_MAX_SERIES", "0"}, {"OCT_METRICS_MAX_SERIES", "many"},

@@ -127,7 +127,9 @@ func (m *Main) Run(ctx context.Context) error {
 // leaving a daemon that answers 202 and stores nothing.
 func (m *Main) openWriter() error {
 	m.Queue = codec.NewQueue(m.Config.QueueSize)
+	m.Queue.MaxBytes = m.Config.QueueMaxBytes
 	w := store.NewWriter(m.DB, m.Queue.C())
+	w.Taken = m.Queue.Release
 	w.BatchSize, w.BatchWindow = m.Config.BatchSize, m.Config.BatchWindow
 	w.Logger = m.Logger.With("component", "writer")
 	m.Usage = llmusage.NewSeries(m.Config.MaxLabelSets)

@@ -23,6 +23,8 @@ type snapshot struct {
 	KernelDrops         *int64                `json:"kernel_drops"`
 	QueueDepth          int                   `json:"queue_depth"`
 	QueueCapacity       int                   `json:"queue_capacity"`
+	QueueBytes          int64                 `json:"queue_bytes"`
+	QueueMaxBytes       int64                 `json:"queue_max_bytes"`
 	WriterBatches       int64                 `json:"writer_batches"`
 	Evicted             int64                 `json:"evicted"`
 	Expired             int64                 `json:"expired_by_retention"`
@@ -79,6 +81,10 @@ var topStats = []stat[*snapshot]{
 		get: func(s *snapshot) any { return int64(s.QueueDepth) }},
 	{name: "queue_capacity", typ: gauge, help: "Capacity of the ingest queue (OCT_QUEUE_SIZE).",
 		get: func(s *snapshot) any { return int64(s.QueueCapacity) }},
+	{name: "queue_bytes", typ: gauge, help: "Estimated bytes of the events waiting in the ingest queue.",
+		get: func(s *snapshot) any { return s.QueueBytes }},
+	{name: "queue_max_bytes", typ: gauge, help: "Bound on the ingest queue's estimated bytes (OCT_QUEUE_MAX_BYTES; 0: none).",
+		get: func(s *snapshot) any { return s.QueueMaxBytes }},
 	{name: "db_size_bytes", typ: gauge, help: "Size of the SQLite file.",
 		get: func(s *snapshot) any { return s.dbBytes }},
 	{name: "wal_size_bytes", typ: gauge, help: "Size of the SQLite WAL file.",
@@ -143,6 +149,7 @@ func (m *Main) snapshot(ctx context.Context, withDB bool) *snapshot {
 	}
 	if m.Queue != nil {
 		s.QueueDepth, s.QueueCapacity = m.Queue.Len(), m.Queue.Cap()
+		s.QueueBytes, s.QueueMaxBytes = m.Queue.Bytes(), m.Queue.MaxBytes
 	}
 	if m.Writer != nil {
 		s.WriterBatches = m.Writer.Batches.Load()
@@ -195,6 +202,7 @@ type health struct {
 	DBSizeBytes    *int64         `json:"db_size_bytes"`
 	WALSizeBytes   *int64         `json:"wal_size_bytes"`
 	QueueDepth     int            `json:"queue_depth"`
+	QueueBytes     int64          `json:"queue_bytes"`
 	EventsReceived int64          `json:"events_received"`
 	EventsDropped  int64          `json:"events_dropped"`
 	LastPushTime   *int64         `json:"last_push_time"`
@@ -216,6 +224,7 @@ func (m *Main) healthHandler() http.Handler {
 			DBSizeBytes:    &s.dbBytes,
 			WALSizeBytes:   &s.walBytes,
 			QueueDepth:     s.QueueDepth,
+			QueueBytes:     s.QueueBytes,
 			EventsReceived: s.Received,
 			EventsDropped:  s.Dropped,
 			UnsyncedCount:  s.unsynced,
