@@ -28,7 +28,7 @@ type Config struct {
 	DBPath          string        `env:"OCT_DB_PATH, default=/data/openclaw-trace.db" help:"SQLite database file"`
 	LogLevel        LogLevel      `env:"OCT_LOG_LEVEL, default=info" help:"debug, info, warn or error"`
 	QueueSize       int           `env:"OCT_QUEUE_SIZE, default=4096" help:"capacity of the one ingest queue (events)"`
-	QueueMaxBytes   int64         `env:"OCT_QUEUE_MAX_BYTES, default=6291456" help:"bound on the estimated bytes of the events in the ingest queue (text, metadata, ~0.5 KB per event); a batch over it waits for an empty queue; 0: no bound but OCT_QUEUE_SIZE"`
+	QueueMaxBytes   int64         `env:"OCT_QUEUE_MAX_BYTES, default=4194304" help:"bound on the estimated bytes of the events in the ingest queue (text, metadata, ~0.5 KB per event); a batch over it waits for an empty queue; 0: no bound but OCT_QUEUE_SIZE"`
 	BatchSize       int           `env:"OCT_BATCH_SIZE, default=50" help:"most events in one writer transaction"`
 	BatchWindow     time.Duration `env:"OCT_BATCH_WINDOW, default=500ms" help:"longest wait before a writer transaction commits"`
 	MaxTextBytes    int           `env:"OCT_MAX_TEXT_BYTES, default=16384" help:"cap on input_text, output_text, message, stack_trace (UTF-8 safe)"`

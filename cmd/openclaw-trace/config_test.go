@@ -24,7 +24,7 @@ func TestConfigDefaults(t *testing.T) {
 	want := Config{
 		Port: 9090, Bind: "127.0.0.1", SocketPath: "/run/openclaw-trace.sock", SocketMode: 0o622,
 		UDPAddr: "127.0.0.1:9090", DBPath: "/data/openclaw-trace.db", LogLevel: LogLevel(slog.LevelInfo),
-		QueueSize: 4096, QueueMaxBytes: 6 << 20, BatchSize: 50, BatchWindow: 500 * time.Millisecond, MaxTextBytes: 16384,
+		QueueSize: 4096, QueueMaxBytes: 4 << 20, BatchSize: 50, BatchWindow: 500 * time.Millisecond, MaxTextBytes: 16384,
 		MaxBodyBytes: 1048576, MetricsInterval: 15 * time.Second, MaxLabelSets: llmusage.DefaultMaxLabelSets, RetentionDays: 3, DiskHighWater: 80,
 		RollupRetention: 400, BudgetTZ: "UTC", BudgetWarn: "80%",
 		PushInterval: 5 * time.Minute, PushMaxBytes: 1048576, PushGzip: true, AgentID: host,
