@@ -94,6 +94,10 @@ func TestEndToEndHTTP(t *testing.T) {
 	if h["status"] != "ok" || h["events_received"] != 5.0 || h["events_dropped"] != 1.0 || h["unsynced_count"] != 4.0 {
 		t.Errorf("/health = %v", h)
 	}
+	// The writer gave the queue's byte budget back as it took the events.
+	if c := h["counters"].(map[string]any); h["queue_bytes"] != 0.0 || c["queue_max_bytes"] != float64(4<<20) {
+		t.Errorf("/health queue_bytes %v, counters.queue_max_bytes %v, want 0 and %d", h["queue_bytes"], c["queue_max_bytes"], 4<<20)
+	}
 	resp, err := http.Get(d.URL("/metrics"))
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +117,8 @@ func TestEndToEndHTTP(t *testing.T) {
 		`openclaw_trace_events_written_total{transport="http"} 4`,
 		`openclaw_trace_events_dropped_total{transport="http",reason="invalid"} 1`,
 		"process_resident_memory_bytes ",
+		"openclaw_trace_queue_bytes 0\n",
+		"openclaw_trace_queue_max_bytes ",
 	} {
 		if !strings.Contains(sb.String(), want) {
 			t.Errorf("/metrics lacks %q", want)
