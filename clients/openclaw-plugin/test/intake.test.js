@@ -37,19 +37,27 @@ function fakeApi(pluginConfig) {
   };
 }
 
+// udpReceiver binds a UDP socket on loopback, closed when the test ends,
+// and counts the datagrams it gets (got).
+async function udpReceiver(t) {
+  const sock = dgram.createSocket('udp4');
+  const rx = { got: 0, port: 0 };
+  sock.on('message', () => rx.got++);
+  await new Promise((r) => sock.bind(0, '127.0.0.1', r));
+  t.after(() => sock.close());
+  rx.port = sock.address().port;
+  return rx;
+}
+
 function unixDgram(t) {
   if (process.env.OCT_UNIX_DGRAM) return require(path.resolve(process.env.OCT_UNIX_DGRAM));
   return optional('unix-dgram', t);
 }
 
 test('a hook only hands over: it sends nothing itself; the work runs off the hooks, in batches', async (t) => {
-  const rx = dgram.createSocket('udp4');
-  let got = 0;
-  rx.on('message', () => got++);
-  await new Promise((r) => rx.bind(0, '127.0.0.1', r));
-  t.after(() => rx.close());
+  const rx = await udpReceiver(t);
   const plugin = freshPlugin();
-  const api = fakeApi({ transport: 'udp', udpPort: rx.address().port, statsIntervalMs: 0 });
+  const api = fakeApi({ transport: 'udp', udpPort: rx.port, statsIntervalMs: 0 });
   plugin.register(api);
   const tracer = plugin.tracerFor();
   // turn counts the event loop's turns; each event notes the turn it was handled in
@@ -71,18 +79,14 @@ test('a hook only hands over: it sends nothing itself; the work runs off the hoo
   const batches = [];
   turns.forEach((x, i) => (i > 0 && x === turns[i - 1] ? batches[batches.length - 1]++ : batches.push(1)));
   assert.deepEqual(batches, [BATCH, n - BATCH], 'one batch per turn of the event loop');
-  await waitFor('datagrams', () => got === n);
+  await waitFor('datagrams', () => rx.got === n);
   await tracer.close();
 });
 
 test('idle, the timer slows down and rehearses the hooks, which hand nothing to the tracer; the next event is handled at once', async (t) => {
-  const rx = dgram.createSocket('udp4');
-  let got = 0;
-  rx.on('message', () => got++);
-  await new Promise((r) => rx.bind(0, '127.0.0.1', r));
-  t.after(() => rx.close());
+  const rx = await udpReceiver(t);
   const plugin = freshPlugin();
-  const api = fakeApi({ transport: 'udp', udpPort: rx.address().port, statsIntervalMs: 0 });
+  const api = fakeApi({ transport: 'udp', udpPort: rx.port, statsIntervalMs: 0 });
   plugin.register(api);
   const intake = globalThis[SHARED].intake;
   const tracer = plugin.tracerFor();
@@ -101,7 +105,7 @@ test('idle, the timer slows down and rehearses the hooks, which hand nothing to 
   await waitFor('the event after the idle time', () => tracer.counts.messagesOut === 1);
   assert.equal(intake.timerMs, intake.tickMs, 'back to the fast tick');
   await plugin.flush();
-  await waitFor('its datagram', () => got === 1);
+  await waitFor('its datagram', () => rx.got === 1);
   await tracer.close();
 });
 
