@@ -177,19 +177,15 @@ function register(api) {
   // on registers a hook, rehearsed with an event of the shape OpenClaw
   // passes (intake.rehearse says why), here without a context where one
   // would make the guard count or decide something.
-  let first = true;
-  const rehearse = (fn, e, c) => {
-    intake.keep(fn, e, c, full, first);
-    first = false;
-  };
+  if (full) intake.rehearsals = []; // a new live registration's hooks replace the old ones
   const on = (name, fn, e, c) => {
     const hook = intake.time(name, fn);
-    rehearse(hook, e, c);
+    intake.keep(hook, e, c, full);
     api.on(name, hook);
   };
   const NONE = Object.freeze({});
   // the run's attribution, which the guard's hooks note on the hook
-  if (gcfg.mode !== 'off') rehearse(() => gate.warm());
+  if (gcfg.mode !== 'off') intake.keep(() => gate.warm(), undefined, undefined, full);
   // Each hook queues OpenClaw's event and context as they are (intake.js
   // says why that is safe and what copying cost).
   on(

@@ -218,13 +218,11 @@ class Intake {
 
   // keep rehearses hook fn now and, when live, on idle ticks from now on
   // (OpenClaw calls the hooks of the "full" registration; "discovery"
-  // ones are a read-only snapshot); a new live registration replaces the
-  // hooks rehearsed.
-  keep(fn, e, c, live, first) {
+  // ones are a read-only snapshot; a live registration starts with
+  // rehearsals emptied, index.js).
+  keep(fn, e, c, live) {
     this.rehearse(fn, e, c);
-    if (!live) return;
-    if (first) this.rehearsals = [];
-    this.rehearsals.push([fn, e, c]);
+    if (live) this.rehearsals.push([fn, e, c]);
   }
 
   // ensureTracer returns the tracer, creating it (and its socket) when
